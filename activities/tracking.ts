@@ -1,0 +1,104 @@
+import { Context } from '@temporalio/activity';
+import { sql } from 'kysely';
+import type { StepName } from '../src/domain/analysis.js';
+import type { Logger } from '../src/logger.js';
+import { eventsRepository } from '../src/repositories/events.js';
+import { stepsRepository } from '../src/repositories/steps.js';
+import type { ActivityDeps, FinishAnalysisInput, RecordStepInput } from './types.js';
+
+interface StepRef {
+  analysisId: string;
+  version: number;
+  step: StepName;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Wraps one activity attempt: counts it on its step, audits retries and failures, and hands the
+ * body a logger that carries the analysis and activity context. Temporal only tells the workflow
+ * about the final outcome; this is how status readers see attempts as they happen.
+ */
+export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (log: Logger) => Promise<T>): Promise<T> {
+  const { info } = Context.current();
+  const log = deps.logger.child({
+    analysisId: ref.analysisId,
+    workflowId: info.workflowExecution?.workflowId,
+    activity: info.activityType,
+    activityId: info.activityId,
+    attempt: info.attempt,
+    step: ref.step,
+  });
+  await stepsRepository.recordAttempt(deps.db, ref, info.attempt);
+  if (info.attempt > 1) {
+    await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt: info.attempt });
+  }
+  const started = Date.now();
+  try {
+    const result = await run(log);
+    log.info('activity completed', { durationMs: Date.now() - started });
+    return result;
+  } catch (err) {
+    const message = errorMessage(err);
+    log.warn('activity attempt failed', { error: message, durationMs: Date.now() - started });
+    await stepsRepository.recordAttempt(deps.db, ref, info.attempt, message);
+    await eventsRepository.append(deps.db, { ...ref, type: 'attempt_failed', attempt: info.attempt, message });
+    throw err;
+  }
+}
+
+/** Bookkeeping the workflow does around each step; run as local activities (cheap, same task). */
+export function createTrackingActivities(deps: ActivityDeps) {
+  return {
+    async recordStep({ analysisId, version, step, state, error }: RecordStepInput): Promise<void> {
+      await deps.db.transaction().execute(async (tx) => {
+        await stepsRepository.setState(tx, { analysisId, version, step }, state, error);
+        await eventsRepository.append(tx, { analysisId, version, step, type: `step_${state}`, message: error });
+        await tx
+          .updateTable('analyses')
+          .set({
+            current_step: state === 'running' ? step : sql`current_step`,
+            status: sql`case when status in ('pending', 'completed') and ${state} = 'running' then 'running' else status end`,
+            updated_at: new Date(),
+          })
+          .where('id', '=', analysisId)
+          .execute();
+      });
+    },
+
+    /** Terminal states other than a finalized report (which `finalizeReport` records). */
+    async finishAnalysis({ analysisId, status, version, error }: FinishAnalysisInput): Promise<void> {
+      await deps.db.transaction().execute(async (tx) => {
+        const row = await tx
+          .selectFrom('analyses')
+          .select(['latest_version'])
+          .where('id', '=', analysisId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!row) return;
+        // A failed regeneration leaves the analysis completed: its earlier report is still good.
+        const finalStatus = status === 'failed' && row.latest_version > 0 ? 'completed' : status;
+        await tx
+          .updateTable('analyses')
+          .set({
+            status: finalStatus,
+            current_step: null,
+            error: error ? JSON.stringify({ ...error, version }) : null,
+            completed_at: new Date(),
+            updated_at: new Date(),
+          })
+          .where('id', '=', analysisId)
+          .execute();
+        await eventsRepository.append(tx, {
+          analysisId,
+          version,
+          type: `analysis_${status}`,
+          message: error?.message,
+          details: error ? { code: error.code } : null,
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { Kysely, PostgresDialect, type ColumnType, type Generated, type JSONColumnType } from 'kysely';
+import pg from 'pg';
+import type { AnalysisStatus, StepName, StepState } from './domain/analysis.js';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface AnalysesTable {
+  id: string;
+  url: string;
+  input_url: string;
+  domain: string;
+  status: AnalysisStatus;
+  options: JSONColumnType<Record<string, unknown>>;
+  idempotency_key: string | null;
+  /** Hash of the start request, to tell a retried request from a different one reusing its key. */
+  request_hash: string;
+  workflow_id: string;
+  current_step: StepName | null;
+  latest_version: ColumnType<number, number | undefined, number>;
+  /** Highest version handed out by the API (start = 1, each regenerate +1). */
+  requested_version: ColumnType<number, number | undefined, number>;
+  /** Pages this analysis read: website_content ids in crawl order. */
+  content_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** The cleaned text the insight calls read, fitted to the token budget. */
+  corpus: JSONColumnType<object> | null;
+  language: string | null;
+  error: JSONColumnType<{ code: string; message: string; version?: number }> | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface AnalysisStepsTable {
+  id: Generated<string>;
+  analysis_id: string;
+  version: number;
+  step: StepName;
+  state: StepState;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface WebsiteContentTable {
+  id: Generated<string>;
+  url: string;
+  content_hash: string;
+  status_code: number;
+  content_type: string | null;
+  html: string;
+  fetched_at: Timestamp;
+  /** The page after cleanPage; null until content_processing has seen it. */
+  cleaned: JSONColumnType<object> | null;
+  language: string | null;
+}
+
+export interface AiResponsesTable {
+  id: Generated<string>;
+  analysis_id: string;
+  version: number;
+  kind: string;
+  attempt: number;
+  model: string;
+  stand_in: boolean;
+  raw_output: string;
+  parsed: JSONColumnType<object> | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost_usd: ColumnType<string | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+}
+
+export interface ReportsTable {
+  id: Generated<string>;
+  analysis_id: string;
+  version: number;
+  status: 'draft' | 'passed' | 'degraded';
+  content: JSONColumnType<object>;
+  quality: JSONColumnType<object> | null;
+  instructions: string | null;
+  model: string;
+  stand_in: boolean;
+  created_at: Timestamp;
+  finalized_at: NullableTimestamp;
+}
+
+export interface ProcessingEventsTable {
+  id: Generated<string>;
+  analysis_id: string;
+  version: number | null;
+  step: StepName | null;
+  type: string;
+  attempt: number | null;
+  message: string | null;
+  details: JSONColumnType<object> | null;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  analyses: AnalysesTable;
+  analysis_steps: AnalysisStepsTable;
+  website_content: WebsiteContentTable;
+  ai_responses: AiResponsesTable;
+  reports: ReportsTable;
+  processing_events: ProcessingEventsTable;
+}
+
+export type Db = Kysely<Database>;
+
+// int8 (bigserial ids, counts) as strings by default; numeric too. Keep pg's safe defaults.
+export function createDatabase(databaseUrl: string, max = 10): Db {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max }) }),
+  });
+}

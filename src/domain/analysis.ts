@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/** The seven steps of an analysis, in the order the workflow runs them. */
+export const STEP_NAMES = [
+  'validation',
+  'content_extraction',
+  'content_processing',
+  'ai_analysis',
+  'report_generation',
+  'quality_check',
+  'finalization',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Steps re-run for every report version (v1 and each regeneration). */
+export const REPORT_STEPS = STEP_NAMES.slice(3) as readonly StepName[];
+
+export const ANALYSIS_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
+
+export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+/** The insight calls made in parallel during `ai_analysis`, one activity each. */
+export const INSIGHT_KINDS = [
+  'offering',
+  'audience_segments',
+  'goals_and_pains',
+  'objections_and_triggers',
+  'channels_and_messaging',
+] as const;
+export type InsightKind = (typeof INSIGHT_KINDS)[number];
+
+/** What a regeneration may ask to redo: any insight, or only the persona synthesis. */
+export const REPORT_SECTIONS = [...INSIGHT_KINDS, 'personas'] as const;
+export type ReportSection = (typeof REPORT_SECTIONS)[number];
+
+export const analysisOptionsSchema = z
+  .object({
+    maxPages: z.number().int().min(1).max(50).default(10),
+    personaCount: z.number().int().min(1).max(4).default(3),
+    language: z
+      .string()
+      .regex(/^[a-z]{2}$/, 'use a two-letter ISO 639-1 code such as "en" or "de"')
+      .optional(),
+    forceRefresh: z.boolean().default(false),
+    notify: z
+      .object({
+        webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+        email: z.email().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type AnalysisOptions = z.output<typeof analysisOptionsSchema>;
+
+export const regenerateRequestSchema = z
+  .object({
+    instructions: z.string().trim().min(1).max(2000).optional(),
+    sections: z.array(z.enum(REPORT_SECTIONS)).min(1).max(REPORT_SECTIONS.length).optional(),
+  })
+  .strict();
+export type RegenerateRequest = z.output<typeof regenerateRequestSchema>;
+
+export interface StepProgress {
+  name: StepName;
+  state: StepState;
+  attempts: number;
+  lastError?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface Progress {
+  analysisId: string;
+  status: AnalysisStatus;
+  percent: number;
+  currentStep: StepName | null;
+  /** The version the steps below belong to (1 for the first report). */
+  version: number;
+  latestReportVersion: number | null;
+  steps: StepProgress[];
+  error?: { code: string; message: string };
+}
+
+/** Percent done: each of the seven steps weighs the same; a running step counts half. */
+export function progressPercent(steps: readonly Pick<StepProgress, 'state'>[]): number {
+  if (steps.length === 0) return 0;
+  const done = steps.reduce(
+    (sum, s) => sum + (s.state === 'completed' || s.state === 'skipped' ? 1 : s.state === 'running' ? 0.5 : 0),
+    0,
+  );
+  return Math.round((done / steps.length) * 100);
+}

@@ -1,0 +1,65 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import type { StepName, StepState } from '../domain/analysis.js';
+
+interface StepKey {
+  analysisId: string;
+  version: number;
+  step: StepName;
+}
+
+export const stepsRepository = {
+  /** Moves a step to a new state; the first move to `running` stamps started_at, a final one finished_at. */
+  async setState(db: Kysely<Database>, key: StepKey, state: StepState, error?: string): Promise<void> {
+    const now = new Date();
+    const finished = state === 'completed' || state === 'failed' || state === 'skipped';
+    await db
+      .insertInto('analysis_steps')
+      .values({
+        analysis_id: key.analysisId,
+        version: key.version,
+        step: key.step,
+        state,
+        last_error: error ?? null,
+        started_at: state === 'running' ? now : null,
+        finished_at: finished ? now : null,
+      })
+      .onConflict((oc) =>
+        oc.constraint('analysis_steps_analysis_version_step_key').doUpdateSet((eb) => ({
+          state,
+          last_error: error ?? eb.ref('analysis_steps.last_error'),
+          started_at: sql<Date>`coalesce(analysis_steps.started_at, ${state === 'running' ? now : null}::timestamptz)`,
+          finished_at: finished ? now : null,
+        })),
+      )
+      .execute();
+  },
+
+  /** Records that an activity attempt of this step began (attempt counts from 1, across parallel calls the highest wins). */
+  async recordAttempt(db: Kysely<Database>, key: StepKey, attempt: number, error?: string): Promise<void> {
+    await db
+      .insertInto('analysis_steps')
+      .values({
+        analysis_id: key.analysisId,
+        version: key.version,
+        step: key.step,
+        state: 'running',
+        attempts: attempt,
+        last_error: error ?? null,
+        started_at: new Date(),
+      })
+      .onConflict((oc) =>
+        oc.constraint('analysis_steps_analysis_version_step_key').doUpdateSet((eb) => ({
+          attempts: sql<number>`greatest(analysis_steps.attempts, ${attempt})`,
+          last_error: error ?? eb.ref('analysis_steps.last_error'),
+        })),
+      )
+      .execute();
+  },
+
+  async list(db: Kysely<Database>, analysisId: string, version?: number) {
+    let q = db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId);
+    if (version !== undefined) q = q.where('version', '=', version);
+    return q.orderBy('version').orderBy('id').execute();
+  },
+};
