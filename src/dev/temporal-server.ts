@@ -71,12 +71,14 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     clearTimeout(timer);
   };
 
-  const ready = waitUntilReady(address, uiUrl, namespace, Object.keys(opts.searchAttributes));
+  const giveUp = new AbortController();
+  const ready = waitUntilReady(address, uiUrl, namespace, Object.keys(opts.searchAttributes), giveUp.signal);
   const outcome = await Promise.race([
     ready.then(() => undefined, (err: Error) => `did not become ready: ${err.message}`),
     exited.then((how) => `${how} before it was ready`),
   ]);
   if (outcome !== undefined) {
+    giveUp.abort();
     await stop();
     throw new Error(`Temporal dev server (${opts.cliPath} ${args.join(' ')}) ${outcome}\n--- its output ---\n${output}`);
   }
@@ -85,10 +87,16 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
 }
 
 /** Ready means: our namespace and search attributes are usable over gRPC, and the Web UI answers. */
-async function waitUntilReady(address: string, uiUrl: string, namespace: string, attributes: string[]) {
+async function waitUntilReady(
+  address: string,
+  uiUrl: string,
+  namespace: string,
+  attributes: string[],
+  signal: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal.aborted) {
     const connection = Connection.lazy({ address, connectTimeout: 2_000 });
     try {
       await connection.ensureConnected();

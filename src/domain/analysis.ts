@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// Types only from the schemas: workflow code imports this module and must not bundle zod.
+import type { z } from 'zod';
+import type { analysisOptionsSchema, regenerateRequestSchema } from './requests.js';
 
 /** The seven steps of an analysis, in the order the workflow runs them. */
 export const STEP_NAMES = [
@@ -35,32 +37,7 @@ export type InsightKind = (typeof INSIGHT_KINDS)[number];
 export const REPORT_SECTIONS = [...INSIGHT_KINDS, 'personas'] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];
 
-export const analysisOptionsSchema = z
-  .object({
-    maxPages: z.number().int().min(1).max(50).default(10),
-    personaCount: z.number().int().min(1).max(4).default(3),
-    language: z
-      .string()
-      .regex(/^[a-z]{2}$/, 'use a two-letter ISO 639-1 code such as "en" or "de"')
-      .optional(),
-    forceRefresh: z.boolean().default(false),
-    notify: z
-      .object({
-        webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
-        email: z.email().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
 export type AnalysisOptions = z.output<typeof analysisOptionsSchema>;
-
-export const regenerateRequestSchema = z
-  .object({
-    instructions: z.string().trim().min(1).max(2000).optional(),
-    sections: z.array(z.enum(REPORT_SECTIONS)).min(1).max(REPORT_SECTIONS.length).optional(),
-  })
-  .strict();
 export type RegenerateRequest = z.output<typeof regenerateRequestSchema>;
 
 export interface StepProgress {

