@@ -2,9 +2,10 @@ import { Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { StepName } from '../src/domain/analysis.js';
 import type { Logger } from '../src/logger.js';
+import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
 import { stepsRepository } from '../src/repositories/steps.js';
-import type { ActivityDeps, FinishAnalysisInput, RecordStepInput } from './types.js';
+import type { ActivityDeps, AnalysisRef, FinishAnalysisInput, InsightIds, RecordStepInput } from './types.js';
 
 interface StepRef {
   analysisId: string;
@@ -99,6 +100,11 @@ export function createTrackingActivities(deps: ActivityDeps) {
           details: error ? { code: error.code } : null,
         });
       });
+    },
+
+    /** The newest stored insight of each kind: what a run resumed from storage builds on. */
+    async latestInsightIds({ analysisId }: AnalysisRef): Promise<Partial<InsightIds>> {
+      return aiResponsesRepository.latestByKind(deps.db, analysisId);
     },
   };
 }

@@ -1,0 +1,21 @@
+import { createAiAnalysisActivities } from './ai-analysis.js';
+import { createNotificationActivities } from './notification.js';
+import { createProcessingActivities } from './processing.js';
+import { createReportActivities } from './report.js';
+import { createScrapingActivities } from './scraping.js';
+import { createTrackingActivities } from './tracking.js';
+import type { ActivityDeps } from './types.js';
+
+/** Every activity the worker registers, made from its dependencies (no module-level state). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createScrapingActivities(deps),
+    ...createProcessingActivities(deps),
+    ...createAiAnalysisActivities(deps),
+    ...createReportActivities(deps),
+    ...createNotificationActivities(deps),
+    ...createTrackingActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,35 @@
+import { reportsRepository } from '../src/repositories/reports.js';
+import { eventsRepository } from '../src/repositories/events.js';
+import { trackAttempt } from './tracking.js';
+import type { ActivityDeps, FinalizeInput } from './types.js';
+
+/** Finalization: the report becomes the analysis's latest, and its readers are told once. */
+export function createNotificationActivities(deps: ActivityDeps) {
+  return {
+    async finalizeReport({ analysisId, version, reportId }: FinalizeInput): Promise<void> {
+      await trackAttempt(deps, { analysisId, version, step: 'finalization' }, async (log) => {
+        const firstTime = await deps.db.transaction().execute(async (tx) => {
+          const changed = await reportsRepository.finalize(tx, reportId);
+          await tx
+            .updateTable('analyses')
+            .set((eb) => ({
+              status: 'completed',
+              latest_version: eb.fn('greatest', [eb.ref('latest_version'), eb.val(version)]),
+              current_step: null,
+              error: null,
+              completed_at: new Date(),
+              updated_at: new Date(),
+            }))
+            .where('id', '=', analysisId)
+            .execute();
+          if (changed) await eventsRepository.append(tx, { analysisId, version, step: 'finalization', type: 'report_finalized' });
+          return changed;
+        });
+        // A retried attempt finds the report already final and must not notify again.
+        if (!firstTime) return;
+        // Seam: signed webhooks and email (options.notify) arrive with their own issue.
+        log.info('report finalized', { version, reportId });
+      });
+    },
+  };
+}

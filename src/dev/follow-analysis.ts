@@ -1,0 +1,52 @@
+import type { Progress } from '../domain/analysis.js';
+
+type Status = Progress & { analysisId: string };
+
+interface Envelope<T> {
+  success: boolean;
+  data?: T;
+  error?: { code: string; message: string; details?: unknown };
+}
+
+async function call<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  const body = (await res.json()) as Envelope<T>;
+  if (!body.success || !body.data) {
+    throw new Error(`${body.error?.code ?? res.status}: ${body.error?.message ?? 'request failed'}`);
+  }
+  return body.data;
+}
+
+export function renderProgressLine(s: Status): string {
+  const err = s.error ? ` — ${s.error.code}: ${s.error.message}` : '';
+  return `[${String(s.percent).padStart(3)}%] ${s.status}${s.currentStep ? ` · ${s.currentStep}` : ''}${err}`;
+}
+
+/** Starts an analysis through the API and reports each step change until it reaches a terminal state. */
+export async function followAnalysis(
+  apiUrl: string,
+  body: { url: string; options?: object },
+  onLine: (line: string) => void,
+  pollMs = 400,
+): Promise<Status> {
+  const started = await call<{ analysisId: string }>(`${apiUrl}/api/v2/analysis/start`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  onLine(`analysis ${started.analysisId} started (workflow analysis-${started.analysisId})`);
+  const seen = new Map<string, string>();
+  for (;;) {
+    const s = await call<Status>(`${apiUrl}/api/v2/analysis/${started.analysisId}`);
+    for (const step of s.steps) {
+      const key = `${step.state}:${step.attempts}:${step.lastError ?? ''}`;
+      if (seen.get(step.name) === key || step.state === 'pending') continue;
+      seen.set(step.name, key);
+      const attempts = step.attempts > 1 ? ` (attempt ${step.attempts})` : '';
+      const error = step.lastError && step.state !== 'completed' ? ` — ${step.lastError}` : '';
+      onLine(`  ${step.state.padEnd(9)} ${step.name}${attempts}${error}`);
+    }
+    if (s.status === 'completed' || s.status === 'failed' || s.status === 'cancelled') return s;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

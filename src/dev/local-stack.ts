@@ -1,0 +1,82 @@
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { startLocalService } from '../local-service.js';
+import { startStandInAi } from './stand-in-ai.js';
+import { startDevStack } from './stack.js';
+
+/** Dev state (Temporal's SQLite file, the database, the CLI cache): project-local and git-ignored. */
+export const STATE_DIR = fileURLToPath(new URL('../../.dev/', import.meta.url));
+
+export const AI_SETUP_HELP = `No AI endpoint is configured. Choose one:
+  - OpenAI:              OPENAI_API_KEY=sk-...  (optionally OPENAI_MODEL=gpt-4o-mini)
+  - a local server:      OPENAI_BASE_URL=http://127.0.0.1:11434/v1 OPENAI_MODEL=llama3.1   (Ollama; vLLM, LM Studio, llama.cpp alike)
+  - no model at all:     add --stand-in-ai  (a local stand-in writes the report; every report says so)`;
+
+export interface LocalStack {
+  config: Config;
+  apiUrl: string;
+  webUiUrl?: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  standInAi: boolean;
+  stop(): Promise<void>;
+}
+
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+/**
+ * Everything `npm run dev` runs: Temporal and PostgreSQL (unless TEMPORAL_ADDRESS / DATABASE_URL
+ * name existing ones), the optional AI stand-in, a worker and the API.
+ */
+export async function startLocalStack(
+  config: Config,
+  opts: { standInAi: boolean; logger?: Logger; port?: number; say: (msg: string) => void },
+): Promise<LocalStack> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL, { service: 'dev' });
+  const stack = await startDevStack({
+    temporalAddress: config.TEMPORAL_ADDRESS,
+    databaseUrl: config.DATABASE_URL,
+    temporalCliPath: config.TEMPORAL_CLI_PATH,
+    stateDir: STATE_DIR,
+    log: opts.say,
+  });
+  const stops: (() => Promise<void>)[] = [stack.stop];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s();
+  };
+  try {
+    let effective: Config = { ...config, PORT: opts.port ?? config.PORT };
+    if (opts.standInAi) {
+      const standIn = await startStandInAi();
+      stops.push(standIn.stop);
+      effective = { ...effective, OPENAI_BASE_URL: standIn.baseUrl, OPENAI_API_KEY: undefined };
+      opts.say(`AI: local stand-in at ${standIn.baseUrl} (reports say they were written by a stand-in)`);
+    }
+    const service = await startLocalService(
+      { ...effective, DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress },
+      logger,
+    );
+    stops.push(service.stop);
+    return {
+      config: effective,
+      apiUrl: service.apiUrl,
+      webUiUrl: stack.webUiUrl,
+      databaseUrl: stack.databaseUrl,
+      temporalAddress: stack.temporalAddress,
+      standInAi: opts.standInAi,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,67 @@
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from './api/app.js';
+import { startApi } from './api/server.js';
+import type { Config } from './config.js';
+import { createDatabase } from './database.js';
+import type { Logger } from './logger.js';
+import { migrateDatabase } from './migrate.js';
+import { createOpenAIClient } from './openai.js';
+import { installTemporalRuntime } from './temporal-runtime.js';
+import { startWorker } from './worker.js';
+
+export interface LocalService {
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker and the API in this process, against the Temporal server and database the config
+ * names: what `npm run dev`, `npm run analyze` and the end-to-end tests run. Production runs the
+ * two as separate processes (main-api.ts, main-worker.ts).
+ */
+export async function startLocalService(
+  config: Config & { DATABASE_URL: string; TEMPORAL_ADDRESS: string },
+  logger: Logger,
+  options: { hostname?: string; workflowIdleTimeout?: string } = {},
+): Promise<LocalService> {
+  installTemporalRuntime(logger);
+  const db = createDatabase(config.DATABASE_URL);
+  const cleanups: (() => Promise<unknown>)[] = [() => db.destroy()];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    await migrateDatabase(db);
+    const openai = createOpenAIClient(config);
+    const worker = await startWorker({
+      temporalAddress: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deps: { db, logger: logger.child({ service: 'worker' }), openai, config },
+      shutdownGraceTime: '5s',
+    });
+    cleanups.push(() => worker.stop());
+
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    cleanups.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const app = createApp({
+      db,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      logger: logger.child({ service: 'api' }),
+      config,
+      workflowIdleTimeout: options.workflowIdleTimeout,
+      checkAi: async () => {
+        await openai.models.list({ timeout: 3000, maxRetries: 0 });
+        return true;
+      },
+    });
+    const api = await startApi({ app, port: config.PORT, hostname: options.hostname ?? '127.0.0.1' });
+    cleanups.push(() => api.close());
+    return { apiUrl: api.url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from './config.js';
+import { createDatabase } from './database.js';
+import { createLogger } from './logger.js';
+import { migrateDatabase } from './migrate.js';
+import { createOpenAIClient } from './openai.js';
+import { installTemporalRuntime } from './temporal-runtime.js';
+import { ensureSearchAttributes } from './search-attributes.js';
+import { startWorker } from './worker.js';
+
+// Production worker: built JavaScript, the prebuilt workflow bundle, infrastructure named by the environment.
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL, { service: 'worker' });
+if (!config.DATABASE_URL) {
+  logger.error('DATABASE_URL is required for the production worker (npm run dev starts a local database instead)');
+  process.exit(1);
+}
+installTemporalRuntime(logger);
+
+const db = createDatabase(config.DATABASE_URL);
+await migrateDatabase(db);
+const temporalAddress = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+await ensureSearchAttributes(temporalAddress, config.TEMPORAL_NAMESPACE, logger);
+
+const running = await startWorker({
+  temporalAddress,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  deps: { db, logger, openai: createOpenAIClient(config), config },
+  workflowBundle: { codePath: fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) },
+});
+logger.info('worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, temporalAddress });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    logger.info('worker shutting down', { signal });
+    void running.stop();
+  });
+}
+await running.done;
+await db.destroy();
+logger.info('worker stopped');

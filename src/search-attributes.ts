@@ -1,0 +1,31 @@
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { Logger } from './logger.js';
+import { AnalysisStatusKey, SiteDomainKey } from '../workflows/definitions.js';
+
+const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+
+/**
+ * Registers the search attributes the workflow sets. The dev server gets them at start-up; a
+ * cluster from docker-compose or Temporal Cloud may not have them yet. Already-registered is fine.
+ */
+export async function ensureSearchAttributes(address: string, namespace: string, logger: Logger): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = [SiteDomainKey.name, AnalysisStatusKey.name].filter((name) => !(name in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
+    });
+    logger.info('registered search attributes', { namespace, attributes: missing });
+  } catch (err) {
+    // Temporal Cloud manages attributes through its own API; runs still work without them, only filtering does not.
+    logger.warn('could not register search attributes; register SiteDomain and AnalysisStatus (Keyword) yourself', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,202 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { InsightIds } from '../activities/types.js';
+import { INSIGHT_KINDS, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
+import { FAILURE_CODES, type FailureType } from '../src/domain/failures.js';
+import {
+  bookkeeping,
+  crawlPolicy,
+  finalizationPolicy,
+  modelCallPolicy,
+  processingPolicy,
+  qualityPolicy,
+  validationPolicy,
+  withPolicy,
+} from './activities.js';
+import {
+  AnalysisStatusKey,
+  progressQuery,
+  regenerateSignal,
+  type AnalysisWorkflowInput,
+  type AnalysisWorkflowResult,
+  type RegenerateSignal,
+} from './definitions.js';
+import { ProgressBoard } from './progress.js';
+
+/** Repairs of failing report parts before the report is marked degraded. */
+const MAX_QUALITY_REPAIRS = 2;
+const DEFAULT_IDLE_TIMEOUT = '24 hours';
+
+export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<AnalysisWorkflowResult> {
+  const { analysisId, options } = input;
+  const board = new ProgressBoard(analysisId, input.resume?.latestVersion ?? 0);
+  const pending: RegenerateSignal[] = [...(input.resume?.pending ?? [])];
+  let insightIds: Partial<InsightIds> = { ...input.resume?.insightIds };
+
+  setHandler(progressQuery, () => board.snapshot());
+  setHandler(regenerateSignal, (request) => {
+    pending.push(request);
+  });
+
+  const domain = new URL(input.url).hostname;
+  if (!input.resume) {
+    const outcome = await settle(1, async () => {
+      await step(1, 'validation', () =>
+        withPolicy(validationPolicy, `Validate ${input.url}`).validateSite({ analysisId }),
+      );
+      await step(1, 'content_extraction', () =>
+        withPolicy(crawlPolicy, `Crawl up to ${options.maxPages} pages of ${domain}`).extractContent({ analysisId }),
+      );
+      await step(1, 'content_processing', () =>
+        withPolicy(processingPolicy, `Clean pages of ${domain} and fit the token budget`).processContent({ analysisId }),
+      );
+      await produceReport(1, {});
+    });
+    if (outcome !== 'completed') return { status: outcome, latestVersion: 0 };
+  }
+
+  // Finished: serve regenerations until idle, then close (a later regenerate starts it again).
+  for (;;) {
+    let signalled: boolean;
+    try {
+      signalled = await condition(() => pending.length > 0, input.idleTimeout ?? DEFAULT_IDLE_TIMEOUT);
+    } catch (err) {
+      // Only deleting an idle analysis cancels it; its reports were already complete.
+      if (isCancellation(err)) return { status: 'completed', latestVersion: board.latestVersion };
+      throw err;
+    }
+    if (!signalled) return { status: 'completed', latestVersion: board.latestVersion };
+    if (workflowInfo().continueAsNewSuggested) {
+      return continueAsNew<typeof AnalysisWorkflow>({
+        ...input,
+        resume: { latestVersion: board.latestVersion, insightIds, pending },
+      });
+    }
+    pending.sort((a, b) => a.version - b.version);
+    const request = pending.shift()!;
+    // The API hands out versions; a duplicate signal (client retry) must not produce a report twice.
+    if (request.version <= board.latestVersion) continue;
+    board.beginVersion(request.version);
+    const outcome = await settle(request.version, () => produceReport(request.version, request));
+    if (outcome === 'cancelled') return { status: 'cancelled', latestVersion: board.latestVersion };
+  }
+
+  /** ai_analysis to finalization: the part every report version runs. */
+  async function produceReport(version: number, request: Partial<RegenerateSignal>): Promise<void> {
+    const kinds = INSIGHT_KINDS.filter((k) => !request.sections || request.sections.includes(k));
+    await step(version, 'ai_analysis', async () => {
+      if (kinds.length === 0) return 'skipped';
+      const ids = await Promise.all(
+        kinds.map((kind) =>
+          withPolicy(modelCallPolicy, `Insight "${kind}" for ${domain} (v${version})`).analyzeInsight({
+            analysisId,
+            version,
+            kind,
+            instructions: request.instructions,
+          }),
+        ),
+      );
+      insightIds = { ...insightIds, ...Object.fromEntries(kinds.map((k, i) => [k, ids[i]])) };
+    });
+    // A run resumed from storage knows no insight IDs: take the latest stored ones.
+    if (!isComplete(insightIds)) insightIds = { ...(await bookkeeping.latestInsightIds({ analysisId })), ...insightIds };
+    const completeIds = insightIds as InsightIds;
+
+    const reportId = await step(version, 'report_generation', () =>
+      withPolicy(modelCallPolicy, `Synthesize ${options.personaCount} personas for ${domain} (v${version})`).generateReport({
+        analysisId,
+        version,
+        insightIds: completeIds,
+        instructions: request.instructions,
+      }),
+    );
+
+    await step(version, 'quality_check', async () => {
+      const checks = withPolicy(qualityPolicy, `Check report v${version} of ${domain}`);
+      let result = await checks.checkQuality({ reportId });
+      for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
+        await withPolicy(modelCallPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
+          reportId,
+          issues: result.issues,
+        });
+        result = await checks.checkQuality({ reportId });
+      }
+    });
+
+    await step(version, 'finalization', () =>
+      withPolicy(finalizationPolicy, `Finalize report v${version} of ${domain}`).finalizeReport({ analysisId, version, reportId }),
+    );
+    board.latestVersion = version;
+  }
+
+  /** Runs one step: state on the board, bookkeeping rows, Web UI details. */
+  async function step<T>(version: number, name: StepName, run: () => Promise<T | 'skipped'>): Promise<T> {
+    board.start(name);
+    setCurrentDetails(`v${version}: ${name}`);
+    await bookkeeping.recordStep({ analysisId, version, step: name, state: 'running' });
+    try {
+      const result = await run();
+      const state = result === 'skipped' ? 'skipped' : 'completed';
+      board.finish(name, state);
+      await bookkeeping.recordStep({ analysisId, version, step: name, state });
+      return result as T;
+    } catch (err) {
+      const { message } = describeFailure(err);
+      board.finish(name, 'failed', message);
+      await CancellationScope.nonCancellable(() =>
+        bookkeeping.recordStep({ analysisId, version, step: name, state: 'failed', error: message }),
+      );
+      throw err;
+    }
+  }
+
+  /** Runs a stretch of steps and records how it ended; failures end in a terminal state, never a stuck run. */
+  async function settle(version: number, run: () => Promise<void>): Promise<AnalysisWorkflowResult['status']> {
+    setStatus('running');
+    try {
+      await run();
+      board.settle('completed');
+      setStatus('completed');
+      return 'completed';
+    } catch (err) {
+      const cancelled = isCancellation(err);
+      const error = cancelled ? { code: 'CANCELLED', message: 'The analysis was cancelled.' } : describeFailure(err);
+      // A failed regeneration keeps the analysis completed: its earlier report still stands.
+      const status = cancelled ? 'cancelled' : board.latestVersion > 0 ? 'completed' : 'failed';
+      board.settle(status, error);
+      setStatus(status);
+      await CancellationScope.nonCancellable(() =>
+        bookkeeping.finishAnalysis({ analysisId, version, status: cancelled ? 'cancelled' : 'failed', error }),
+      );
+      return cancelled ? 'cancelled' : 'failed';
+    }
+  }
+}
+
+function setStatus(status: AnalysisStatus): void {
+  upsertSearchAttributes([{ key: AnalysisStatusKey, value: status }]);
+}
+
+function isComplete(ids: Partial<InsightIds>): ids is InsightIds {
+  return INSIGHT_KINDS.every((k: InsightKind) => typeof ids[k] === 'string');
+}
+
+/** The code and message a person sees for a failed step: from the activity's failure type when it has one. */
+function describeFailure(err: unknown): { code: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.type && cause.type in FAILURE_CODES) {
+    return { code: FAILURE_CODES[cause.type as FailureType], message: cause.message };
+  }
+  if (cause instanceof Error) return { code: 'ANALYSIS_FAILED', message: cause.message };
+  return { code: 'ANALYSIS_FAILED', message: String(cause) };
+}

@@ -1,0 +1,1 @@
+export { AnalysisWorkflow } from './analysis.js';
