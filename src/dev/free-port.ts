@@ -18,3 +18,13 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** True when nothing listens on host:port yet, so a server we start there will not fail on EADDRINUSE. */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}

