@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client';
 import { createApp } from './api/app.js';
 import { startApi } from './api/server.js';
 import type { Config } from './config.js';
@@ -7,6 +6,7 @@ import type { Logger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
 import { createOpenAIClient } from './openai.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
+import { connectTemporal } from './temporal.js';
 import { startWorker } from './worker.js';
 
 export interface LocalService {
@@ -42,9 +42,8 @@ export async function startLocalService(
     });
     cleanups.push(() => worker.stop());
 
-    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    const { connection, client: temporal } = await connectTemporal(config);
     cleanups.push(() => connection.close());
-    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const app = createApp({
       db,
       temporal,

@@ -1,0 +1,44 @@
+import { createApp } from './api/app.js';
+import { startApi } from './api/server.js';
+import { loadConfig } from './config.js';
+import { createDatabase } from './database.js';
+import { createLogger } from './logger.js';
+import { migrateDatabase } from './migrate.js';
+import { createOpenAIClient } from './openai.js';
+import { connectTemporal } from './temporal.js';
+
+// Production API: built JavaScript, stateless, as many instances as needed behind a load balancer.
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL, { service: 'api' });
+if (!config.DATABASE_URL) {
+  logger.error('DATABASE_URL is required for the production API (npm run dev starts a local database instead)');
+  process.exit(1);
+}
+
+const db = createDatabase(config.DATABASE_URL);
+await migrateDatabase(db);
+const { connection, client } = await connectTemporal(config);
+const openai = createOpenAIClient(config);
+const app = createApp({
+  db,
+  temporal: client,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  logger,
+  config,
+  checkAi: async () => {
+    await openai.models.list({ timeout: 3000, maxRetries: 0 });
+    return true;
+  },
+});
+const api = await startApi({ app, port: config.PORT, hostname: '0.0.0.0' });
+logger.info('api listening', { url: api.url });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    logger.info('api shutting down', { signal });
+    await api.close();
+    await connection.close();
+    await db.destroy();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createDatabase, type Db } from '../../src/database.js';
+import { startStandInAi } from '../../src/dev/stand-in-ai.js';
+import { STEP_NAMES } from '../../src/domain/analysis.js';
+import { startLocalService, type LocalService } from '../../src/local-service.js';
+import { createLogger } from '../../src/logger.js';
+import { api, pollStatus } from '../support/api.js';
+import { serveSite } from '../support/sites.js';
+import { recordHistoryIfAsked } from '../support/histories.js';
+
+const FIXTURES = new URL('../../../shared/fixtures/pages/', import.meta.url);
+const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
+
+/** A small SaaS site of our own: several linked pages, one of them off-limits by robots.txt. */
+const ACME_PAGES: Record<string, string> = {
+  '/': page('Acme Invoicing', 'Invoicing software for freelancers and small agencies.', `
+    <p>Acme Invoicing helps freelancers send professional invoices in under a minute.</p>
+    <p>Small agencies use Acme to track billable hours across clients and projects.</p>
+    <a href="/about">About</a> <a href="/pricing">Pricing</a> <a href="/customers">Customers</a>
+    <a href="/blog/getting-paid-faster">Blog</a> <a href="/private/admin">Admin</a>
+    <a href="https://elsewhere.invalid/">Partner</a>`),
+  '/about': page('About Acme', 'Our story.', `
+    <p>We started Acme after years of chasing late payments as independent designers.</p>
+    <p>Our team of twelve works remotely from Lisbon and Berlin.</p>`),
+  '/pricing': page('Pricing', 'Plans for every stage.', `
+    <p>The Solo plan costs 9 euros per month and includes unlimited invoices.</p>
+    <p>The Agency plan adds team seats, time tracking and client portals for 49 euros per month.</p>`),
+  '/customers': page('Customers', 'Who uses Acme.', `
+    <p>"Acme cut the time I spend on invoicing from a day to an hour each month," says a freelance photographer.</p>
+    <p>Agencies with up to fifty people rely on Acme for recurring retainers.</p>`),
+  '/blog/getting-paid-faster': page('Getting paid faster', 'Five habits.', `
+    <p>Sending invoices on the day the work is delivered shortens payment times by a week on average.</p>`),
+  '/private/admin': page('Admin', 'Do not crawl.', '<p>Secret admin page.</p>'),
+  '/robots.txt': 'User-agent: *\nDisallow: /private/\n',
+};
+
+function page(title: string, description: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><title>${title}</title>
+    <meta name="description" content="${description}"></head>
+    <body><nav><a href="/">Home</a> <a href="/pricing">Pricing</a></nav>
+    <main><h1>${title}</h1>${body}</main><footer>© Acme Invoicing Ltd.</footer></body></html>`;
+}
+
+describe('an analysis end to end, over HTTP, on a real Temporal server and PostgreSQL', () => {
+  let service: LocalService;
+  let standIn: Awaited<ReturnType<typeof startStandInAi>>;
+  let db: Db;
+  let temporal: Client;
+  let connection: Connection;
+  const sites: { close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    standIn = await startStandInAi();
+    const config = loadConfig({
+      PORT: '0',
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      // Each file gets its own queue so workers of other test files never pick up its tasks.
+      TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
+      OPENAI_BASE_URL: standIn.baseUrl,
+      OPENAI_MODEL: 'stand-in-model',
+      SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
+      LOG_LEVEL: 'warn',
+    });
+    service = await startLocalService(
+      config as typeof config & { DATABASE_URL: string; TEMPORAL_ADDRESS: string },
+      createLogger('warn', { test: 'e2e' }),
+    );
+    db = createDatabase(inject('databaseUrl'), 2);
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    temporal = new Client({ connection });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await standIn?.stop();
+    await Promise.all(sites.map((s) => s.close()));
+    await db?.destroy();
+    await connection?.close();
+  });
+
+  async function site(routes: Record<string, string>) {
+    const s = await serveSite(routes);
+    sites.push(s);
+    return s;
+  }
+
+  it('runs all seven steps, serves the report in three formats, and regenerates version 2', async () => {
+    const acme = await site(ACME_PAGES);
+    const start = await api(service.apiUrl, '/analysis/start', {
+      method: 'POST',
+      json: { url: acme.url, options: { maxPages: 6, personaCount: 2 } },
+    });
+    expect(start.status).toBe(202);
+    const id: string = start.body.data.analysisId;
+    expect(start.body.data.status).toBe('pending');
+
+    const { final, seen } = await pollStatus(service.apiUrl, id, (s) => s.status === 'completed' || s.status === 'failed');
+    expect(final.status, JSON.stringify(final.error)).toBe('completed');
+    expect(final.percent).toBe(100);
+    expect(final.latestReportVersion).toBe(1);
+    expect(final.steps.map((s: any) => s.name)).toEqual([...STEP_NAMES]);
+    for (const step of final.steps) {
+      expect(step.state, step.name).toBe('completed');
+      expect(step.attempts, step.name).toBeGreaterThanOrEqual(1);
+    }
+    // Percent never goes backwards while the run is watched.
+    const percents = seen.map((s) => s.percent);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+
+    // The audit trail saw every step start and complete, in the workflow's order.
+    const events = await db.selectFrom('processing_events').select(['type', 'step']).where('analysis_id', '=', id).orderBy('id').execute();
+    const completedSteps = events.filter((e) => e.type === 'step_completed').map((e) => e.step);
+    expect(completedSteps).toEqual([...STEP_NAMES]);
+    expect(events.filter((e) => e.type === 'step_running').map((e) => e.step)).toEqual([...STEP_NAMES]);
+
+    // robots.txt kept the crawler out of /private/, and it never left the site.
+    expect(acme.hits.get('/private/admin') ?? 0).toBe(0);
+    expect(acme.hits.get('/pricing')).toBe(1);
+
+    const json = await api(service.apiUrl, `/analysis/${id}/report`);
+    expect(json.status).toBe(200);
+    const report = json.body.data;
+    expect(report.version).toBe(1);
+    expect(report.report.personas).toHaveLength(2);
+    expect(report.report.generatedBy.standIn).toBe(true);
+
+    const markdown = await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=markdown`);
+    expect(markdown.headers.get('content-type')).toMatch(/^text\/markdown/);
+    const md = await markdown.text();
+    expect(md).toContain(report.report.personas[0].name);
+    expect(md.toLowerCase()).toContain('stand-in');
+
+    const html = await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=html`);
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await html.text();
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page.toLowerCase()).toContain('stand-in');
+
+    const regen = await api(service.apiUrl, `/analysis/${id}/regenerate`, {
+      method: 'POST',
+      json: { instructions: 'Focus on agencies with more than ten people.' },
+    });
+    expect(regen.status).toBe(202);
+    expect(regen.body.data).toEqual({ analysisId: id, nextVersion: 2 });
+
+    const v2 = await pollStatus(service.apiUrl, id, (s) => s.latestReportVersion === 2 && s.status === 'completed');
+    expect(v2.final.version).toBe(2);
+    const latest = await api(service.apiUrl, `/analysis/${id}/report`);
+    expect(latest.body.data.version).toBe(2);
+    expect(latest.body.data.report.instructions).toBe('Focus on agencies with more than ten people.');
+    const first = await api(service.apiUrl, `/analysis/${id}/report?version=1`);
+    expect(first.body.data.version).toBe(1);
+    expect(first.body.data.report).toEqual(report.report);
+
+    // Regeneration re-read nothing from the site: content comes from the cache.
+    expect(acme.hits.get('/pricing')).toBe(1);
+    const reports = await db.selectFrom('reports').select('version').where('analysis_id', '=', id).orderBy('version').execute();
+    expect(reports.map((r) => r.version)).toEqual([1, 2]);
+
+    await recordHistoryIfAsked(temporal, `analysis-${id}`, 'analysis-with-regeneration');
+  });
+
+  it('analyzes a real saved page and reuses the page cache on a second run', async () => {
+    const learn = await site({ '/': fixture('learnnode.com.html') });
+    const run = async (options: object) => {
+      const start = await api(service.apiUrl, '/analysis/start', { method: 'POST', json: { url: learn.url, options } });
+      expect(start.status).toBe(202);
+      const { final } = await pollStatus(service.apiUrl, start.body.data.analysisId, (s) => ['completed', 'failed'].includes(s.status));
+      expect(final.status, JSON.stringify(final.error)).toBe('completed');
+      return start.body.data.analysisId as string;
+    };
+    const firstId = await run({ maxPages: 3, personaCount: 1 });
+    const hitsAfterFirst = learn.hits.get('/');
+    expect(hitsAfterFirst).toBe(1);
+
+    await run({ maxPages: 3, personaCount: 1 });
+    expect(learn.hits.get('/')).toBe(hitsAfterFirst);
+
+    await run({ maxPages: 3, personaCount: 1, forceRefresh: true });
+    expect(learn.hits.get('/')).toBe(hitsAfterFirst! + 1);
+
+    const report = await api(service.apiUrl, `/analysis/${firstId}/report`);
+    expect(report.body.data.report.personas).toHaveLength(1);
+    expect(report.body.data.status).toBe('passed');
+  });
+
+  it('completes when the AI endpoint answers 500 a few times first', async () => {
+    const acme = await site(ACME_PAGES);
+    const before = standIn.requests();
+    standIn.failNext(3, 500);
+    const start = await api(service.apiUrl, '/analysis/start', {
+      method: 'POST',
+      json: { url: acme.url, options: { maxPages: 3, personaCount: 1 } },
+    });
+    const id = start.body.data.analysisId;
+    const { final } = await pollStatus(service.apiUrl, id, (s) => ['completed', 'failed'].includes(s.status), 120_000);
+    expect(final.status, JSON.stringify(final.error)).toBe('completed');
+    expect(standIn.requests() - before).toBeGreaterThan(3);
+
+    const retries = await db
+      .selectFrom('processing_events')
+      .select(['type', 'step', 'message'])
+      .where('analysis_id', '=', id)
+      .where('type', 'in', ['attempt_failed', 'step_retry'])
+      .execute();
+    expect(retries.filter((e) => e.type === 'attempt_failed').length).toBe(3);
+    expect(retries.every((e) => e.step === 'ai_analysis' || e.step === 'report_generation')).toBe(true);
+    const aiStep = final.steps.find((s: any) => s.name === 'ai_analysis');
+    expect(aiStep.attempts).toBeGreaterThan(1);
+  });
+
+  it('ends failed, not stuck, when the site refuses connections', async () => {
+    const acme = await site(ACME_PAGES);
+    const url = acme.url;
+    await acme.close();
+    const start = await api(service.apiUrl, '/analysis/start', { method: 'POST', json: { url } });
+    const { final } = await pollStatus(service.apiUrl, start.body.data.analysisId, (s) => ['completed', 'failed'].includes(s.status));
+    expect(final.status).toBe('failed');
+    expect(final.error.code).toBe('SITE_UNREACHABLE');
+    const report = await api(service.apiUrl, `/analysis/${start.body.data.analysisId}/report`);
+    expect(report.status).toBe(409);
+    expect(report.body.error?.code).toBe('REPORT_NOT_READY');
+  });
+});
