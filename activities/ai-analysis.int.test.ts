@@ -1,0 +1,173 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDatabase, type Db } from '../src/database.js';
+import { INSIGHT_KINDS } from '../src/domain/analysis.js';
+import { insightSchemas } from '../src/domain/insights.js';
+import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
+import { createLogger } from '../src/logger.js';
+import { migrateToLatest } from '../src/migrate.js';
+import { createOpenAIClient } from '../src/openai.js';
+import { ENGLISH_SITE, GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
+import { createAiAnalysisActivities } from './ai-analysis.js';
+import type { ActivityDeps, InsightInput } from './types.js';
+
+// The mock environment logs every failed attempt at WARN; these tests fail attempts on purpose.
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
+let db: Db;
+let ai: StandInAi;
+let deps: ActivityDeps;
+let activities: ReturnType<typeof createAiAnalysisActivities>;
+
+beforeAll(async () => {
+  const databaseUrl = inject('databaseUrl');
+  await migrateToLatest(databaseUrl);
+  db = createDatabase(databaseUrl, 4);
+  ai = await startStandInAi();
+  deps = {
+    db,
+    logger: createLogger('error'),
+    openai: createOpenAIClient({ OPENAI_BASE_URL: ai.baseUrl }),
+    config: { OPENAI_MODEL: 'gpt-4o-mini', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
+  };
+  activities = createAiAnalysisActivities(deps);
+});
+
+afterAll(async () => {
+  await ai?.stop();
+  await db?.destroy();
+});
+
+function analyze(input: InsightInput, env = new MockActivityEnvironment({}, { logger: quietLogger })): Promise<string> {
+  return env.run(activities.analyzeInsight, input);
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('analyzeInsight', () => {
+  it.each(INSIGHT_KINDS)('stores a valid %s response with token usage', async (kind) => {
+    const { analysisId } = await seedAnalysis(db);
+    const id = await analyze({ analysisId, version: 1, kind });
+
+    const row = await db.selectFrom('ai_responses').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ analysis_id: analysisId, version: 1, kind, attempt: 1, model: 'local-stand-in', stand_in: true });
+    expect(row.prompt_tokens).toBeGreaterThan(500);
+    expect(row.completion_tokens).toBeGreaterThan(10);
+    expect(row.total_tokens).toBe(row.prompt_tokens + row.completion_tokens);
+    expect(Number(row.cost_usd)).toBe(0);
+    expect(insightSchemas[kind].safeParse(row.parsed).success).toBe(true);
+    expect(JSON.parse(row.raw_output)).toEqual(row.parsed);
+
+    const step = await db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId).executeTakeFirstOrThrow();
+    expect(step).toMatchObject({ step: 'ai_analysis', version: 1, attempts: 1 });
+  });
+
+  it('asks with a strict JSON schema, the pages, the language and the instructions', async () => {
+    const { analysisId } = await seedAnalysis(db, { site: GERMAN_SITE, language: 'fr' });
+    await analyze({
+      analysisId,
+      version: 2,
+      kind: 'audience_segments',
+      instructions: 'Focus on public-sector clients',
+    });
+    const request = ai.lastRequest()!;
+    expect(request.model).toBe('gpt-4o-mini');
+    expect(request.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'insight_audience_segments', strict: true } });
+    const user = String(request.messages!.at(-1)!.content);
+    expect(user).toContain('=== PAGE https://www.rs-ingenieure.de/tragwerksplanung ===');
+    expect(user).toContain('=== END PAGES ===');
+    expect(user).toMatch(/^Write in: fr /m);
+    expect(user).toContain('Focus on public-sector clients');
+  });
+
+  it('turns a 500 from the endpoint into a retryable failure', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    ai.failNext(1, 500);
+    const failure = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }));
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.type).toBe('AiUnavailable');
+    expect(failure.message).toContain('HTTP 500');
+
+    const step = await db.selectFrom('analysis_steps').select('last_error').where('analysis_id', '=', analysisId).executeTakeFirstOrThrow();
+    expect(step.last_error).toContain('HTTP 500');
+    // Temporal retries: the next attempt succeeds.
+    const id = await analyze({ analysisId, version: 1, kind: 'offering' }, new MockActivityEnvironment({ attempt: 2 }, { logger: quietLogger }));
+    expect(id).toBeTruthy();
+  });
+
+  it('retries rate limits too', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    ai.failNext(1, 429);
+    const failure = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }));
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('turns a 401 into a non-retryable AiNotConfigured failure that says what to fix', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    ai.failNext(1, 401);
+    const failure = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('AiNotConfigured');
+    expect(failure.message).toContain('OPENAI_API_KEY');
+  });
+
+  it('stores invalid output for debugging and fails retryably', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    ai.replyNext('{"companyName": "Acme", "summary": ');
+    const failure = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }));
+    expect(failure.type).toBe('InvalidModelOutput');
+    expect(failure.nonRetryable).toBe(false);
+
+    ai.replyNext('{"companyName": "Acme"}');
+    const mismatch = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }, new MockActivityEnvironment({ attempt: 2 }, { logger: quietLogger })));
+    expect(mismatch.message).toContain('does not match the schema');
+
+    const rows = await db.selectFrom('ai_responses').selectAll().where('analysis_id', '=', analysisId).orderBy('attempt').execute();
+    expect(rows.map((r) => [r.attempt, r.parsed, r.raw_output])).toEqual([
+      [1, null, '{"companyName": "Acme", "summary": '],
+      [2, null, '{"companyName": "Acme"}'],
+    ]);
+  });
+
+  it('fails non-retryably for an analysis without content', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    await db.updateTable('analyses').set({ corpus: null }).where('id', '=', analysisId).execute();
+    const failure = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('NoContent');
+  });
+
+  it('heartbeats while the model is slow, and stops when cancelled', async () => {
+    const { analysisId } = await seedAnalysis(db, { site: GERMAN_SITE });
+    ai.setLatency(7_000);
+    try {
+      const env = new MockActivityEnvironment({}, { logger: quietLogger });
+      const heartbeats: unknown[] = [];
+      env.on('heartbeat', (d: unknown) => {
+        heartbeats.push(d);
+        env.cancel();
+      });
+      const err = await analyze({ analysisId, version: 1, kind: 'offering' }, env).catch((e: unknown) => e);
+      expect(heartbeats[0]).toMatchObject({ kind: 'offering', waitingSeconds: 5 });
+      expect(err).toBeInstanceOf(CancelledFailure);
+    } finally {
+      ai.setLatency(0);
+    }
+  });
+});
+
+describe('seeded site', () => {
+  it('has pages with text', async () => {
+    const { pages } = await seedAnalysis(db, { site: ENGLISH_SITE });
+    expect(pages.every((p) => p.text.length > 100)).toBe(true);
+  });
+});

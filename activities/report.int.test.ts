@@ -1,0 +1,191 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDatabase, type Db } from '../src/database.js';
+import { INSIGHT_KINDS } from '../src/domain/analysis.js';
+import { renderHtml, renderMarkdown } from '../src/domain/render-report.js';
+import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
+import { createLogger } from '../src/logger.js';
+import { migrateToLatest } from '../src/migrate.js';
+import { createOpenAIClient } from '../src/openai.js';
+import { reportsRepository } from '../src/repositories/reports.js';
+import { GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
+import { createAiAnalysisActivities } from './ai-analysis.js';
+import { createReportActivities } from './report.js';
+import type { ActivityDeps, GenerateReportInput, InsightIds, QualityResult, RepairInput } from './types.js';
+
+// The mock environment logs every failed attempt at WARN; these tests fail attempts on purpose.
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
+let db: Db;
+let ai: StandInAi;
+let deps: ActivityDeps;
+let insights: ReturnType<typeof createAiAnalysisActivities>;
+let reports: ReturnType<typeof createReportActivities>;
+
+beforeAll(async () => {
+  const databaseUrl = inject('databaseUrl');
+  await migrateToLatest(databaseUrl);
+  db = createDatabase(databaseUrl, 4);
+  ai = await startStandInAi();
+  deps = {
+    db,
+    logger: createLogger('error'),
+    openai: createOpenAIClient({ OPENAI_BASE_URL: ai.baseUrl }),
+    config: { OPENAI_MODEL: 'gpt-4o-mini', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
+  };
+  insights = createAiAnalysisActivities(deps);
+  reports = createReportActivities(deps);
+});
+
+afterAll(async () => {
+  await ai?.stop();
+  await db?.destroy();
+});
+
+const env = () => new MockActivityEnvironment({}, { logger: quietLogger });
+
+async function analyzeAll(analysisId: string, version = 1): Promise<InsightIds> {
+  const ids = await Promise.all(INSIGHT_KINDS.map((kind) => env().run(insights.analyzeInsight, { analysisId, version, kind }) as Promise<string>));
+  return Object.fromEntries(INSIGHT_KINDS.map((k, i) => [k, ids[i]])) as InsightIds;
+}
+
+// MockActivityEnvironment.run cannot infer the result type from the function.
+const generate = (input: GenerateReportInput) => env().run(reports.generateReport, input) as Promise<string>;
+const check = (reportId: string) => env().run(reports.checkQuality, { reportId }) as Promise<QualityResult>;
+const repair = (input: RepairInput) => env().run(reports.repairReport, input) as Promise<void>;
+
+async function draftReport(opts: { personaCount?: number; site?: typeof GERMAN_SITE; language?: string } = {}) {
+  const seeded = await seedAnalysis(db, opts);
+  const insightIds = await analyzeAll(seeded.analysisId);
+  const reportId = await generate({ analysisId: seeded.analysisId, version: 1, insightIds });
+  return { ...seeded, insightIds, reportId };
+}
+
+describe('generateReport', () => {
+  it.each([1, 3, 4])('stores a draft with %i distinct personas from the insights', async (personaCount) => {
+    const { analysisId, reportId, url } = await draftReport({ personaCount });
+    const report = (await reportsRepository.byId(db, reportId))!;
+    expect(report).toMatchObject({ analysisId, version: 1, status: 'draft', model: 'local-stand-in', standIn: true, finalizedAt: null });
+    expect(report.content.personas).toHaveLength(personaCount);
+    expect(new Set(report.content.personas.map((p) => p.name)).size).toBe(personaCount);
+    expect(report.content).toMatchObject({
+      site: { url, domain: 'www.caktusgroup.com' },
+      language: 'en',
+      version: 1,
+      generatedBy: { model: 'local-stand-in', standIn: true },
+    });
+    expect(report.content.site.title).not.toBe('');
+
+    const synthesis = await db.selectFrom('ai_responses').selectAll().where('analysis_id', '=', analysisId).where('kind', '=', 'personas').execute();
+    expect(synthesis).toHaveLength(1);
+    expect(synthesis[0]!.total_tokens).toBeGreaterThan(0);
+    const prompt = String(ai.lastRequest()!.messages!.at(-1)!.content);
+    expect(prompt).toContain(`exactly ${personaCount} distinct persona`);
+    expect(prompt).toContain('--- goals_and_pains ---');
+  });
+
+  it('writes in the requested language and keeps the instructions', async () => {
+    const seeded = await seedAnalysis(db, { site: GERMAN_SITE, language: 'de', personaCount: 2 });
+    const insightIds = await analyzeAll(seeded.analysisId, 2);
+    const reportId = await generate({ analysisId: seeded.analysisId, version: 2, insightIds, instructions: 'Mehr über Bauherren' });
+    const report = (await reportsRepository.byId(db, reportId))!;
+    expect(report.content).toMatchObject({ language: 'de', version: 2, instructions: 'Mehr über Bauherren' });
+    expect(report.instructions).toBe('Mehr über Bauherren');
+  });
+
+  it('is idempotent for a version: a retried attempt replaces the draft', async () => {
+    const { analysisId, insightIds, reportId } = await draftReport({ personaCount: 2 });
+    const again = await generate({ analysisId, version: 1, insightIds });
+    expect(again).toBe(reportId);
+    const rows = await db.selectFrom('reports').select('id').where('analysis_id', '=', analysisId).execute();
+    expect(rows).toHaveLength(1);
+  });
+
+  it('fails retryably on a 500 and non-retryably on a 401', async () => {
+    const seeded = await seedAnalysis(db, { personaCount: 1 });
+    const insightIds = await analyzeAll(seeded.analysisId);
+    ai.failNext(1, 500);
+    const outage = await generate({ analysisId: seeded.analysisId, version: 1, insightIds }).catch((e: unknown) => e);
+    expect(outage).toBeInstanceOf(ApplicationFailure);
+    expect((outage as ApplicationFailure).nonRetryable).toBe(false);
+    ai.failNext(1, 401);
+    const misconfigured = await generate({ analysisId: seeded.analysisId, version: 1, insightIds }).catch((e: unknown) => e);
+    expect(misconfigured).toMatchObject({ type: 'AiNotConfigured', nonRetryable: true });
+  });
+
+  it('refuses to build a report from a missing insight', async () => {
+    const { analysisId, insightIds } = await draftReport({ personaCount: 1 });
+    const err = await generate({ analysisId, version: 1, insightIds: { ...insightIds, offering: crypto.randomUUID() } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ nonRetryable: true });
+  });
+});
+
+describe('checkQuality and repairReport', () => {
+  it('passes a stand-in report and records the result', async () => {
+    const { analysisId, reportId } = await draftReport();
+    const result = await check(reportId);
+    expect(result).toEqual({ passed: true, issues: [] });
+    const report = (await reportsRepository.byId(db, reportId))!;
+    expect(report.status).toBe('passed');
+    expect(report.quality).toEqual(result);
+    const step = await db
+      .selectFrom('analysis_steps')
+      .selectAll()
+      .where('analysis_id', '=', analysisId)
+      .where('step', '=', 'quality_check')
+      .executeTakeFirstOrThrow();
+    expect(step.attempts).toBe(1);
+  });
+
+  it('fails a fabricated quote on its persona, and a repair of that persona only fixes it', async () => {
+    const { analysisId, reportId } = await draftReport({ personaCount: 3 });
+    const original = (await reportsRepository.byId(db, reportId))!.content;
+    const tampered = structuredClone(original);
+    tampered.personas[1]!.evidence[0]!.quote = 'Our customers report a 300 percent return within the first month.';
+    await reportsRepository.updateContent(db, reportId, tampered);
+
+    const failed = await check(reportId);
+    expect(failed.passed).toBe(false);
+    expect(failed.issues).toEqual([expect.objectContaining({ section: 'personas[1]', rule: 'evidence_not_found' })]);
+    expect((await reportsRepository.byId(db, reportId))!.status).toBe('degraded');
+
+    await repair({ reportId, issues: failed.issues });
+    const prompt = String(ai.lastRequest()!.messages!.at(-1)!.content);
+    expect(prompt).toContain('300 percent return');
+    expect(prompt).toContain(`Names already taken: ${original.personas[0]!.name}; ${original.personas[2]!.name}`);
+
+    const repaired = (await reportsRepository.byId(db, reportId))!;
+    expect(repaired.status).toBe('draft');
+    expect(repaired.content.personas[0]).toEqual(original.personas[0]);
+    expect(repaired.content.personas[2]).toEqual(original.personas[2]);
+    expect(repaired.content.personas[1]).not.toEqual(tampered.personas[1]);
+    expect(await check(reportId)).toEqual({ passed: true, issues: [] });
+    expect((await reportsRepository.byId(db, reportId))!.status).toBe('passed');
+
+    const repairs = await db.selectFrom('ai_responses').select('kind').where('analysis_id', '=', analysisId).where('kind', 'like', 'repair:%').execute();
+    expect(repairs.map((r) => r.kind)).toEqual(['repair:personas[1]']);
+  });
+
+  it('repairs placeholder text in the summary and offering', async () => {
+    const { reportId } = await draftReport({ personaCount: 1 });
+    const content = (await reportsRepository.byId(db, reportId))!.content;
+    content.summary = 'TODO';
+    content.offering.products = ['TBD'];
+    await reportsRepository.updateContent(db, reportId, content);
+    const failed = await check(reportId);
+    expect(failed.issues.map((i) => i.section)).toEqual(['summary', 'offering']);
+    await repair({ reportId, issues: failed.issues });
+    expect((await check(reportId)).passed).toBe(true);
+  });
+
+  it('renders a stand-in report with a plain notice', async () => {
+    const { reportId } = await draftReport({ personaCount: 2 });
+    await check(reportId);
+    const report = (await reportsRepository.byId(db, reportId))!;
+    const meta = { version: report.version, status: report.status, qualityIssues: report.quality?.issues ?? [], createdAt: report.createdAt };
+    expect(renderMarkdown(report.content, meta)).toContain('local stand-in, not a real AI model');
+    expect(renderHtml(report.content, meta)).toContain('local stand-in, not a real AI model');
+  });
+});
