@@ -1,6 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { StepName } from '../src/domain/analysis.js';
+import { FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
@@ -32,7 +33,17 @@ export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (lo
     attempt: info.attempt,
     step: ref.step,
   });
-  await stepsRepository.recordAttempt(deps.db, ref, info.attempt);
+  await stepsRepository.recordAttempt(deps.db, ref, info.attempt).catch((err: unknown) => {
+    // The step row references its analysis: a foreign-key violation means the analysis was deleted.
+    if ((err as { code?: string }).code === '23503') {
+      throw ApplicationFailure.create({
+        type: FailureType.AnalysisNotFound,
+        message: `Analysis ${ref.analysisId} no longer exists.`,
+        nonRetryable: true,
+      });
+    }
+    throw err;
+  });
   if (info.attempt > 1) {
     await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt: info.attempt });
   }

@@ -1,0 +1,302 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  regenerateSignal,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+  type AnalysisWorkflowInput,
+  type RegenerateSignal,
+} from '../../../workflows/definitions.js';
+import { ANALYSIS_STATUSES, type AnalysisOptions } from '../../domain/analysis.js';
+import { analysisOptionsSchema, regenerateRequestSchema } from '../../domain/requests.js';
+import { InvalidUrlError, normalizeUrl, siteDomain } from '../../domain/url.js';
+import { analysesRepository, decodeCursor, encodeCursor, type AnalysisRow } from '../../repositories/analyses.js';
+import { eventsRepository } from '../../repositories/events.js';
+import type { ApiDeps, AppEnv } from '../context.js';
+import { ok } from '../envelope.js';
+import { ApiError } from '../errors.js';
+import { jsonBody, validate } from '../validation.js';
+import { statusRoute } from './analysis-status.js';
+import { reportRoute } from './report.js';
+import {
+  analysisLinks,
+  isActive,
+  loadAnalysis,
+  withTemporalDeadline,
+  workflowVisibility,
+  type AnalysisWorkflowFn,
+} from './shared.js';
+
+const startRequestSchema = z
+  .object({
+    url: z
+      .string({ error: (issue) => (issue.input === undefined ? 'Enter the address of the website to analyze.' : 'The URL must be text.') })
+      .max(2048, 'The URL is too long (at most 2048 characters).')
+      .transform((input, ctx) => {
+        try {
+          return { input, normalized: normalizeUrl(input) };
+        } catch (err) {
+          const message = err instanceof InvalidUrlError ? err.message : 'Enter a valid http or https address.';
+          ctx.addIssue({ code: 'custom', message });
+          return z.NEVER;
+        }
+      }),
+    // prefault, not default: the empty object is parsed, so the options' own defaults apply.
+    options: analysisOptionsSchema.prefault({}),
+  })
+  .strict();
+
+const idempotencyHeaderSchema = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'Use 1 to 255 visible ASCII characters, e.g. a UUID.')
+    .optional(),
+});
+
+const listQuerySchema = z.object({
+  status: z.enum(ANALYSIS_STATUSES).optional(),
+  // The same form as analyses.domain: lowercase, no leading www., no trailing dot.
+  domain: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .min(1)
+    .max(253)
+    .transform((d) => d.replace(/\.$/, '').replace(/^www\./, ''))
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .max(512)
+    .transform((text, ctx) => {
+      const cursor = decodeCursor(text);
+      if (!cursor) ctx.addIssue({ code: 'custom', message: 'This cursor is not valid; load the list again from the first page.' });
+      return cursor ?? z.NEVER;
+    })
+    .optional(),
+});
+
+/** Tells a retried start request from a different one reusing its Idempotency-Key. */
+function requestHash(url: string, options: AnalysisOptions): string {
+  return createHash('sha256').update(canonicalJson({ url, options })).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal requests hash equally whatever order their keys came in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23505';
+}
+
+function workflowInput(deps: ApiDeps, row: AnalysisRow, resume?: AnalysisWorkflowInput['resume']): AnalysisWorkflowInput {
+  return {
+    analysisId: row.id,
+    url: row.url,
+    // Stored from analysisOptionsSchema's output at start, so it has that shape.
+    options: row.options as AnalysisOptions,
+    ...(deps.workflowIdleTimeout ? { idleTimeout: deps.workflowIdleTimeout } : {}),
+    ...(resume ? { resume } : {}),
+  };
+}
+
+function accepted(c: Context<AppEnv>, row: Pick<AnalysisRow, 'id' | 'status'>): Response {
+  const links = analysisLinks(row.id);
+  c.header('Location', links.self);
+  return ok(c, { analysisId: row.id, status: row.status, links }, 202);
+}
+
+function listItem(row: AnalysisRow) {
+  return {
+    analysisId: row.id,
+    url: row.url,
+    domain: row.domain,
+    status: row.status,
+    currentStep: row.current_step,
+    latestReportVersion: row.latest_version > 0 ? row.latest_version : null,
+    error: row.error ? { code: row.error.code, message: row.error.message } : null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null,
+    links: analysisLinks(row.id),
+  };
+}
+
+export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const { db, temporal, taskQueue } = deps;
+  const app = new Hono<AppEnv>();
+  // SEAM: authentication and rate limiting (later issues) guard the routes that start or change work.
+  const guards = [deps.guards?.authenticate, deps.guards?.rateLimit].filter((g) => g !== undefined);
+  for (const guard of guards) {
+    app.on('POST', ['/analysis/start', '/analysis/:id/regenerate', '/analysis/:id/cancel'], guard);
+    app.on('DELETE', '/analysis/:id', guard);
+  }
+
+  app.post(
+    '/analysis/start',
+    validate('header', idempotencyHeaderSchema),
+    ...jsonBody(startRequestSchema),
+    async (c) => {
+      const { url, options } = c.req.valid('json');
+      const idempotencyKey = c.req.valid('header')['Idempotency-Key'];
+      const hash = requestHash(url.normalized, options);
+      const replay = (existing: AnalysisRow): Response => {
+        if (existing.request_hash !== hash) {
+          throw new ApiError(
+            409,
+            'IDEMPOTENCY_KEY_REUSED',
+            'This Idempotency-Key was already used for a different request. Use a new key for a new analysis.',
+            { analysisId: existing.id },
+          );
+        }
+        c.get('log').info('start replayed for idempotency key', { analysisId: existing.id });
+        return accepted(c, existing);
+      };
+
+      if (idempotencyKey) {
+        const existing = await analysesRepository.byIdempotencyKey(db, idempotencyKey);
+        if (existing) return replay(existing);
+      }
+
+      const id = randomUUID();
+      let row: AnalysisRow;
+      try {
+        // The row commits only if Temporal accepted the workflow: no analysis without a run behind it.
+        row = await db.transaction().execute(async (trx) => {
+          const created = await analysesRepository.create(trx, {
+            id,
+            url: url.normalized,
+            input_url: url.input,
+            domain: siteDomain(url.normalized),
+            status: 'pending',
+            options,
+            idempotency_key: idempotencyKey ?? null,
+            request_hash: hash,
+            workflow_id: workflowIdFor(id),
+          });
+          await withTemporalDeadline(deps, () =>
+            temporal.workflow.start<AnalysisWorkflowFn>(WORKFLOW_TYPE, {
+              taskQueue,
+              workflowId: created.workflow_id,
+              args: [workflowInput(deps, created)],
+              ...workflowVisibility(created, 'pending'),
+            }),
+          );
+          return created;
+        });
+      } catch (err) {
+        // A concurrent request with the same key committed first (we waited on its row lock).
+        if (idempotencyKey && isUniqueViolation(err)) {
+          const existing = await analysesRepository.byIdempotencyKey(db, idempotencyKey);
+          if (existing) return replay(existing);
+        }
+        throw err;
+      }
+      c.get('log').info('analysis started', { analysisId: row.id, workflowId: row.workflow_id, domain: row.domain });
+      return accepted(c, row);
+    },
+  );
+
+  app.get('/analysis', validate('query', listQuerySchema), async (c) => {
+    const { status, domain, limit, cursor } = c.req.valid('query');
+    const page = await analysesRepository.list(db, { status, domain, limit, after: cursor });
+    return ok(c, { items: page.rows.map(listItem), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  app.route('/', statusRoute(deps));
+  app.route('/', reportRoute(deps));
+
+  app.post('/analysis/:id/regenerate', ...jsonBody(regenerateRequestSchema, { optional: true }), async (c) => {
+    const row = await loadAnalysis(c, deps);
+    const request = c.req.valid('json');
+    if (row.latest_version === 0) {
+      if (isActive(row)) {
+        throw new ApiError(409, 'ANALYSIS_NOT_READY', 'The first report is still being written. You can regenerate it once it is ready.');
+      }
+      throw new ApiError(
+        409,
+        'NO_REPORT_TO_REGENERATE',
+        `This analysis ended (${row.status}) without a report, so there is nothing to regenerate. Start a new analysis instead.`,
+      );
+    }
+
+    const nextVersion = await db.transaction().execute(async (trx) => {
+      // Versions are handed out here, atomically, so concurrent regenerations never share one.
+      const version = await analysesRepository.reserveNextVersion(trx, row.id);
+      if (version === undefined) throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
+      await eventsRepository.append(trx, { analysisId: row.id, version, type: 'regenerate_requested' });
+      // Signals the waiting workflow, or starts a closed one again from what is stored.
+      await withTemporalDeadline(deps, () =>
+        temporal.workflow.signalWithStart<AnalysisWorkflowFn, [RegenerateSignal]>(WORKFLOW_TYPE, {
+          taskQueue,
+          workflowId: row.workflow_id,
+          signal: regenerateSignal,
+          signalArgs: [{ ...request, version }],
+          args: [workflowInput(deps, row, { latestVersion: row.latest_version })],
+          ...workflowVisibility(row, 'running'),
+        }),
+      );
+      return version;
+    });
+    c.get('log').info('regeneration requested', { analysisId: row.id, version: nextVersion });
+    return ok(c, { analysisId: row.id, nextVersion }, 202);
+  });
+
+  app.post('/analysis/:id/cancel', async (c) => {
+    const row = await loadAnalysis(c, deps);
+    const alreadyFinished = () =>
+      new ApiError(409, 'ALREADY_FINISHED', `This analysis has already finished (${row.status}); there is nothing to cancel.`, {
+        status: row.status,
+      });
+    if (!isActive(row)) throw alreadyFinished();
+    try {
+      // Cancellation, not termination: the workflow records the outcome, activities stop at their next heartbeat.
+      await withTemporalDeadline(deps, () => temporal.workflow.getHandle(row.workflow_id).cancel());
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw alreadyFinished();
+      throw err;
+    }
+    await eventsRepository.append(db, { analysisId: row.id, type: 'cancel_requested' });
+    c.get('log').info('cancellation requested', { analysisId: row.id });
+    return ok(c, { analysisId: row.id, status: 'cancelling' }, 202);
+  });
+
+  app.delete('/analysis/:id', async (c) => {
+    const row = await loadAnalysis(c, deps);
+    const log = c.get('log');
+    try {
+      // Also for finished analyses: their workflow may still be open, waiting for regenerations.
+      await withTemporalDeadline(deps, () => temporal.workflow.getHandle(row.workflow_id).cancel());
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) {
+        // Deleting under a running workflow would leave it failing on a missing row: refuse until Temporal answers.
+        if (isActive(row)) throw err;
+        log.warn('could not cancel the workflow of a finished analysis; deleting anyway', {
+          analysisId: row.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    await db.transaction().execute(async (trx) => {
+      if (!(await analysesRepository.delete(trx, row.id))) {
+        throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
+      }
+      // The audit trail keeps that it existed and was deleted, nothing of its content.
+      await eventsRepository.append(trx, { analysisId: row.id, type: 'analysis_deleted' });
+    });
+    log.info('analysis deleted', { analysisId: row.id });
+    return ok(c, { analysisId: row.id, deleted: true });
+  });
+
+  return app;
+}

@@ -1,0 +1,104 @@
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { AnalysesTable, Database } from '../database.js';
+import type { AnalysisStatus } from '../domain/analysis.js';
+
+export type AnalysisRow = Selectable<AnalysesTable>;
+export type NewAnalysis = Omit<Insertable<AnalysesTable>, 'options'> & { options: object };
+
+/** Where the previous page ended: the last row's created_at (to the microsecond) and id. */
+export interface ListCursor {
+  createdAt: string;
+  id: string;
+}
+
+export interface ListFilter {
+  status?: AnalysisStatus;
+  domain?: string;
+  limit: number;
+  after?: ListCursor;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * Opaque to clients. It carries created_at as PostgreSQL's microsecond text, not a JS Date: a Date
+ * keeps milliseconds only, and paging from a truncated timestamp would skip rows created within
+ * the same millisecond as the last row of a page.
+ */
+export function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
+}
+
+/** undefined for anything this API did not hand out. */
+export function decodeCursor(text: string): ListCursor | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || value.length !== 2) return undefined;
+    const [createdAt, id] = value as unknown[];
+    if (typeof createdAt !== 'string' || !UTC_MICROS.test(createdAt) || Number.isNaN(Date.parse(createdAt))) return undefined;
+    if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+    return { createdAt, id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every function takes a Kysely or a Transaction, so callers decide what runs atomically. */
+export const analysesRepository = {
+  async create(db: Kysely<Database>, row: NewAnalysis): Promise<AnalysisRow> {
+    return db
+      .insertInto('analyses')
+      .values({ ...row, options: JSON.stringify(row.options) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async byId(db: Kysely<Database>, id: string): Promise<AnalysisRow | undefined> {
+    return db.selectFrom('analyses').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async byIdempotencyKey(db: Kysely<Database>, key: string): Promise<AnalysisRow | undefined> {
+    return db.selectFrom('analyses').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  },
+
+  /** Newest first, keyset-paged on (created_at desc, id desc), which the *_created_idx indexes serve. */
+  async list(db: Kysely<Database>, filter: ListFilter): Promise<{ rows: AnalysisRow[]; next: ListCursor | null }> {
+    let query = db
+      .selectFrom('analyses')
+      .selectAll()
+      .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_created_at'))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      // One extra row tells whether another page follows without a count query.
+      .limit(filter.limit + 1);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.domain) query = query.where('domain', '=', filter.domain);
+    if (filter.after) {
+      const { createdAt, id } = filter.after;
+      query = query.where(sql<boolean>`(created_at, id) < (${createdAt}::timestamptz, ${id}::uuid)`);
+    }
+    const found = await query.execute();
+    const page = found.slice(0, filter.limit);
+    const last = page.at(-1);
+    const next = found.length > filter.limit && last ? { createdAt: last.cursor_created_at, id: last.id } : null;
+    return { rows: page.map(({ cursor_created_at: _, ...row }) => row), next };
+  },
+
+  /** Hands out the next report version atomically: concurrent regenerations get distinct numbers. */
+  async reserveNextVersion(db: Kysely<Database>, id: string): Promise<number | undefined> {
+    const row = await db
+      .updateTable('analyses')
+      .set((eb) => ({ requested_version: eb('requested_version', '+', 1), updated_at: sql`now()` }))
+      .where('id', '=', id)
+      .returning('requested_version')
+      .executeTakeFirst();
+    return row?.requested_version;
+  },
+
+  /** Steps, AI responses and reports go with it (ON DELETE CASCADE); processing_events stay. */
+  async delete(db: Kysely<Database>, id: string): Promise<boolean> {
+    const result = await db.deleteFrom('analyses').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  },
+};
