@@ -33,17 +33,7 @@ export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (lo
     attempt: info.attempt,
     step: ref.step,
   });
-  await stepsRepository.recordAttempt(deps.db, ref, info.attempt).catch((err: unknown) => {
-    // The step row references its analysis: a foreign-key violation means the analysis was deleted.
-    if ((err as { code?: string }).code === '23503') {
-      throw ApplicationFailure.create({
-        type: FailureType.AnalysisNotFound,
-        message: `Analysis ${ref.analysisId} no longer exists.`,
-        nonRetryable: true,
-      });
-    }
-    throw err;
-  });
+  await stepsRepository.recordAttempt(deps.db, ref, info.attempt).catch((err: unknown) => stopIfDeleted(deps, ref.analysisId, err));
   if (info.attempt > 1) {
     await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt: info.attempt });
   }
@@ -61,23 +51,50 @@ export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (lo
   }
 }
 
+/**
+ * Step rows reference their analysis, so a foreign-key violation means the row is missing: either
+ * the API has not committed it yet (a start racing its own transaction: retry) or it was deleted
+ * (the audit trail says so: retrying cannot help, stop the run).
+ */
+async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknown): Promise<never> {
+  if ((err as { code?: string }).code === '23503') {
+    const deleted = await deps.db
+      .selectFrom('processing_events')
+      .select('id')
+      .where('analysis_id', '=', analysisId)
+      .where('type', '=', 'analysis_deleted')
+      .executeTakeFirst();
+    if (deleted) {
+      throw ApplicationFailure.create({
+        type: FailureType.AnalysisNotFound,
+        message: `Analysis ${analysisId} was deleted.`,
+        nonRetryable: true,
+      });
+    }
+  }
+  throw err;
+}
+
 /** Bookkeeping the workflow does around each step; run as local activities (cheap, same task). */
 export function createTrackingActivities(deps: ActivityDeps) {
   return {
     async recordStep({ analysisId, version, step, state, error }: RecordStepInput): Promise<void> {
-      await deps.db.transaction().execute(async (tx) => {
-        await stepsRepository.setState(tx, { analysisId, version, step }, state, error);
-        await eventsRepository.append(tx, { analysisId, version, step, type: `step_${state}`, message: error });
-        await tx
-          .updateTable('analyses')
-          .set({
-            current_step: state === 'running' ? step : sql`current_step`,
-            status: sql`case when status in ('pending', 'completed') and ${state} = 'running' then 'running' else status end`,
-            updated_at: new Date(),
-          })
-          .where('id', '=', analysisId)
-          .execute();
-      });
+      await deps.db
+        .transaction()
+        .execute(async (tx) => {
+          await stepsRepository.setState(tx, { analysisId, version, step }, state, error);
+          await eventsRepository.append(tx, { analysisId, version, step, type: `step_${state}`, message: error });
+          await tx
+            .updateTable('analyses')
+            .set({
+              current_step: state === 'running' ? step : sql`current_step`,
+              status: state === 'running' ? 'running' : sql`status`,
+              updated_at: new Date(),
+            })
+            .where('id', '=', analysisId)
+            .execute();
+        })
+        .catch((err: unknown) => stopIfDeleted(deps, analysisId, err));
     },
 
     /** Terminal states other than a finalized report (which `finalizeReport` records). */

@@ -1,86 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createDatabase, type Db } from '../../src/database.js';
-import { startStandInAi } from '../../src/dev/stand-in-ai.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/database.js';
 import { STEP_NAMES } from '../../src/domain/analysis.js';
-import { startLocalService, type LocalService } from '../../src/local-service.js';
-import { createLogger } from '../../src/logger.js';
 import { api, pollStatus } from '../support/api.js';
-import { serveSite } from '../support/sites.js';
 import { recordHistoryIfAsked } from '../support/histories.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { serveSite, type TestSite } from '../support/sites.js';
+import { ACME_PAGES } from '../support/acme-site.js';
 
 const FIXTURES = new URL('../../../shared/fixtures/pages/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 
-/** A small SaaS site of our own: several linked pages, one of them off-limits by robots.txt. */
-const ACME_PAGES: Record<string, string> = {
-  '/': page('Acme Invoicing', 'Invoicing software for freelancers and small agencies.', `
-    <p>Acme Invoicing helps freelancers send professional invoices in under a minute.</p>
-    <p>Small agencies use Acme to track billable hours across clients and projects.</p>
-    <a href="/about">About</a> <a href="/pricing">Pricing</a> <a href="/customers">Customers</a>
-    <a href="/blog/getting-paid-faster">Blog</a> <a href="/private/admin">Admin</a>
-    <a href="https://elsewhere.invalid/">Partner</a>`),
-  '/about': page('About Acme', 'Our story.', `
-    <p>We started Acme after years of chasing late payments as independent designers.</p>
-    <p>Our team of twelve works remotely from Lisbon and Berlin.</p>`),
-  '/pricing': page('Pricing', 'Plans for every stage.', `
-    <p>The Solo plan costs 9 euros per month and includes unlimited invoices.</p>
-    <p>The Agency plan adds team seats, time tracking and client portals for 49 euros per month.</p>`),
-  '/customers': page('Customers', 'Who uses Acme.', `
-    <p>"Acme cut the time I spend on invoicing from a day to an hour each month," says a freelance photographer.</p>
-    <p>Agencies with up to fifty people rely on Acme for recurring retainers.</p>`),
-  '/blog/getting-paid-faster': page('Getting paid faster', 'Five habits.', `
-    <p>Sending invoices on the day the work is delivered shortens payment times by a week on average.</p>`),
-  '/private/admin': page('Admin', 'Do not crawl.', '<p>Secret admin page.</p>'),
-  '/robots.txt': 'User-agent: *\nDisallow: /private/\n',
-};
-
-function page(title: string, description: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><title>${title}</title>
-    <meta name="description" content="${description}"></head>
-    <body><nav><a href="/">Home</a> <a href="/pricing">Pricing</a></nav>
-    <main><h1>${title}</h1>${body}</main><footer>© Acme Invoicing Ltd.</footer></body></html>`;
-}
-
 describe('an analysis end to end, over HTTP, on a real Temporal server and PostgreSQL', () => {
-  let service: LocalService;
-  let standIn: Awaited<ReturnType<typeof startStandInAi>>;
+  let service: TestService;
+  let standIn: TestService['standIn'];
   let db: Db;
-  let temporal: Client;
-  let connection: Connection;
-  const sites: { close(): Promise<void> }[] = [];
+  const sites: TestSite[] = [];
 
   beforeAll(async () => {
-    standIn = await startStandInAi();
-    const config = loadConfig({
-      PORT: '0',
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      // Each file gets its own queue so workers of other test files never pick up its tasks.
-      TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
-      OPENAI_BASE_URL: standIn.baseUrl,
-      OPENAI_MODEL: 'stand-in-model',
-      SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
-      LOG_LEVEL: 'warn',
-    });
-    service = await startLocalService(
-      config as typeof config & { DATABASE_URL: string; TEMPORAL_ADDRESS: string },
-      createLogger('warn', { test: 'e2e' }),
-    );
-    db = createDatabase(inject('databaseUrl'), 2);
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    temporal = new Client({ connection });
+    service = await startTestService();
+    ({ standIn, db } = service);
   });
 
   afterAll(async () => {
     await service?.stop();
-    await standIn?.stop();
     await Promise.all(sites.map((s) => s.close()));
-    await db?.destroy();
-    await connection?.close();
   });
 
   async function site(routes: Record<string, string>) {
@@ -162,7 +106,7 @@ describe('an analysis end to end, over HTTP, on a real Temporal server and Postg
     const reports = await db.selectFrom('reports').select('version').where('analysis_id', '=', id).orderBy('version').execute();
     expect(reports.map((r) => r.version)).toEqual([1, 2]);
 
-    await recordHistoryIfAsked(temporal, `analysis-${id}`, 'analysis-with-regeneration');
+    await recordHistoryIfAsked(service.temporal, `analysis-${id}`, 'analysis-with-regeneration');
   });
 
   it('analyzes a real saved page and reuses the page cache on a second run', async () => {
