@@ -1,0 +1,58 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { cleanPage, fitTokenBudget, type BudgetPage } from '../src/domain/clean-page.js';
+import type { CleanPage } from '../src/domain/corpus.js';
+import { FailureType } from '../src/domain/failures.js';
+import { analysisOptionsSchema } from '../src/domain/requests.js';
+import { analysisContentRepository } from '../src/repositories/analysis-content.js';
+import { contentRepository } from '../src/repositories/content.js';
+import { trackAttempt } from './tracking.js';
+import type { ActivityDeps, AnalysisRef, ProcessingResult } from './types.js';
+
+/**
+ * What the insight calls may read, in tokens (about 48 KB of text). Five calls read it in parallel,
+ * so this is also roughly a fifth of the input tokens an analysis costs.
+ */
+export const CORPUS_TOKEN_BUDGET = 12_000;
+
+export function createProcessingActivities(deps: ActivityDeps) {
+  return {
+    /** Cleans the analysis's pages (once per stored page) and fits them into the corpus the AI reads. */
+    async processContent({ analysisId }: AnalysisRef): Promise<ProcessingResult> {
+      // Checked before trackAttempt, which records the attempt on a row that must exist.
+      const analysis = await analysisContentRepository.find(deps.db, analysisId);
+      if (!analysis) {
+        throw ApplicationFailure.create({ type: FailureType.AnalysisNotFound, message: `Analysis ${analysisId} does not exist.`, nonRetryable: true });
+      }
+      return trackAttempt(deps, { analysisId, version: 1, step: 'content_processing' }, async (log) => {
+        const options = analysisOptionsSchema.partial().safeParse(analysis.options);
+        const rows = await contentRepository.byIds(deps.db, analysis.content_ids);
+        const context = Context.current();
+        const pages: BudgetPage[] = [];
+        for (const [i, row] of rows.entries()) {
+          // A page cached by an earlier analysis was cleaned then; cleaning is deterministic.
+          let page = row.cleaned as CleanPage | null;
+          if (!page) {
+            page = cleanPage(row.html, row.url);
+            await contentRepository.saveCleaned(deps.db, row.id, page, page.language);
+          }
+          pages.push({ contentId: row.id, url: row.url, page });
+          context.heartbeat({ done: i + 1, total: rows.length });
+        }
+        const corpus = fitTokenBudget(pages, CORPUS_TOKEN_BUDGET);
+        if (corpus.pages.length === 0) {
+          throw ApplicationFailure.create({
+            type: FailureType.NoContent,
+            message: `None of the ${rows.length} pages read from ${analysis.domain} has any visible text.`,
+            nonRetryable: true,
+          });
+        }
+        const language = (options.success ? options.data.language : undefined) ?? corpus.language;
+        corpus.language = language;
+        await analysisContentRepository.setCorpus(deps.db, analysisId, corpus, language);
+        log.info('content processed', { pages: corpus.pages.length, language, tokenEstimate: corpus.tokenEstimate });
+        return { pageCount: corpus.pages.length, language, tokenEstimate: corpus.tokenEstimate };
+      });
+    },
+  };
+}

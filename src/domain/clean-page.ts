@@ -1,0 +1,340 @@
+import * as cheerio from 'cheerio';
+import { francAll } from 'franc-min';
+import type { CleanPage, Corpus, CorpusPage } from './corpus.js';
+
+type CheerioRoot = cheerio.CheerioAPI;
+// domhandler's node types, taken from cheerio's own API rather than a transitive dependency.
+type Element = Parameters<typeof cheerio.contains>[0];
+
+// Never visible text.
+const NON_CONTENT = 'script, style, noscript, svg, iframe, template, object, embed, canvas, select, textarea, datalist, map, head';
+
+// Site chrome, repeated on every page: it says nothing about this page.
+const BOILERPLATE =
+  'nav, aside, dialog, [role="navigation"], [role="complementary"], [role="search"], [role="dialog"], [role="alertdialog"], [aria-modal="true"]';
+
+const HIDDEN = '[hidden], [aria-hidden="true"], input[type="hidden"]';
+const HIDDEN_STYLE = /(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important)?\s*(?:;|$)/i;
+
+// Consent banners, by their usual names (OneTrust, Cookiebot, cookieconsent, CMPs) ...
+const CONSENT_NAME = /cookie|consent|gdpr|onetrust|cookiebot|(^|[\s_-])cmp([\s_-]|$)|cc-window|cc-banner/i;
+// ... or by what they say: a short block about cookies that asks to accept.
+const CONSENT_TEXT = /cookie/i;
+const CONSENT_ACTION = /accept|agree|allow all|got it|einverstanden|akzeptieren|zustimmen|alle zulassen|accepter|aceptar|accetta/i;
+const CONSENT_MAX_CHARS = 1500;
+
+const MENU_MIN_LINKS = 8;
+const MENU_MAX_LINK_CHARS = 30;
+
+// Elements that start a new line of text; everything else flows inline.
+const BLOCK_TAGS = new Set([
+  'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
+  'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr',
+  'legend', 'li', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'summary', 'table', 'tbody', 'td', 'tfoot', 'th',
+  'thead', 'tr', 'ul', 'body', 'html',
+]);
+
+const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+function jsonLdBlocks($: CheerioRoot): unknown[] {
+  const blocks: unknown[] = [];
+  $('script[type="application/ld+json" i]').each((_, el) => {
+    // Some CMSs wrap the JSON in a CDATA section or an HTML comment.
+    const raw = $(el)
+      .text()
+      .trim()
+      .replace(/^(<!--|<!\[CDATA\[)/, '')
+      .replace(/(-->|\]\]>)$/, '');
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (Array.isArray(parsed)) blocks.push(...(parsed as unknown[]));
+      else if (parsed !== null) blocks.push(parsed);
+    } catch {
+      // invalid JSON-LD is common and harmless: the page text still says what it says
+    }
+  });
+  return blocks;
+}
+
+function metaContent($: CheerioRoot, ...selectors: string[]): string {
+  for (const selector of selectors) {
+    const value = collapse($(selector).first().attr('content') ?? '');
+    if (value) return value;
+  }
+  return '';
+}
+
+function declaredLanguage($: CheerioRoot): string | undefined {
+  const raw =
+    $('html').attr('lang') ??
+    $('html').attr('xml:lang') ??
+    $('meta[http-equiv="content-language" i]').attr('content') ??
+    '';
+  const primary = raw.trim().toLowerCase().split(/[-_,;\s]/)[0] ?? '';
+  return /^[a-z]{2}$/.test(primary) ? primary : undefined;
+}
+
+/** Whether a top-level page header is site chrome (logo and menu) rather than a hero with the pitch. */
+function isChromeHeader(header: cheerio.Cheerio<Element>): boolean {
+  if (header.find('nav, [role="navigation"]').length > 0) return true;
+  const text = collapse(header.text()).length;
+  const linkText = collapse(header.find('a').text()).length;
+  return text < 80 || linkText / Math.max(text, 1) > 0.5;
+}
+
+/**
+ * Consent banners: elements named like one (OneTrust, Cookiebot, cookieconsent, CMPs), and the
+ * largest short block around a mention of cookies that asks the reader to accept them.
+ */
+function removeConsentBanners($: CheerioRoot): void {
+  $('body [id], body [class], body [aria-label]')
+    .filter((_, el) => {
+      const node = $(el);
+      const names = `${node.attr('id') ?? ''} ${node.attr('class') ?? ''} ${node.attr('aria-label') ?? ''}`;
+      return el.tagName !== 'main' && CONSENT_NAME.test(names) && collapse(node.text()).length <= CONSENT_MAX_CHARS;
+    })
+    .remove();
+  const banners = new Set<Element>();
+  $('body *')
+    .contents()
+    .filter((_, node) => node.type === 'text' && CONSENT_TEXT.test((node as { data?: string }).data ?? ''))
+    .each((_, node) => {
+      let banner: Element | undefined;
+      for (const ancestor of $(node).parents().toArray()) {
+        if (ancestor.tagName === 'body' || ancestor.tagName === 'main') break;
+        const text = collapse($(ancestor).text());
+        if (text.length > CONSENT_MAX_CHARS) break;
+        if (/^(div|section|form|aside)$/.test(ancestor.tagName) && CONSENT_ACTION.test(text)) banner = ancestor;
+      }
+      if (banner) banners.add(banner);
+    });
+  for (const banner of banners) $(banner).remove();
+}
+
+function removeBoilerplate($: CheerioRoot): void {
+  $(NON_CONTENT).remove();
+  $(HIDDEN).remove();
+  $('[style]')
+    .filter((_, el) => HIDDEN_STYLE.test($(el).attr('style') ?? ''))
+    .remove();
+  $(BOILERPLATE).remove();
+  // A header or footer inside an article or section belongs to it (a section title, an author line);
+  // only the page's own ones are chrome. Page footers always are; page headers only when they are
+  // mostly links, because many landing pages put their headline and pitch in a top-level <header>.
+  const pageLevel = 'article, section, main, [role="main"]';
+  $('footer, [role="contentinfo"]')
+    .filter((_, el) => $(el).parents(pageLevel).length === 0)
+    .remove();
+  $('header, [role="banner"]')
+    .filter((_, el) => $(el).parents(pageLevel).length === 0 && isChromeHeader($(el)))
+    .remove();
+  removeConsentBanners($);
+  removeMenus($);
+}
+
+/**
+ * Menus built from plain lists (many CMS themes use no <nav>): a list of many short links and
+ * next to no other text. A list of links with descriptions (projects, case studies) stays.
+ */
+function removeMenus($: CheerioRoot): void {
+  $('ul, ol')
+    .filter((_, el) => {
+      const list = $(el);
+      const links = list.find('a');
+      if (links.length < MENU_MIN_LINKS) return false;
+      const text = collapse(list.text()).length;
+      const linkText = links.toArray().reduce((sum, a) => sum + collapse($(a).text()).length, 0);
+      return linkText / Math.max(text, 1) >= 0.9 && linkText / links.length <= MENU_MAX_LINK_CHARS;
+    })
+    .remove();
+}
+
+interface DomNode {
+  type: string;
+  name?: string;
+  data?: string;
+  children?: DomNode[];
+}
+
+/** Visible text, one line per block element, whitespace inside a line collapsed to single spaces. */
+function blockText(root: DomNode): string {
+  const lines: string[] = [];
+  let line = '';
+  const breakLine = () => {
+    const text = collapse(line);
+    if (text && lines[lines.length - 1] !== text) lines.push(text);
+    line = '';
+  };
+  // Iterative walk: generated pages nest deeply enough to make recursion a risk.
+  const stack: Array<DomNode | 'break'> = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node === 'break') {
+      breakLine();
+      continue;
+    }
+    if (node.type === 'text') {
+      line += node.data ?? '';
+      continue;
+    }
+    if (node.type !== 'tag' && node.type !== 'root') continue;
+    const block = node.name !== undefined && BLOCK_TAGS.has(node.name);
+    if (block) {
+      breakLine();
+      stack.push('break');
+    }
+    const children = node.children ?? [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  breakLine();
+  return lines.join('\n');
+}
+
+/** franc-min's ISO 639-3 codes to ISO 639-1, for the languages that have one. */
+const ISO_639_1: Record<string, string> = {
+  spa: 'es', eng: 'en', por: 'pt', ind: 'id', fra: 'fr', deu: 'de', jav: 'jv', vie: 'vi', ita: 'it', tur: 'tr',
+  pol: 'pl', swh: 'sw', sun: 'su', ron: 'ro', hau: 'ha', fuv: 'ff', bos: 'bs', hrv: 'hr', nld: 'nl', srp: 'sr',
+  ckb: 'ku', yor: 'yo', uzn: 'uz', zlm: 'ms', ibo: 'ig', tgl: 'tl', hun: 'hu', azj: 'az', ces: 'cs', run: 'rn',
+  plt: 'mg', qug: 'qu', nya: 'ny', zyb: 'za', kin: 'rw', zul: 'zu', swe: 'sv', lin: 'ln', som: 'so', rus: 'ru',
+  ukr: 'uk', bel: 'be', bul: 'bg', kaz: 'kk', arb: 'ar', urd: 'ur', pes: 'fa', pbu: 'ps', hin: 'hi', mar: 'mr',
+  npi: 'ne', cmn: 'zh', ben: 'bn', jpn: 'ja', kor: 'ko', tel: 'te', tam: 'ta', guj: 'gu', kan: 'kn', mal: 'ml',
+  mya: 'my', pan: 'pa', amh: 'am', tha: 'th', sin: 'si', ell: 'el',
+};
+
+// Below this much prose, trigram statistics are too noisy to overrule what the page declares.
+const MIN_DETECTION_CHARS = 150;
+// How close to the best score the declared language must come to count as plausible.
+const PLAUSIBLE_SCORE = 0.9;
+
+/**
+ * The page's language as ISO 639-1. `<html lang>` wins when the text does not contradict it
+ * (templates often keep lang="en" on translated pages, so it is checked against franc); 'und'
+ * when neither says anything usable.
+ */
+function detectLanguage(text: string, declared: string | undefined): string {
+  // Menus and buttons are short lines; prose is what trigram statistics need.
+  const prose = text
+    .split('\n')
+    .filter((l) => l.length >= 40)
+    .join(' ');
+  const sample = prose.length >= MIN_DETECTION_CHARS ? prose : text.replace(/\n/g, ' ');
+  if (sample.length < MIN_DETECTION_CHARS) return declared ?? 'und';
+  const scores = francAll(sample, { minLength: MIN_DETECTION_CHARS });
+  const [best] = scores;
+  if (!best || best[0] === 'und') return declared ?? 'und';
+  if (declared) {
+    const declaredScore = scores.find(([code]) => ISO_639_1[code] === declared)?.[1];
+    const detectable = Object.values(ISO_639_1).includes(declared);
+    if (!detectable || (declaredScore !== undefined && declaredScore >= PLAUSIBLE_SCORE)) return declared;
+  }
+  return ISO_639_1[best[0]] ?? declared ?? 'und';
+}
+
+/**
+ * Reduces a fetched page to what says something about the company: title, meta description,
+ * headings, JSON-LD and the visible main text, without scripts, styles, site chrome (nav, page
+ * header and footer, asides), consent banners and hidden elements.
+ */
+export function cleanPage(html: string, url: string): CleanPage {
+  const $ = cheerio.load(html);
+  // Read before the cleanup below removes every <script> and <head>.
+  const jsonLd = jsonLdBlocks($);
+  const description = metaContent($, 'meta[name="description" i]', 'meta[property="og:description"]', 'meta[name="twitter:description"]');
+  const declared = declaredLanguage($);
+  const headTitle = collapse($('title').first().text()) || metaContent($, 'meta[property="og:title"]');
+
+  removeBoilerplate($);
+
+  const headings: string[] = [];
+  $('h1, h2, h3').each((_, el) => {
+    const heading = collapse($(el).text());
+    if (heading && !headings.includes(heading)) headings.push(heading);
+  });
+  const body = $('body').get(0) ?? $.root().get(0);
+  const text = blockText(body as unknown as DomNode);
+  const title = headTitle || collapse($('h1').first().text());
+  return { url, title, description, headings, text, jsonLd, language: detectLanguage(text, declared) };
+}
+
+export interface BudgetPage {
+  contentId: string;
+  url: string;
+  page: CleanPage;
+}
+
+export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+// A page cut to fewer tokens than this says too little to be worth the space.
+const MIN_PAGE_TOKENS = 100;
+
+/** The longest prefix of `text` within `maxChars`, ending at a sentence end, else a word end. */
+export function cutAtBoundary(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const window = text.slice(0, maxChars + 1);
+  const floor = Math.floor(maxChars / 2);
+  let sentenceEnd = -1;
+  for (const m of window.matchAll(/[.!?。！？](?=\s)|\n/g)) {
+    const end = m[0] === '\n' ? m.index : m.index + 1;
+    if (end <= maxChars) sentenceEnd = end;
+  }
+  if (sentenceEnd >= floor) return text.slice(0, sentenceEnd).trimEnd();
+  const wordEnd = window.search(/\s\S*$/);
+  if (wordEnd >= floor) return text.slice(0, wordEnd).trimEnd();
+  // One enormous token: cut it, but never inside a surrogate pair.
+  const code = text.charCodeAt(maxChars - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? maxChars - 1 : maxChars);
+}
+
+function isHomePage(url: string): boolean {
+  try {
+    return new URL(url).pathname === '/';
+  } catch {
+    return false;
+  }
+}
+
+/** The language most of the text is in. */
+function dominantLanguage(pages: readonly CleanPage[]): string {
+  const weight = new Map<string, number>();
+  for (const p of pages) {
+    if (p.language !== 'und') weight.set(p.language, (weight.get(p.language) ?? 0) + p.text.length);
+  }
+  return [...weight].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'und';
+}
+
+/**
+ * Fits the cleaned pages into what the insight calls may read: home page first, then the given
+ * (crawl) order. Every page gets a fair share of the budget; what a short page leaves over goes to
+ * the longer ones. Each page's text is a prefix of its cleaned text, cut at a sentence or word
+ * end, so any quote taken from the corpus is a verbatim substring of `CleanPage.text`.
+ * When the budget cannot give every page a useful share, the last pages are left out.
+ */
+export function fitTokenBudget(pages: readonly BudgetPage[], budgetTokens: number): Corpus {
+  const ordered = [...pages.filter((p) => p.page.text.trim() !== '')].sort(
+    (a, b) => Number(isHomePage(b.url)) - Number(isHomePage(a.url)),
+  );
+  const kept = ordered.slice(0, Math.max(1, Math.floor(budgetTokens / MIN_PAGE_TOKENS)));
+  const allowance = new Map<BudgetPage, number>();
+  let remaining = Math.max(0, Math.floor(budgetTokens));
+  // Smallest first, so each page's unused share flows to the larger pages after it.
+  const bySize = [...kept].sort((a, b) => a.page.text.length - b.page.text.length);
+  bySize.forEach((p, i) => {
+    const share = Math.floor(remaining / (bySize.length - i));
+    const give = Math.min(estimateTokens(p.page.text), share);
+    allowance.set(p, give);
+    remaining -= give;
+  });
+  const corpusPages: CorpusPage[] = kept
+    .map((p) => ({
+      contentId: p.contentId,
+      url: p.url,
+      title: p.page.title,
+      text: cutAtBoundary(p.page.text, (allowance.get(p) ?? 0) * 4),
+    }))
+    .filter((p) => p.text !== '');
+  return {
+    language: dominantLanguage(kept.map((p) => p.page)),
+    tokenEstimate: corpusPages.reduce((sum, p) => sum + estimateTokens(p.text), 0),
+    pages: corpusPages,
+  };
+}

@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import type { Corpus } from '../domain/corpus.js';
+
+/** What the content steps read and write on `analyses` (the rest of that table has its own repository). */
+export const analysisContentRepository = {
+  async find(db: Kysely<Database>, analysisId: string) {
+    return db
+      .selectFrom('analyses')
+      .select(['id', 'url', 'domain', 'options', 'content_ids', 'corpus', 'language'])
+      .where('id', '=', analysisId)
+      .executeTakeFirst();
+  },
+
+  /** The pages this analysis read, in crawl order (website_content ids). */
+  async setContentIds(db: Kysely<Database>, analysisId: string, contentIds: readonly string[]): Promise<void> {
+    await db
+      .updateTable('analyses')
+      .set({ content_ids: [...contentIds], updated_at: new Date() })
+      .where('id', '=', analysisId)
+      .execute();
+  },
+
+  async setCorpus(db: Kysely<Database>, analysisId: string, corpus: Corpus, language: string): Promise<void> {
+    await db
+      .updateTable('analyses')
+      .set({ corpus: JSON.stringify(corpus), language, updated_at: new Date() })
+      .where('id', '=', analysisId)
+      .execute();
+  },
+};
