@@ -20,7 +20,7 @@ Persona Analyzer is running
   Temporal Web UI: ${stack.webUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}
   Temporal:       ${stack.temporalAddress}
   PostgreSQL:     ${stack.databaseUrl.replace(/:[^:@/]+@/, ':****@')}
-  AI:             ${standInAi ? 'local stand-in (offline)' : (config.OPENAI_BASE_URL ?? 'OpenAI')} · model ${config.OPENAI_MODEL}
+  AI:             ${standInAi ? 'local stand-in (offline): reports are labelled as written by a stand-in' : `${config.OPENAI_BASE_URL ?? 'OpenAI'} · model ${config.OPENAI_MODEL}`}
 Try: npm run analyze -- https://example.com        Stop: Ctrl-C
 `);
 

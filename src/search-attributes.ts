@@ -1,9 +1,10 @@
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Logger } from './logger.js';
 import { AnalysisStatusKey, SiteDomainKey } from '../workflows/definitions.js';
 
-const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+// @temporalio/proto is CommonJS: under Node's ESM loader only its default export is reliable.
+const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
 /**
  * Registers the search attributes the workflow sets. The dev server gets them at start-up; a
