@@ -1,20 +1,15 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../src/database.js';
 import { INSIGHT_KINDS } from '../src/domain/analysis.js';
 import { insightSchemas } from '../src/domain/insights.js';
 import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
-import { createLogger } from '../src/logger.js';
 import { migrateToLatest } from '../src/migrate.js';
-import { createOpenAIClient } from '../src/openai.js';
 import { ENGLISH_SITE, GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import type { ActivityDeps, InsightInput } from './types.js';
+import { quietActivityEnvironment, standInActivityDeps } from '../test/support/activity-env.js';
 
-// The mock environment logs every failed attempt at WARN; these tests fail attempts on purpose.
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 let db: Db;
 let ai: StandInAi;
@@ -26,12 +21,7 @@ beforeAll(async () => {
   await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 4);
   ai = await startStandInAi();
-  deps = {
-    db,
-    logger: createLogger('error'),
-    openai: createOpenAIClient({ OPENAI_BASE_URL: ai.baseUrl }),
-    config: { OPENAI_MODEL: 'gpt-4o-mini', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
-  };
+  deps = standInActivityDeps(db, ai.baseUrl);
   activities = createAiAnalysisActivities(deps);
 });
 
@@ -40,7 +30,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-function analyze(input: InsightInput, env = new MockActivityEnvironment({}, { logger: quietLogger })): Promise<string> {
+function analyze(input: InsightInput, env = quietActivityEnvironment({})): Promise<string> {
   return env.run(activities.analyzeInsight, input);
 }
 
@@ -100,7 +90,7 @@ describe('analyzeInsight', () => {
     const step = await db.selectFrom('analysis_steps').select('last_error').where('analysis_id', '=', analysisId).executeTakeFirstOrThrow();
     expect(step.last_error).toContain('HTTP 500');
     // Temporal retries: the next attempt succeeds.
-    const id = await analyze({ analysisId, version: 1, kind: 'offering' }, new MockActivityEnvironment({ attempt: 2 }, { logger: quietLogger }));
+    const id = await analyze({ analysisId, version: 1, kind: 'offering' }, quietActivityEnvironment({ attempt: 2 }));
     expect(id).toBeTruthy();
   });
 
@@ -128,7 +118,7 @@ describe('analyzeInsight', () => {
     expect(failure.nonRetryable).toBe(false);
 
     ai.replyNext('{"companyName": "Acme"}');
-    const mismatch = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }, new MockActivityEnvironment({ attempt: 2 }, { logger: quietLogger })));
+    const mismatch = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }, quietActivityEnvironment({ attempt: 2 })));
     expect(mismatch.message).toContain('does not match the schema');
 
     const rows = await db.selectFrom('ai_responses').selectAll().where('analysis_id', '=', analysisId).orderBy('attempt').execute();
@@ -150,7 +140,7 @@ describe('analyzeInsight', () => {
     const { analysisId } = await seedAnalysis(db, { site: GERMAN_SITE });
     ai.setLatency(7_000);
     try {
-      const env = new MockActivityEnvironment({}, { logger: quietLogger });
+      const env = quietActivityEnvironment({});
       const heartbeats: unknown[] = [];
       env.on('heartbeat', (d: unknown) => {
         heartbeats.push(d);

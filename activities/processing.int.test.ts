@@ -10,8 +10,9 @@ import { serveFixtures, serveSite, type TestSite } from '../test/support/sites.j
 import { createProcessingActivities } from './processing.js';
 import { createScrapingActivities } from './scraping.js';
 import type { ActivityDeps, ProcessingResult } from './types.js';
+import { FIXTURES_DIR } from '../test/support/fixtures.js';
+import { insertAnalysis } from '../test/support/activity-env.js';
 
-const FIXTURES = '/work/shared/fixtures/pages';
 const databaseUrl = inject('databaseUrl');
 let db: Db;
 let activities: ReturnType<typeof createScrapingActivities> & ReturnType<typeof createProcessingActivities>;
@@ -34,23 +35,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-async function newAnalysis(url: string, options: Record<string, unknown> = {}): Promise<string> {
-  const id = randomUUID();
-  await db
-    .insertInto('analyses')
-    .values({
-      id,
-      url,
-      input_url: url,
-      domain: 'test',
-      status: 'pending',
-      options: JSON.stringify(options),
-      request_hash: randomUUID(),
-      workflow_id: `analysis-${id}`,
-    })
-    .execute();
-  return id;
-}
+const newAnalysis = (url: string, options: Record<string, unknown> = {}) => insertAnalysis(db, url, options);
 
 /** Crawls the site for a new analysis, then processes it; returns the analysis id, result and heartbeats. */
 async function crawlAndProcess(site: TestSite, options: Record<string, unknown> = {}) {
@@ -69,7 +54,7 @@ async function storedAnalysis(id: string) {
 
 describe('processContent', () => {
   it('cleans the saved real pages, stores them, and writes a corpus whose text is verbatim cleaned text', async () => {
-    const fixtures = await serveFixtures(FIXTURES);
+    const fixtures = await serveFixtures(FIXTURES_DIR);
     sites.push(fixtures);
     const { analysisId, result, heartbeats } = await crawlAndProcess(fixtures, { maxPages: 9 });
 

@@ -1,22 +1,17 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../src/database.js';
 import { INSIGHT_KINDS } from '../src/domain/analysis.js';
 import { renderHtml, renderMarkdown } from '../src/domain/render-report.js';
 import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
-import { createLogger } from '../src/logger.js';
 import { migrateToLatest } from '../src/migrate.js';
-import { createOpenAIClient } from '../src/openai.js';
 import { reportsRepository } from '../src/repositories/reports.js';
 import { GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import { createReportActivities } from './report.js';
 import type { ActivityDeps, GenerateReportInput, InsightIds, QualityResult, RepairInput } from './types.js';
+import { quietActivityEnvironment, standInActivityDeps } from '../test/support/activity-env.js';
 
-// The mock environment logs every failed attempt at WARN; these tests fail attempts on purpose.
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 let db: Db;
 let ai: StandInAi;
@@ -29,12 +24,7 @@ beforeAll(async () => {
   await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 4);
   ai = await startStandInAi();
-  deps = {
-    db,
-    logger: createLogger('error'),
-    openai: createOpenAIClient({ OPENAI_BASE_URL: ai.baseUrl }),
-    config: { OPENAI_MODEL: 'gpt-4o-mini', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
-  };
+  deps = standInActivityDeps(db, ai.baseUrl);
   insights = createAiAnalysisActivities(deps);
   reports = createReportActivities(deps);
 });
@@ -44,7 +34,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-const env = () => new MockActivityEnvironment({}, { logger: quietLogger });
+const env = () => quietActivityEnvironment({});
 
 async function analyzeAll(analysisId: string, version = 1): Promise<InsightIds> {
   const ids = await Promise.all(INSIGHT_KINDS.map((kind) => env().run(insights.analyzeInsight, { analysisId, version, kind }) as Promise<string>));

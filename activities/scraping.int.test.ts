@@ -9,6 +9,7 @@ import { migrateToLatest } from '../src/migrate.js';
 import { serveSite, type Route, type TestSite } from '../test/support/sites.js';
 import { createScrapingActivities } from './scraping.js';
 import type { ActivityDeps } from './types.js';
+import { insertAnalysis } from '../test/support/activity-env.js';
 
 const databaseUrl = inject('databaseUrl');
 let db: Db;
@@ -41,23 +42,7 @@ async function site(routes: Record<string, Route>): Promise<TestSite> {
   return s;
 }
 
-async function newAnalysis(url: string, options: Record<string, unknown> = {}): Promise<string> {
-  const id = randomUUID();
-  await db
-    .insertInto('analyses')
-    .values({
-      id,
-      url,
-      input_url: url,
-      domain: 'test',
-      status: 'pending',
-      options: JSON.stringify(options),
-      request_hash: randomUUID(),
-      workflow_id: `analysis-${id}`,
-    })
-    .execute();
-  return id;
-}
+const newAnalysis = (url: string, options: Record<string, unknown> = {}) => insertAnalysis(db, url, options);
 
 /** Runs an activity as Temporal would, collecting its heartbeats. */
 async function run<R>(fn: (input: { analysisId: string }) => Promise<R>, analysisId: string, env = new MockActivityEnvironment()) {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -10,8 +9,8 @@ import { checkReportQuality, normalizeWhitespace } from '../domain/quality.js';
 import { personaRepairSchema, reportSynthesisRequestSchema, reportSynthesisSchema, type ReportContent } from '../domain/report.js';
 import { createOpenAIClient } from '../openai.js';
 import { startStandInAi, type StandInAi } from './stand-in-ai.js';
+import { readFixture } from '../../test/support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/pages';
 const SITE = [
   ['https://www.rs-ingenieure.de/tragwerksplanung', 'rs-ingenieure.de.tragwerksplanung.html'],
   ['https://www.caktusgroup.com/blog/django', 'caktusgroup.com.django.html'],
@@ -49,7 +48,7 @@ function evidenceOf(value: unknown): { quote: string; sourceUrl: string }[] {
 }
 
 beforeAll(async () => {
-  pages = await Promise.all(SITE.map(async ([url, file]) => cleanPage(await readFile(`${FIXTURES}/${file}`, 'utf8'), url)));
+  pages = await Promise.all(SITE.map(async ([url, file]) => cleanPage(readFixture(file), url)));
   corpus = fitTokenBudget(
     pages.map((page, i) => ({ contentId: String(i), url: page.url, page })),
     6_000,

@@ -211,7 +211,7 @@ class SchemaFiller {
       case 'array':
         return this.fillArray(schema, key, path, page);
       case 'string':
-        return this.fillString(key, path, n, page);
+        return this.fillString(key, n, page);
       case 'integer':
         return typeof schema.minimum === 'number' ? Math.ceil(schema.minimum) : 3;
       case 'number':
@@ -221,7 +221,7 @@ class SchemaFiller {
       case 'null':
         return null;
       default:
-        return this.fillString(key, path, n, page);
+        return this.fillString(key, n, page);
     }
   }
 
@@ -240,7 +240,7 @@ class SchemaFiller {
     return Array.from({ length: count }, (_, i) => this.fill(items, key, `${path}[${i}]`, page));
   }
 
-  private fillString(key: string, path: string, n: number, page?: PromptPage): string {
+  private fillString(key: string, n: number, page?: PromptPage): string {
     if (key === 'quote') {
       const source = page ?? (this.facts.pages.length ? pick(this.facts.pages, n) : undefined);
       return source ? pick(source.sentences, n) : pick(this.facts.sentences, n);

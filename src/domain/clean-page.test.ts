@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cleanPage, cutAtBoundary, estimateTokens, fitTokenBudget, type BudgetPage } from './clean-page.js';
 import type { CleanPage } from './corpus.js';
+import { FIXTURES_DIR, readFixture } from '../../test/support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/pages';
-const fixture = (name: string) => fs.readFileSync(`${FIXTURES}/${name}`, 'utf8');
+const fixture = readFixture;
 const clean = (name: string) => cleanPage(fixture(name), `https://${name.replace(/\.html$/, '')}/`);
 
 describe('cleanPage on saved real pages', () => {
@@ -74,7 +74,7 @@ describe('cleanPage on saved real pages', () => {
   it('never glues words of neighbouring blocks together', () => {
     const page = clean('fairkom.eu.about.html');
     expect(page.text).toContain('1. Cloud Services\n2. Software Entwicklung');
-    for (const p of fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.html'))) {
+    for (const p of fs.readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.html'))) {
       const { text } = clean(p);
       expect(text, p).not.toMatch(/[ \t]{2,}|\n\s*\n| \n|\n /);
     }
@@ -195,7 +195,7 @@ describe('fitTokenBudget', () => {
   });
 
   it('works on real pages: each corpus text is a prefix of its cleaned page', () => {
-    const names = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.html'));
+    const names = fs.readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.html'));
     const pages = names.map((name, i) => ({ contentId: String(i), url: `https://${name}/`, page: clean(name) }));
     const corpus = fitTokenBudget(pages, 3000);
     expect(corpus.tokenEstimate).toBeLessThanOrEqual(3000);

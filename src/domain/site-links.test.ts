@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dedupeKey, extractLinks, parseSitemap, parseSitemapIndex, prioritizeLinks } from './site-links.js';
+import { readFixture } from '../../test/support/fixtures.js';
 
-const fixture = (name: string) => fs.readFileSync(new URL(`/work/shared/fixtures/pages/${name}`, 'file://'), 'utf8');
+const fixture = readFixture;
 
 describe('extractLinks', () => {
   const html = `<html><body>

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/database.js';
 import { STEP_NAMES } from '../../src/domain/analysis.js';
@@ -7,9 +6,8 @@ import { recordHistoryIfAsked } from '../support/histories.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 import { ACME_PAGES } from '../support/acme-site.js';
+import { readFixture } from '../support/fixtures.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/pages/', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 
 describe('an analysis end to end, over HTTP, on a real Temporal server and PostgreSQL', () => {
   let service: TestService;
@@ -110,7 +108,7 @@ describe('an analysis end to end, over HTTP, on a real Temporal server and Postg
   });
 
   it('analyzes a real saved page and reuses the page cache on a second run', async () => {
-    const learn = await site({ '/': fixture('learnnode.com.html') });
+    const learn = await site({ '/': readFixture('learnnode.com.html') });
     const run = async (options: object) => {
       const start = await api(service.apiUrl, '/analysis/start', { method: 'POST', json: { url: learn.url, options } });
       expect(start.status).toBe(202);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { cleanPage, fitTokenBudget } from '../../src/domain/clean-page.js';
 import type { CleanPage } from '../../src/domain/corpus.js';
 import type { Db } from '../../src/database.js';
+import { readFixture } from './fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/pages';
 
 /** Sites made of the saved real pages: a German service page, and three English pages under one domain. */
 export const GERMAN_SITE: readonly (readonly [url: string, file: string])[] = [
@@ -32,7 +31,7 @@ export async function seedAnalysis(
 ): Promise<SeededAnalysis> {
   const site = opts.site ?? ENGLISH_SITE;
   const analysisId = randomUUID();
-  const fetched = await Promise.all(site.map(async ([url, file]) => ({ url, html: await readFile(`${FIXTURES}/${file}`, 'utf8') })));
+  const fetched = await Promise.all(site.map(async ([url, file]) => ({ url, html: readFixture(file) })));
   const pages = fetched.map(({ url, html }) => cleanPage(html, url));
   const contentIds: string[] = [];
   for (const [i, page] of pages.entries()) {
