@@ -63,6 +63,8 @@ export interface QualityResult {
 export interface RepairInput {
   reportId: string;
   issues: QualityIssue[];
+  /** The insights the report was generated from: a repair must build on the same ones. */
+  insightIds: InsightIds;
 }
 
 export interface FinalizeInput extends AnalysisRef {
