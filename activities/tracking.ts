@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { StepName } from '../src/domain/analysis.js';
-import { FailureType } from '../src/domain/failures.js';
+import { FAILURE_CODES, FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
@@ -45,19 +45,42 @@ export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (lo
   } catch (err) {
     const message = errorMessage(err);
     log.warn('activity attempt failed', { error: message, durationMs: Date.now() - started });
-    await stepsRepository.recordAttempt(deps.db, ref, info.attempt, message);
-    await eventsRepository.append(deps.db, { ...ref, type: 'attempt_failed', attempt: info.attempt, message });
+    // Bookkeeping must not hide the failure it records (the analysis may be gone, the database down).
+    await Promise.all([
+      stepsRepository.recordAttempt(deps.db, ref, info.attempt, publicMessage(err)),
+      eventsRepository.append(deps.db, { ...ref, type: 'attempt_failed', attempt: info.attempt, message }),
+    ]).catch((bookkeeping: unknown) => log.warn('could not record the failed attempt', { error: errorMessage(bookkeeping) }));
     throw err;
   }
 }
 
 /**
- * Step rows reference their analysis, so a foreign-key violation means the row is missing: either
- * the API has not committed it yet (a start racing its own transaction: retry) or it was deleted
- * (the audit trail says so: retrying cannot help, stop the run).
+ * What status readers (the frontend) see as a step's last error. Failures we raise on purpose
+ * are written for people; anything else (driver errors, internal hosts) stays in logs and the
+ * audit trail.
  */
+function publicMessage(err: unknown): string {
+  if (err instanceof ApplicationFailure && err.type && err.type in FAILURE_CODES) return err.message;
+  return 'A temporary error occurred; the step is being retried.';
+}
+
+/**
+ * Step rows reference their analysis, so a foreign-key violation means the row is missing: either
+ * the API has not committed it yet (a start racing its own transaction: retry) or it is gone for
+ * good: deleted (the audit trail says so), or never committed because the API's transaction failed
+ * after Temporal had started the run. Retrying cannot help those: stop the run.
+ */
+const MISSING_ROW_ATTEMPTS = 8; // about a minute of backoff: far longer than any commit takes
+
 async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknown): Promise<never> {
   if ((err as { code?: string }).code === '23503') {
+    if (Context.current().info.attempt >= MISSING_ROW_ATTEMPTS) {
+      throw ApplicationFailure.create({
+        type: FailureType.AnalysisNotFound,
+        message: `Analysis ${analysisId} does not exist.`,
+        nonRetryable: true,
+      });
+    }
     const deleted = await deps.db
       .selectFrom('processing_events')
       .select('id')
@@ -102,11 +125,12 @@ export function createTrackingActivities(deps: ActivityDeps) {
       await deps.db.transaction().execute(async (tx) => {
         const row = await tx
           .selectFrom('analyses')
-          .select(['latest_version'])
+          .select(['latest_version', 'status'])
           .where('id', '=', analysisId)
           .forUpdate()
           .executeTakeFirst();
-        if (!row) return;
+        // Only a run in progress ends here; a finalized report has already completed the analysis.
+        if (!row || (row.status !== 'pending' && row.status !== 'running')) return;
         // A failed regeneration leaves the analysis completed: its earlier report is still good.
         const finalStatus = status === 'failed' && row.latest_version > 0 ? 'completed' : status;
         await tx

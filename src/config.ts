@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.js';
+
+/** Where a Temporal server is looked for when TEMPORAL_ADDRESS is unset (the dev server's default). */
+export const LOCAL_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -15,7 +19,7 @@ export const configSchema = z.object({
     .regex(/^[\w.-]+:\d+$/, 'must look like host:port')
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('persona-analysis'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -1,10 +1,11 @@
 import { createApp } from './api/app.js';
 import { startApi } from './api/server.js';
-import { loadConfig } from './config.js';
+import { LOCAL_TEMPORAL_ADDRESS, loadConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { createLogger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
 import { createOpenAIClient } from './openai.js';
+import { ensureSearchAttributes } from './search-attributes.js';
 import { connectTemporal } from './temporal.js';
 
 // Production API: built JavaScript, stateless, as many instances as needed behind a load balancer.
@@ -17,6 +18,7 @@ if (!config.DATABASE_URL) {
 
 const db = createDatabase(config.DATABASE_URL);
 await migrateDatabase(db);
+await ensureSearchAttributes(config.TEMPORAL_ADDRESS ?? LOCAL_TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger);
 const { connection, client } = await connectTemporal(config);
 const openai = createOpenAIClient(config);
 const app = createApp({

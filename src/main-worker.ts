@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './config.js';
+import { LOCAL_TEMPORAL_ADDRESS, loadConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { createLogger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
@@ -19,7 +19,7 @@ installTemporalRuntime(logger);
 
 const db = createDatabase(config.DATABASE_URL);
 await migrateDatabase(db);
-const temporalAddress = config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+const temporalAddress = config.TEMPORAL_ADDRESS ?? LOCAL_TEMPORAL_ADDRESS;
 await ensureSearchAttributes(temporalAddress, config.TEMPORAL_NAMESPACE, logger);
 
 const running = await startWorker({

@@ -45,7 +45,15 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
 
   setHandler(progressQuery, () => board.snapshot());
   setHandler(regenerateSignal, (request) => {
-    pending.push(request);
+    // Versions come from the API; a signal sent by hand (Web UI, CLI) may carry none: give it the next one.
+    const version = Number.isInteger(request?.version)
+      ? request.version
+      : Math.max(board.version, ...pending.map((p) => p.version)) + 1;
+    // A version runs at most once: a duplicate signal (client retry) must not produce a report twice.
+    if (version <= board.version || pending.some((p) => p.version === version)) return;
+    pending.push({ ...request, version });
+    // Accepted work shows at once, before the version starts.
+    board.status = 'running';
   });
 
   const domain = new URL(input.url).hostname;
@@ -84,8 +92,6 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     }
     pending.sort((a, b) => a.version - b.version);
     const request = pending.shift()!;
-    // The API hands out versions; a duplicate signal (client retry) must not produce a report twice.
-    if (request.version <= board.latestVersion) continue;
     board.beginVersion(request.version);
     const outcome = await settle(request.version, () => produceReport(request.version, request));
     if (outcome === 'cancelled') return { status: 'cancelled', latestVersion: board.latestVersion };
@@ -96,15 +102,21 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     const kinds = INSIGHT_KINDS.filter((k) => !request.sections || request.sections.includes(k));
     await step(version, 'ai_analysis', async () => {
       if (kinds.length === 0) return 'skipped';
-      const ids = await Promise.all(
-        kinds.map((kind) =>
-          withPolicy(modelCallPolicy, `Insight "${kind}" for ${domain} (v${version})`).analyzeInsight({
-            analysisId,
-            version,
-            kind,
-            instructions: request.instructions,
-          }),
-        ),
+      // When one insight fails for good, stop its siblings instead of letting them spend tokens on a failed version.
+      const ids = await CancellationScope.cancellable(() =>
+        Promise.all(
+          kinds.map((kind) =>
+            withPolicy(modelCallPolicy, `Insight "${kind}" for ${domain} (v${version})`).analyzeInsight({
+              analysisId,
+              version,
+              kind,
+              instructions: request.instructions,
+            }),
+          ),
+        ).catch((err: unknown) => {
+          CancellationScope.current().cancel();
+          throw err;
+        }),
       );
       insightIds = { ...insightIds, ...Object.fromEntries(kinds.map((k, i) => [k, ids[i]])) };
     });
@@ -125,16 +137,26 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       const checks = withPolicy(qualityPolicy, `Check report v${version} of ${domain}`);
       let result = await checks.checkQuality({ reportId });
       for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
-        await withPolicy(modelCallPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
-          reportId,
-          issues: result.issues,
-        });
+        try {
+          await withPolicy(modelCallPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
+            reportId,
+            issues: result.issues,
+            insightIds: completeIds,
+          });
+        } catch (err) {
+          // A repair that cannot be made leaves the report as last checked: degraded, with its reasons.
+          if (isCancellation(err)) throw err;
+          break;
+        }
         result = await checks.checkQuality({ reportId });
       }
     });
 
-    await step(version, 'finalization', () =>
-      withPolicy(finalizationPolicy, `Finalize report v${version} of ${domain}`).finalizeReport({ analysisId, version, reportId }),
+    // Once the report exists, finishing it is not interrupted: a cancel arriving now is too late.
+    await CancellationScope.nonCancellable(() =>
+      step(version, 'finalization', () =>
+        withPolicy(finalizationPolicy, `Finalize report v${version} of ${domain}`).finalizeReport({ analysisId, version, reportId }),
+      ),
     );
     board.latestVersion = version;
   }
@@ -197,6 +219,6 @@ function describeFailure(err: unknown): { code: string; message: string } {
   if (cause instanceof ApplicationFailure && cause.type && cause.type in FAILURE_CODES) {
     return { code: FAILURE_CODES[cause.type as FailureType], message: cause.message };
   }
-  if (cause instanceof Error) return { code: 'ANALYSIS_FAILED', message: cause.message };
-  return { code: 'ANALYSIS_FAILED', message: String(cause) };
+  // Anything else (timeouts, infrastructure) carries internal detail: the Web UI and logs have it, users get this.
+  return { code: 'ANALYSIS_FAILED', message: 'The analysis failed on an internal error. Try again later.' };
 }

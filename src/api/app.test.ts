@@ -279,6 +279,43 @@ describe('guards seam (authentication, rate limiting)', () => {
   });
 });
 
+describe('API keys (API_KEYS set)', () => {
+  it('start, regenerate, cancel and delete need a listed Bearer key; reads do not', async () => {
+    const keyed = createApp({
+      db: standIn<Db>('db', touched),
+      temporal: standIn<Client>('temporal', touched),
+      taskQueue: 'persona-analysis',
+      logger: capturingLogger().logger,
+      config: loadConfig({ API_KEYS: 'key-one, key-two' }),
+    });
+    const send = async (path: string, method: string, authorization?: string) => {
+      const res = await keyed.request(`/api/v2${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
+        body: method === 'POST' ? '{}' : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as ApiResponse<unknown> };
+    };
+    for (const [path, method] of [
+      ['/analysis/start', 'POST'],
+      [`/analysis/${ID}/regenerate`, 'POST'],
+      [`/analysis/${ID}/cancel`, 'POST'],
+      [`/analysis/${ID}`, 'DELETE'],
+    ] as const) {
+      for (const authorization of [undefined, 'Bearer wrong-key', 'Basic a2V5LW9uZQ==', 'Bearer key-one extra']) {
+        const refused = await send(path, method, authorization);
+        expect(refused.status, `${method} ${path} with ${authorization}`).toBe(401);
+        expectEnvelopeError(refused.body, 'UNAUTHORIZED');
+      }
+    }
+    // A listed key gets through to validation (400: the body lacks a url), any of the keys.
+    expect((await send('/analysis/start', 'POST', 'Bearer key-one')).status).toBe(400);
+    expect((await send('/analysis/start', 'POST', 'Bearer key-two')).status).toBe(400);
+    expect((await send('/analysis?limit=0', 'GET')).status).toBe(400);
+    expect(touched).toEqual([]);
+  });
+});
+
 describe('failures inside a route', () => {
   it('an unexpected error → 500 INTERNAL_ERROR with a generic message; the stack goes to the log only', async () => {
     const { res, text, body } = await call(`/analysis/${ID}`);

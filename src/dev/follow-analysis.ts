@@ -1,4 +1,5 @@
-import type { Progress } from '../domain/analysis.js';
+import { TERMINAL_STATUSES, type Progress } from '../domain/analysis.js';
+import { workflowIdFor } from '../../workflows/definitions.js';
 
 type Status = Progress & { analysisId: string };
 
@@ -34,7 +35,7 @@ export async function followAnalysis(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  onLine(`analysis ${started.analysisId} started (workflow analysis-${started.analysisId})`);
+  onLine(`analysis ${started.analysisId} started (workflow ${workflowIdFor(started.analysisId)})`);
   const seen = new Map<string, string>();
   for (;;) {
     const s = await call<Status>(`${apiUrl}/api/v2/analysis/${started.analysisId}`);
@@ -46,7 +47,7 @@ export async function followAnalysis(
       const error = step.lastError && step.state !== 'completed' ? ` — ${step.lastError}` : '';
       onLine(`  ${step.state.padEnd(9)} ${step.name}${attempts}${error}`);
     }
-    if (s.status === 'completed' || s.status === 'failed' || s.status === 'cancelled') return s;
+    if (TERMINAL_STATUSES.includes(s.status)) return s;
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -96,6 +96,16 @@ export const analysesRepository = {
     return row?.requested_version;
   },
 
+  /** Marks a handed-out version as never started (Temporal refused the signal), so it no longer counts as under way. */
+  async markVersionNotStarted(db: Kysely<Database>, id: string, version: number, message: string): Promise<void> {
+    await db
+      .updateTable('analyses')
+      .set({ error: JSON.stringify({ code: 'SERVICE_UNAVAILABLE', message, version }), updated_at: sql`now()` })
+      .where('id', '=', id)
+      .where('requested_version', '=', version)
+      .execute();
+  },
+
   /** Steps, AI responses and reports go with it (ON DELETE CASCADE); processing_events stay. */
   async delete(db: Kysely<Database>, id: string): Promise<boolean> {
     const result = await db.deleteFrom('analyses').where('id', '=', id).executeTakeFirst();

@@ -28,13 +28,4 @@ export const eventsRepository = {
       })
       .execute();
   },
-
-  async list(db: Kysely<Database>, analysisId: string) {
-    return db
-      .selectFrom('processing_events')
-      .selectAll()
-      .where('analysis_id', '=', analysisId)
-      .orderBy('id')
-      .execute();
-  },
 };

@@ -57,9 +57,7 @@ export const stepsRepository = {
       .execute();
   },
 
-  async list(db: Kysely<Database>, analysisId: string, version?: number) {
-    let q = db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId);
-    if (version !== undefined) q = q.where('version', '=', version);
-    return q.orderBy('version').orderBy('id').execute();
+  async list(db: Kysely<Database>, analysisId: string) {
+    return db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId).orderBy('version').orderBy('id').execute();
   },
 };

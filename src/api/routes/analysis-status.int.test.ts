@@ -10,7 +10,7 @@ import { migrateToLatest } from '../../migrate.js';
 import { connectTemporal } from '../../temporal.js';
 import { createApp } from '../app.js';
 import type { ApiResponse } from '../envelope.js';
-import { FIXTURE_STARTED_AT } from './progress-workflow.fixture.js';
+import { FIXTURE_STARTED_AT } from '../../../test/support/progress-workflow.js';
 
 /**
  * The status route's workflow path: a worker runs a stand-in AnalysisWorkflow that answers the
@@ -19,7 +19,7 @@ import { FIXTURE_STARTED_AT } from './progress-workflow.fixture.js';
  */
 
 const taskQueue = `api-status-${randomUUID()}`;
-const fixturePath = fileURLToPath(new URL('./progress-workflow.fixture.ts', import.meta.url));
+const fixturePath = fileURLToPath(new URL('../../../test/support/progress-workflow.ts', import.meta.url));
 
 let db: Db;
 let connection: Connection;

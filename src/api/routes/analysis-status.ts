@@ -8,7 +8,7 @@ import type { AnalysisRow } from '../../repositories/analyses.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
-import { ACTIVE_STATUSES, loadAnalysis } from './shared.js';
+import { isActive, loadAnalysis } from './shared.js';
 
 type StepRow = Selectable<AnalysisStepsTable>;
 
@@ -87,7 +87,8 @@ async function queryProgress(deps: ApiDeps, row: AnalysisRow, log: Logger): Prom
 
 export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logger): Promise<AnalysisStatusView> {
   const [progress, rows] = await Promise.all([
-    ACTIVE_STATUSES.includes(row.status) ? queryProgress(deps, row, log) : undefined,
+    // Also right after a regenerate was accepted: the row still says completed, the workflow knows better.
+    isActive(row) ? queryProgress(deps, row, log) : undefined,
     stepsRepository.list(deps.db, row.id),
   ]);
   const common = {

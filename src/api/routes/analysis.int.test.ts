@@ -191,7 +191,7 @@ async function markCompletedWithReport(analysisId: string, domain: string) {
  * "Channel has been shut down". afterAll closes the dead connection once those timers have run out.
  */
 describe('Temporal unreachable', () => {
-  it('start → 503 SERVICE_UNAVAILABLE with the row rolled back; status from PostgreSQL; regenerate rolled back; health down', async () => {
+  it('start → 503 SERVICE_UNAVAILABLE with the row rolled back; status from PostgreSQL; regenerate marked not started; health down', async () => {
     deadConnection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
     const deadClient = new Client({ connection: deadConnection, namespace: 'default' });
     const outage = await startApi({
@@ -215,13 +215,20 @@ describe('Temporal unreachable', () => {
       expect(status.status).toBe(200);
       expect(status.body.data.source).toBe('database');
 
-      // A regeneration whose signal cannot be delivered gives its version number back.
+      // A regeneration whose signal cannot be delivered keeps its version number used up (a signal
+      // that timed out may still arrive) and is marked as not started, so nothing looks under way.
       const host = uniqueHost('outage-regen');
       const finished = (await start(`https://${host}/`)).body.data.analysisId;
       await markCompletedWithReport(finished, host);
       const regen = await call(`/analysis/${finished}/regenerate`, { base: outage.url, method: 'POST', json: {} });
       expect(regen.status).toBe(503);
-      expect((await rowOf(finished)).requested_version).toBe(1);
+      const after = await rowOf(finished);
+      expect(after.requested_version).toBe(2);
+      expect(after.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', version: 2 });
+      const view = await call(`/analysis/${finished}`, { base: outage.url });
+      expect(view.body.data.status).toBe('completed');
+      const cancel = await call(`/analysis/${finished}/cancel`, { base: outage.url, method: 'POST' });
+      expect(cancel.body.error?.code).toBe('ALREADY_FINISHED');
 
       const health = await call('/health', { base: outage.url });
       expect(health.status).toBe(503);
@@ -597,11 +604,11 @@ describe('POST /analysis/:id/regenerate', () => {
 });
 
 describe('POST /analysis/:id/cancel', () => {
-  it('cancels a pending analysis through Temporal: 202 cancelling, cancel requested in the history', async () => {
+  it('cancels a pending analysis through Temporal: 202, cancel requested in the history', async () => {
     const id = (await start(`https://${uniqueHost('cancel')}/`)).body.data.analysisId;
     const res = await call(`/analysis/${id}/cancel`, { method: 'POST' });
     expect(res.status).toBe(202);
-    expect(res.body.data).toEqual({ analysisId: id, status: 'cancelling' });
+    expect(res.body.data).toEqual({ analysisId: id, status: 'pending', cancelRequested: true });
     // Until a worker runs the cancellation the row stays pending; asking again is harmless.
     const again = await call(`/analysis/${id}/cancel`, { method: 'POST' });
     expect(again.status).toBe(202);

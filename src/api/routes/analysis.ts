@@ -20,6 +20,7 @@ import { ApiError } from '../errors.js';
 import { jsonBody, validate } from '../validation.js';
 import { statusRoute } from './analysis-status.js';
 import { reportRoute } from './report.js';
+import { apiKeyAuth } from '../api-keys.js';
 import {
   analysisLinks,
   isActive,
@@ -135,8 +136,9 @@ function listItem(row: AnalysisRow) {
 export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
   const { db, temporal, taskQueue } = deps;
   const app = new Hono<AppEnv>();
-  // SEAM: authentication and rate limiting (later issues) guard the routes that start or change work.
-  const guards = [deps.guards?.authenticate, deps.guards?.rateLimit].filter((g) => g !== undefined);
+  // API keys (when API_KEYS is set) and, later, rate limiting guard the routes that start or change work.
+  const authenticate = deps.guards?.authenticate ?? (deps.config.API_KEYS.length > 0 ? apiKeyAuth(deps.config.API_KEYS) : undefined);
+  const guards = [authenticate, deps.guards?.rateLimit].filter((g) => g !== undefined);
   for (const guard of guards) {
     app.on('POST', ['/analysis/start', '/analysis/:id/regenerate', '/analysis/:id/cancel'], guard);
     app.on('DELETE', '/analysis/:id', guard);
@@ -230,24 +232,31 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
       );
     }
 
+    // Versions are handed out here, atomically, so concurrent regenerations never share one. The
+    // reservation is committed before Temporal is called: a signal that times out may still have
+    // been delivered, and its version must never be handed out again.
     const nextVersion = await db.transaction().execute(async (trx) => {
-      // Versions are handed out here, atomically, so concurrent regenerations never share one.
       const version = await analysesRepository.reserveNextVersion(trx, row.id);
       if (version === undefined) throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
       await eventsRepository.append(trx, { analysisId: row.id, version, type: 'regenerate_requested' });
+      return version;
+    });
+    try {
       // Signals the waiting workflow, or starts a closed one again from what is stored.
       await withTemporalDeadline(deps, () =>
         temporal.workflow.signalWithStart<AnalysisWorkflowFn, [RegenerateSignal]>(WORKFLOW_TYPE, {
           taskQueue,
           workflowId: row.workflow_id,
           signal: regenerateSignal,
-          signalArgs: [{ ...request, version }],
+          signalArgs: [{ ...request, version: nextVersion }],
           args: [workflowInput(deps, row, { latestVersion: row.latest_version })],
           ...workflowVisibility(row, 'running'),
         }),
       );
-      return version;
-    });
+    } catch (err) {
+      await analysesRepository.markVersionNotStarted(db, row.id, nextVersion, 'The regeneration could not be started. Try again.');
+      throw err;
+    }
     c.get('log').info('regeneration requested', { analysisId: row.id, version: nextVersion });
     return ok(c, { analysisId: row.id, nextVersion }, 202);
   });
@@ -268,7 +277,8 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
     }
     await eventsRepository.append(db, { analysisId: row.id, type: 'cancel_requested' });
     c.get('log').info('cancellation requested', { analysisId: row.id });
-    return ok(c, { analysisId: row.id, status: 'cancelling' }, 202);
+    // The status stays what it is until the workflow records the cancellation.
+    return ok(c, { analysisId: row.id, status: row.status, cancelRequested: true }, 202);
   });
 
   app.delete('/analysis/:id', async (c) => {

@@ -1,6 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import { progressQuery, type AnalysisWorkflowInput } from '../../../workflows/definitions.js';
-import { STEP_NAMES, type Progress } from '../../domain/analysis.js';
+import { progressQuery, type AnalysisWorkflowInput } from '../../workflows/definitions.js';
+import { STEP_NAMES, type Progress } from '../../src/domain/analysis.js';
 
 /**
  * Stands in for AnalysisWorkflow in analysis-status.int.test.ts: it answers `progress` with a fixed
