@@ -93,8 +93,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     pending.sort((a, b) => a.version - b.version);
     const request = pending.shift()!;
     board.beginVersion(request.version);
-    const outcome = await settle(request.version, () => produceReport(request.version, request));
-    if (outcome === 'cancelled') return { status: 'cancelled', latestVersion: board.latestVersion };
+    await settle(request.version, () => produceReport(request.version, request));
   }
 
   /** ai_analysis to finalization: the part every report version runs. */
@@ -182,8 +181,11 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     }
   }
 
-  /** Runs a stretch of steps and records how it ended; failures end in a terminal state, never a stuck run. */
-  async function settle(version: number, run: () => Promise<void>): Promise<AnalysisWorkflowResult['status']> {
+  /**
+   * Runs a stretch of steps and records how it ended; failures end in a terminal state, never a
+   * stuck run. A cancellation is recorded, then rethrown so the run shows as Canceled in the Web UI.
+   */
+  async function settle(version: number, run: () => Promise<void>): Promise<'completed' | 'failed'> {
     setStatus('running');
     try {
       await run();
@@ -192,7 +194,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       return 'completed';
     } catch (err) {
       const cancelled = isCancellation(err);
-      const error = cancelled ? { code: 'CANCELLED', message: 'The analysis was cancelled.' } : describeFailure(err);
+      const error = describeFailure(err);
       // A failed regeneration keeps the analysis completed: its earlier report still stands.
       const status = cancelled ? 'cancelled' : board.latestVersion > 0 ? 'completed' : 'failed';
       board.settle(status, error);
@@ -200,7 +202,8 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       await CancellationScope.nonCancellable(() =>
         bookkeeping.finishAnalysis({ analysisId, version, status: cancelled ? 'cancelled' : 'failed', error }),
       );
-      return cancelled ? 'cancelled' : 'failed';
+      if (cancelled) throw err;
+      return 'failed';
     }
   }
 }
@@ -215,6 +218,7 @@ function isComplete(ids: Partial<InsightIds>): ids is InsightIds {
 
 /** The code and message a person sees for a failed step: from the activity's failure type when it has one. */
 function describeFailure(err: unknown): { code: string; message: string } {
+  if (isCancellation(err)) return { code: 'CANCELLED', message: 'The analysis was cancelled.' };
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure && cause.type && cause.type in FAILURE_CODES) {
     return { code: FAILURE_CODES[cause.type as FailureType], message: cause.message };

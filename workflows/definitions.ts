@@ -38,7 +38,8 @@ export interface AnalysisWorkflowInput {
   };
 }
 
+/** A cancelled run has no result: it ends Canceled. */
 export interface AnalysisWorkflowResult {
-  status: 'completed' | 'failed' | 'cancelled';
+  status: 'completed' | 'failed';
   latestVersion: number;
 }

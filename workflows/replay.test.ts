@@ -1,16 +1,22 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Worker } from '@temporalio/worker';
-import { describe, expect, it } from 'vitest';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const historiesDir = new URL('./histories/', import.meta.url);
 
 /**
- * Recorded histories of real runs (saved by `npm run record-history`) replayed against today's
- * workflow code: a change that would break workflows already running fails here.
+ * Recorded histories of real runs (saved by `npm run record-history` and the workflow tests with
+ * RECORD_HISTORIES=1) replayed against today's workflow code: a change that would break
+ * workflows already running fails here.
  */
 describe('AnalysisWorkflow replays recorded histories', async () => {
   const files = (await readdir(historiesDir)).filter((f) => f.endsWith('.json'));
+  let code: string;
+
+  beforeAll(async () => {
+    ({ code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./index.ts', import.meta.url)), logger: quiet }));
+  });
 
   it('has recorded histories to replay', () => {
     expect(files.length).toBeGreaterThan(0);
@@ -18,10 +24,9 @@ describe('AnalysisWorkflow replays recorded histories', async () => {
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
     const history = JSON.parse(await readFile(new URL(file, historiesDir), 'utf8'));
-    await Worker.runReplayHistory(
-      { workflowsPath: fileURLToPath(new URL('./index.ts', import.meta.url)) },
-      history,
-      file.replace(/\.json$/, ''),
-    );
+    await Worker.runReplayHistory({ workflowBundle: { code } }, history, file.replace(/\.json$/, ''));
   });
 });
+
+const noop = () => undefined;
+const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };

@@ -16,6 +16,8 @@ export interface TemporalDevServerOptions {
   searchAttributes: Record<string, SearchAttributeType>;
   log: (msg: string) => void;
   ip?: string;
+  /** Appended to `temporal server start-dev`, e.g. `['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60']`. */
+  extraArgs?: string[];
 }
 
 export interface TemporalDevServer {
@@ -42,6 +44,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   for (const [name, type] of Object.entries(opts.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   // No internet here: the UI's news feed would only log fetch errors.
   args.push('--ui-disable-news-fetch', '--log-level', 'warn', '--color', 'never');
+  if (opts.extraArgs) args.push(...opts.extraArgs);
 
   for (const port of [opts.port, opts.uiPort]) {
     // The CLI would only log a bind error among many lines; the usual cause is a second dev session.

@@ -8,9 +8,10 @@ export const HISTORIES_DIR = new URL('../../workflows/histories/', import.meta.u
  * With RECORD_HISTORIES=1 the end-to-end run saves its workflow history for the replay test
  * (`npm run record-history`): a later change that breaks running workflows then fails CI.
  */
-export async function recordHistoryIfAsked(client: Client, workflowId: string, name: string): Promise<void> {
+export async function recordHistoryIfAsked(client: Client, workflowId: string, name: string, runId?: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  // Without a run ID, the latest run; a run that continued as new is only reachable by its own ID.
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   await mkdir(HISTORIES_DIR, { recursive: true });
   await writeFile(new URL(`${name}.json`, HISTORIES_DIR), historyToJSON(history));
 }

@@ -1,0 +1,557 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Activities } from '../activities/index.js';
+import type { InsightIds, QualityIssue } from '../activities/types.js';
+import { INSIGHT_KINDS, STEP_NAMES, type InsightKind, type StepName } from '../src/domain/analysis.js';
+import { freePort } from '../src/dev/free-port.js';
+import { SEARCH_ATTRIBUTES } from '../src/dev/stack.js';
+import { findTemporalCli } from '../src/dev/temporal-cli.js';
+import { startTemporalDevServer } from '../src/dev/temporal-server.js';
+import { recordHistoryIfAsked } from '../test/support/histories.js';
+import type { AnalysisWorkflow } from './analysis.js';
+import { progressQuery, regenerateSignal, WORKFLOW_TYPE, type AnalysisWorkflowInput, type RegenerateSignal } from './definitions.js';
+
+/**
+ * AnalysisWorkflow's tricky paths: the real workflow code on a real Temporal dev server and a real
+ * Worker. Only the activities are test stand-ins: plain functions registered under the names
+ * `createActivities` gives the real ones, which record every call and can fail or block on demand.
+ * Each test has its own task queue and worker.
+ */
+
+/** For the continue-as-new test's own server: low enough to continue as new a few times in one test. */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 60;
+
+// ---- test stand-ins for the activities ------------------------------------------------------
+
+type ActivityName = keyof Activities;
+interface Call {
+  name: ActivityName;
+  input: any;
+  runId: string;
+}
+
+const insightId = (kind: InsightKind, version: number) => `insight-${kind}-v${version}`;
+const insightIdsOf = (version: number) => Object.fromEntries(INSIGHT_KINDS.map((k) => [k, insightId(k, version)])) as InsightIds;
+const reportIdOf = (version: number) => `report-v${version}`;
+/** What the stand-in `latestInsightIds` says is stored: version 1's insights. */
+const STORED_INSIGHT_IDS = insightIdsOf(1);
+
+/** Stand-ins that succeed at once with predictable row IDs; `overrides` replace some of them. */
+function standInActivities(overrides: Partial<Activities> = {}) {
+  const calls: Call[] = [];
+  const defaults: Activities = {
+    validateSite: async () => ({ url: 'https://acme.example/', domain: 'acme.example' }),
+    extractContent: async () => ({ pageCount: 3, fetched: 3, fromCache: 0 }),
+    processContent: async () => ({ pageCount: 3, language: 'en', tokenEstimate: 1200 }),
+    analyzeInsight: async ({ kind, version }) => insightId(kind, version),
+    generateReport: async ({ version }) => reportIdOf(version),
+    checkQuality: async () => ({ passed: true, issues: [] }),
+    repairReport: async () => {},
+    finalizeReport: async () => {},
+    recordStep: async () => {},
+    finishAnalysis: async () => {},
+    latestInsightIds: async () => STORED_INSIGHT_IDS,
+  };
+  const recording = Object.fromEntries(
+    Object.entries({ ...defaults, ...overrides }).map(([name, run]) => [
+      name,
+      async (input: unknown) => {
+        calls.push({ name: name as ActivityName, input, runId: Context.current().info.workflowExecution?.runId ?? '' });
+        return (run as (input: unknown) => Promise<unknown>)(input);
+      },
+    ]),
+  );
+  return { activities: recording, calls };
+}
+
+/** A failure the retry policies do not retry. */
+const fatal = (message: string, type = 'StandInFailure') => ApplicationFailure.create({ message, type, nonRetryable: true });
+
+/** Heartbeats until the workflow cancels this activity, and notes that it saw the cancellation. */
+async function heartbeatUntilCancelled(seen: string[], label: string): Promise<never> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), 100);
+  try {
+    return await ctx.cancelled;
+  } catch (err) {
+    if (err instanceof CancelledFailure) seen.push(label);
+    throw err;
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Resolves once `count` callers have arrived: only calls that run at the same time all get past it. */
+function barrier(count: number) {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return async () => {
+    if (++arrived >= count) open();
+    await Promise.race([opened, sleep(10_000).then(() => Promise.reject(fatal(`only ${arrived} of ${count} calls ran together`)))]);
+  };
+}
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+// ---- reading the calls ----------------------------------------------------------------------
+
+const inputsOf = (calls: Call[], name: ActivityName) => calls.filter((c) => c.name === name).map((c) => c.input);
+const versionsOf = (calls: Call[], name: ActivityName) => inputsOf(calls, name).map((i) => i.version as number);
+/** `step:state` of every recordStep call for one version, in order. */
+const stepLog = (calls: Call[], version: number) =>
+  inputsOf(calls, 'recordStep')
+    .filter((i) => i.version === version)
+    .map((i) => `${i.step}:${i.state}`);
+const ranAndCompleted = (steps: readonly StepName[]) => steps.flatMap((s) => [`${s}:running`, `${s}:completed`]);
+
+async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// ---- workers and runs -----------------------------------------------------------------------
+
+describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for its activities', () => {
+  let code: string;
+  let nativeConnection: NativeConnection;
+  let connection: Connection;
+  let client: Client;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    // Activity failures are the point of several tests: keep the worker's warnings about them out of the output.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    ({ code } = await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./index.ts', import.meta.url)),
+      logger: new DefaultLogger('ERROR'),
+    }));
+    nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    client = new Client({ connection });
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  afterAll(async () => {
+    await nativeConnection?.close();
+    await connection?.close();
+  });
+
+  /** A worker on its own task queue running the real workflow and the given activity stand-ins. */
+  async function startWorker(activities: object, on: { nativeConnection: NativeConnection; client: Client } = { nativeConnection, client }) {
+    const taskQueue = `analysis-int-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: on.nativeConnection,
+      taskQueue,
+      workflowBundle: { code },
+      activities,
+      // Cancellation reaches an activity through its heartbeats: flush them at once, not after 80% of the timeout.
+      maxHeartbeatThrottleInterval: '100ms',
+    });
+    const running = worker.run();
+    const workflowIds: string[] = [];
+    cleanups.push(async () => {
+      await Promise.all(
+        workflowIds.map((id) => on.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined)),
+      );
+      worker.shutdown();
+      await running;
+    });
+    return { taskQueue, workflowIds };
+  }
+
+  function inputFor(analysisId: string, input: Partial<AnalysisWorkflowInput> = {}): AnalysisWorkflowInput {
+    return {
+      analysisId,
+      url: 'https://acme.example/',
+      options: { maxPages: 3, personaCount: 2, forceRefresh: false },
+      idleTimeout: '3s',
+      ...input,
+    };
+  }
+
+  /** Starts an analysis on a fresh worker whose activities are the stand-ins with `overrides`. */
+  async function startAnalysis(overrides: Partial<Activities> = {}, input: Partial<AnalysisWorkflowInput> = {}) {
+    const { activities, calls } = standInActivities(overrides);
+    const { taskQueue, workflowIds } = await startWorker(activities);
+    const analysisId = randomUUID();
+    const workflowId = `analysis-${analysisId}`;
+    workflowIds.push(workflowId);
+    const handle = await client.workflow.start<typeof AnalysisWorkflow>(WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue,
+      args: [inputFor(analysisId, input)],
+    });
+    return { handle, calls, analysisId, workflowId };
+  }
+
+  const finalized = (calls: Call[], version: number) => () => versionsOf(calls, 'finalizeReport').includes(version);
+  const statusOf = async (handle: WorkflowHandle) => (await handle.describe()).status.name;
+
+  // ---- the tests ----------------------------------------------------------------------------
+
+  it('runs the seven steps in order as version 1, the five insights in parallel, and reports 100% when finalized', async () => {
+    const allFive = barrier(INSIGHT_KINDS.length);
+    const { handle, calls } = await startAnalysis({
+      analyzeInsight: async ({ kind, version }) => {
+        await allFive();
+        return insightId(kind, version);
+      },
+    });
+    await waitFor('version 1 to be finalized', finalized(calls, 1));
+    await waitFor('the progress query to show version 1', async () => (await handle.query(progressQuery)).latestReportVersion === 1);
+
+    const work = calls.filter((c) => c.name !== 'recordStep').map((c) => c.name);
+    expect(work).toEqual([
+      'validateSite',
+      'extractContent',
+      'processContent',
+      ...INSIGHT_KINDS.map(() => 'analyzeInsight'),
+      'generateReport',
+      'checkQuality',
+      'finalizeReport',
+    ]);
+    expect(inputsOf(calls, 'analyzeInsight').map((i) => i.kind).sort()).toEqual([...INSIGHT_KINDS].sort());
+    expect(inputsOf(calls, 'generateReport')).toEqual([expect.objectContaining({ version: 1, insightIds: insightIdsOf(1) })]);
+    expect(inputsOf(calls, 'finalizeReport')).toEqual([expect.objectContaining({ version: 1, reportId: reportIdOf(1) })]);
+    expect(stepLog(calls, 1)).toEqual(ranAndCompleted(STEP_NAMES));
+    expect(inputsOf(calls, 'recordStep').every((i) => i.version === 1)).toBe(true);
+
+    const progress = await handle.query(progressQuery);
+    expect(progress).toMatchObject({ status: 'completed', percent: 100, currentStep: null, version: 1, latestReportVersion: 1 });
+    expect(progress.steps.map((s) => s.state)).toEqual(STEP_NAMES.map(() => 'completed'));
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
+  });
+
+  it('regenerates version 2 with instructions, and ignores a duplicate version-2 signal', async () => {
+    const { handle, calls } = await startAnalysis();
+    await waitFor('version 1', finalized(calls, 1));
+
+    await handle.signal(regenerateSignal, { instructions: 'Focus on enterprise buyers', version: 2 });
+    await waitFor('version 2', finalized(calls, 2));
+    // A client retrying its request sends the same version again.
+    await handle.signal(regenerateSignal, { instructions: 'Focus on enterprise buyers', version: 2 });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 2 });
+
+    const v2 = (name: ActivityName) => inputsOf(calls, name).filter((i) => i.version === 2);
+    expect(v2('analyzeInsight').map((i) => [i.kind, i.instructions]).sort()).toEqual(
+      [...INSIGHT_KINDS].sort().map((k) => [k, 'Focus on enterprise buyers']),
+    );
+    expect(v2('generateReport')).toEqual([
+      expect.objectContaining({ insightIds: insightIdsOf(2), instructions: 'Focus on enterprise buyers' }),
+    ]);
+    expect(stepLog(calls, 2)).toEqual(ranAndCompleted(['ai_analysis', 'report_generation', 'quality_check', 'finalization']));
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1, 2]);
+    // The content steps ran once, for version 1.
+    expect(inputsOf(calls, 'validateSite')).toHaveLength(1);
+    expect(inputsOf(calls, 'latestInsightIds')).toEqual([]);
+  });
+
+  it('regenerates only the personas from the previous insights when sections is ["personas"]', async () => {
+    const { handle, calls } = await startAnalysis();
+    await waitFor('version 1', finalized(calls, 1));
+
+    await handle.signal(regenerateSignal, { sections: ['personas'], instructions: 'Name them after their jobs', version: 2 });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 2 });
+
+    expect(versionsOf(calls, 'analyzeInsight')).toEqual(INSIGHT_KINDS.map(() => 1));
+    expect(stepLog(calls, 2)).toEqual([
+      'ai_analysis:running',
+      'ai_analysis:skipped',
+      ...ranAndCompleted(['report_generation', 'quality_check', 'finalization']),
+    ]);
+    expect(inputsOf(calls, 'generateReport')[1]).toEqual(
+      expect.objectContaining({ version: 2, insightIds: insightIdsOf(1), instructions: 'Name them after their jobs' }),
+    );
+    expect(inputsOf(calls, 'latestInsightIds')).toEqual([]);
+  });
+
+  it('gives a signal without a version the next one: after the highest pending version, or after the latest', async () => {
+    const v1Finalizing = gate();
+    const { handle, calls } = await startAnalysis({
+      finalizeReport: async ({ version }) => {
+        if (version === 1) await v1Finalizing.opened;
+      },
+    });
+    await waitFor('version 1 to be finalizing', () => inputsOf(calls, 'finalizeReport').length === 1);
+    // Sent by hand (Web UI, CLI) or by an older client: no version in the payload.
+    const unversioned = (payload: { instructions: string }) => handle.signal<[unknown]>('regenerate', payload);
+    await handle.signal(regenerateSignal, { instructions: 'two', version: 2 });
+    await unversioned({ instructions: 'three' });
+    v1Finalizing.open();
+    await waitFor('version 3', finalized(calls, 3));
+    await unversioned({ instructions: 'four' });
+
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 4 });
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1, 2, 3, 4]);
+    expect(inputsOf(calls, 'generateReport').map((i) => [i.version, i.instructions])).toEqual([
+      [1, undefined],
+      [2, 'two'],
+      [3, 'three'],
+      [4, 'four'],
+    ]);
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
+  });
+
+  it('records a failed regeneration, keeps the earlier report and the workflow, and runs the next one', async () => {
+    const { handle, calls, workflowId } = await startAnalysis({
+      analyzeInsight: async ({ kind, version }) => {
+        if (version === 2) throw fatal(`The model refused "${kind}"`);
+        return insightId(kind, version);
+      },
+    });
+    await waitFor('version 1', finalized(calls, 1));
+
+    await handle.signal(regenerateSignal, { version: 2 });
+    await waitFor('version 2 to be given up', () => inputsOf(calls, 'finishAnalysis').length > 0);
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([
+      expect.objectContaining({ status: 'failed', version: 2, error: expect.objectContaining({ code: 'ANALYSIS_FAILED' }) }),
+    ]);
+    expect(stepLog(calls, 2)).toEqual(['ai_analysis:running', 'ai_analysis:failed']);
+    expect(await statusOf(handle)).toBe('RUNNING');
+    expect(await handle.query(progressQuery)).toMatchObject({ status: 'completed', latestReportVersion: 1 });
+
+    await handle.signal(regenerateSignal, { version: 3 });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 3 });
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1, 3]);
+    expect(inputsOf(calls, 'generateReport')[1]).toEqual(expect.objectContaining({ version: 3, insightIds: insightIdsOf(3) }));
+    await recordHistoryIfAsked(client, workflowId, 'failed-regeneration');
+  });
+
+  it('repairs a failing report at most twice, then finalizes it as it is (degraded, not failed)', async () => {
+    const issues: QualityIssue[] = [{ section: 'personas[0]', rule: 'evidence_not_found', message: 'quote not on the page it cites' }];
+    const { handle, calls, workflowId } = await startAnalysis({ checkQuality: async () => ({ passed: false, issues }) });
+
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(inputsOf(calls, 'checkQuality')).toHaveLength(3);
+    expect(inputsOf(calls, 'repairReport')).toEqual([1, 2].map(() => ({ reportId: reportIdOf(1), issues, insightIds: insightIdsOf(1) })));
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1]);
+    expect(stepLog(calls, 1)).toEqual(ranAndCompleted(STEP_NAMES));
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
+    await recordHistoryIfAsked(client, workflowId, 'degraded-after-repairs');
+  });
+
+  it('stops repairing when a repair fails for good, and still finalizes', async () => {
+    const { handle, calls } = await startAnalysis({
+      checkQuality: async () => ({ passed: false, issues: [{ section: 'summary', rule: 'placeholder', message: 'lorem ipsum' }] }),
+      repairReport: async () => {
+        throw fatal('the repair produced invalid JSON');
+      },
+    });
+
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(inputsOf(calls, 'repairReport')).toHaveLength(1);
+    expect(inputsOf(calls, 'checkQuality')).toHaveLength(1);
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1]);
+    expect(stepLog(calls, 1)).toEqual(ranAndCompleted(STEP_NAMES));
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
+  });
+
+  it('fails the analysis with URL_NOT_ALLOWED when validation refuses the site, and closes', async () => {
+    const { handle, calls, workflowId } = await startAnalysis({
+      validateSite: async () => {
+        throw fatal('acme.example resolves to a private address', 'UrlNotAllowed');
+      },
+    });
+
+    expect(await handle.result()).toEqual({ status: 'failed', latestVersion: 0 });
+    expect(await statusOf(handle)).toBe('COMPLETED');
+    expect(inputsOf(calls, 'validateSite')).toHaveLength(1); // non-retryable: no second attempt
+    expect(inputsOf(calls, 'extractContent')).toEqual([]);
+    expect(stepLog(calls, 1)).toEqual(['validation:running', 'validation:failed']);
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([
+      {
+        analysisId: expect.any(String),
+        status: 'failed',
+        version: 1,
+        error: { code: 'URL_NOT_ALLOWED', message: 'acme.example resolves to a private address' },
+      },
+    ]);
+    await recordHistoryIfAsked(client, workflowId, 'failed-content-step');
+  });
+
+  it('cancels the running insight calls on cancel, records the cancellation and ends Canceled', async () => {
+    const sawCancel: string[] = [];
+    const { handle, calls, workflowId } = await startAnalysis({
+      analyzeInsight: ({ kind }) => heartbeatUntilCancelled(sawCancel, kind),
+    });
+    await waitFor('the five insight calls', () => inputsOf(calls, 'analyzeInsight').length === INSIGHT_KINDS.length);
+    await sleep(300); // let them heartbeat once
+    await handle.cancel();
+
+    // The workflow records its cancellation, then lets it end the run, so the Web UI shows it Canceled.
+    await expect(handle.result()).rejects.toMatchObject({ cause: expect.any(CancelledFailure) });
+    expect(await statusOf(handle)).toBe('CANCELLED');
+    await waitFor('every insight call to see the cancellation', () => sawCancel.length === INSIGHT_KINDS.length);
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([
+      expect.objectContaining({ status: 'cancelled', version: 1, error: expect.objectContaining({ code: 'CANCELLED' }) }),
+    ]);
+    expect(inputsOf(calls, 'generateReport')).toEqual([]);
+    expect(stepLog(calls, 1).at(-1)).toBe('ai_analysis:failed');
+    await recordHistoryIfAsked(client, workflowId, 'cancelled-during-ai-analysis');
+  });
+
+  it('does not interrupt finalization: a cancel during finalizeReport lets it finish, and the analysis completes', async () => {
+    const finalizeFinished: number[] = [];
+    const { handle, calls } = await startAnalysis({
+      finalizeReport: async ({ version }) => {
+        await sleep(1_000); // no heartbeat: an interruption could only come from the workflow
+        finalizeFinished.push(version);
+      },
+    });
+    await waitFor('finalization to start', () => inputsOf(calls, 'finalizeReport').length === 1);
+    await handle.cancel();
+
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(finalizeFinished).toEqual([1]);
+    expect(stepLog(calls, 1).slice(-2)).toEqual(['finalization:running', 'finalization:completed']);
+    expect(inputsOf(calls, 'finishAnalysis').filter((i) => i.status === 'cancelled')).toEqual([]);
+  });
+
+  it('cancels the sibling insight calls when one fails for good', async () => {
+    const othersRunning = barrier(INSIGHT_KINDS.length);
+    const sawCancel: string[] = [];
+    const { handle, calls } = await startAnalysis({
+      analyzeInsight: async ({ kind, version }) => {
+        if (version === 1) return insightId(kind, version);
+        await othersRunning();
+        if (kind === 'offering') throw fatal('the model answered with invalid JSON', 'InvalidModelOutput');
+        return heartbeatUntilCancelled(sawCancel, kind);
+      },
+    });
+    await waitFor('version 1', finalized(calls, 1));
+    // In a regeneration the workflow stays open: only the workflow itself can stop the siblings.
+    await handle.signal(regenerateSignal, { version: 2 });
+
+    await waitFor('the four siblings to see the cancellation', () => sawCancel.length === INSIGHT_KINDS.length - 1, 15_000);
+    expect(sawCancel.sort()).toEqual(INSIGHT_KINDS.filter((k) => k !== 'offering').sort());
+    expect(await statusOf(handle)).toBe('RUNNING');
+    await waitFor('version 2 to be given up', () => inputsOf(calls, 'finishAnalysis').length > 0);
+    expect(inputsOf(calls, 'finishAnalysis')).toEqual([
+      expect.objectContaining({ status: 'failed', version: 2, error: expect.objectContaining({ code: 'AI_OUTPUT_INVALID' }) }),
+    ]);
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+  });
+
+  it('closes after the idle period with no signal', async () => {
+    const { handle, calls } = await startAnalysis({}, { idleTimeout: '2s' });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(await statusOf(handle)).toBe('COMPLETED');
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1]);
+  });
+
+  it('resumes a closed analysis with signal-with-start: only the report steps, on the stored insights', async () => {
+    const { activities, calls } = standInActivities();
+    const { taskQueue, workflowIds } = await startWorker(activities);
+    const analysisId = randomUUID();
+    const workflowId = `analysis-${analysisId}`;
+    workflowIds.push(workflowId);
+
+    const handle = await client.workflow.signalWithStart<typeof AnalysisWorkflow, [RegenerateSignal]>(WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue,
+      args: [inputFor(analysisId, { resume: { latestVersion: 1 } })],
+      signal: regenerateSignal,
+      signalArgs: [{ sections: ['personas'], version: 2 }],
+    });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 2 });
+
+    expect(calls.filter((c) => c.name !== 'recordStep').map((c) => c.name)).toEqual([
+      'latestInsightIds',
+      'generateReport',
+      'checkQuality',
+      'finalizeReport',
+    ]);
+    expect(inputsOf(calls, 'generateReport')).toEqual([expect.objectContaining({ version: 2, insightIds: STORED_INSIGHT_IDS })]);
+    expect(stepLog(calls, 2)).toEqual([
+      'ai_analysis:running',
+      'ai_analysis:skipped',
+      ...ranAndCompleted(['report_generation', 'quality_check', 'finalization']),
+    ]);
+    expect(inputsOf(calls, 'recordStep').every((i) => i.version === 2)).toBe(true);
+  });
+
+  it('continues as new when Temporal suggests it, carrying pending regenerations and insight IDs', async () => {
+    // A server of its own that suggests continue-as-new after a few dozen events, not thousands.
+    const server = await startTemporalDevServer({
+      cliPath: await findTemporalCli({
+        explicitPath: process.env.TEMPORAL_CLI_PATH,
+        cacheDir: fileURLToPath(new URL('../.dev/', import.meta.url)),
+        log: () => {},
+      }),
+      port: await freePort(),
+      uiPort: await freePort(),
+      searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AFTER_EVENTS}`],
+      log: () => {},
+    });
+    const native = await NativeConnection.connect({ address: server.address });
+    const ownConnection = await Connection.connect({ address: server.address });
+    const ownClient = new Client({ connection: ownConnection });
+    cleanups.push(async () => {
+      await ownConnection.close();
+      await native.close();
+      await server.stop();
+    });
+
+    const { activities, calls } = standInActivities();
+    const { taskQueue, workflowIds } = await startWorker(activities, { nativeConnection: native, client: ownClient });
+    const analysisId = randomUUID();
+    const workflowId = `analysis-${analysisId}`;
+    workflowIds.push(workflowId);
+    const handle = await ownClient.workflow.start<typeof AnalysisWorkflow>(WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue,
+      args: [inputFor(analysisId)],
+    });
+    await waitFor('version 1', finalized(calls, 1));
+
+    // Sent together, so several are still pending whenever the run continues as new.
+    // Full regenerations produce new insights; personas-only ones must build on the latest of those.
+    const requests: RegenerateSignal[] = [
+      { version: 2, sections: ['personas'] },
+      { version: 3 },
+      { version: 4, sections: ['personas'] },
+      { version: 5, sections: ['personas'] },
+      { version: 6 },
+      { version: 7, sections: ['personas'] },
+      { version: 8, sections: ['personas'] },
+    ];
+    for (const request of requests) await handle.signal(regenerateSignal, request);
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 8 });
+
+    expect(await statusOf(ownClient.workflow.getHandle(workflowId, handle.firstExecutionRunId))).toBe('CONTINUED_AS_NEW');
+    const runIds = [...new Set(calls.map((c) => c.runId))];
+    expect(runIds.length).toBeGreaterThan(1);
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(inputsOf(calls, 'validateSite')).toHaveLength(1);
+    expect(inputsOf(calls, 'latestInsightIds')).toEqual([]);
+
+    // Every report was built on the newest insights before it, whichever run produced them.
+    const reports = calls.filter((c) => c.name === 'generateReport');
+    const fullVersions = [1, ...requests.filter((r) => !r.sections).map((r) => r.version)];
+    const insightsFrom = (version: number) => Math.max(...fullVersions.filter((v) => v <= version));
+    for (const { input } of reports) expect(input.insightIds, `v${input.version}`).toEqual(insightIdsOf(insightsFrom(input.version)));
+    // ... including reports made in a later run than those insights: carried over by continue-as-new.
+    const runOf = (name: ActivityName, version: number) => calls.find((c) => c.name === name && c.input.version === version)!.runId;
+    const carried = reports.filter(({ input, runId }) => runOf('analyzeInsight', insightsFrom(input.version)) !== runId);
+    expect(carried.length).toBeGreaterThan(0);
+
+    await recordHistoryIfAsked(ownClient, workflowId, 'continue-as-new-first-run', handle.firstExecutionRunId);
+  });
+});
