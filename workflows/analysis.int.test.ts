@@ -369,8 +369,11 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
       },
     });
 
-    expect(await handle.result()).toEqual({ status: 'failed', latestVersion: 0 });
-    expect(await statusOf(handle)).toBe('COMPLETED');
+    // The run itself ends Failed, carrying the code and message a person sees.
+    await expect(handle.result()).rejects.toMatchObject({
+      cause: { type: 'URL_NOT_ALLOWED', message: 'acme.example resolves to a private address' },
+    });
+    expect(await statusOf(handle)).toBe('FAILED');
     expect(inputsOf(calls, 'validateSite')).toHaveLength(1); // non-retryable: no second attempt
     expect(inputsOf(calls, 'extractContent')).toEqual([]);
     expect(stepLog(calls, 1)).toEqual(['validation:running', 'validation:failed']);

@@ -70,7 +70,8 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       );
       await produceReport(1, {});
     });
-    if (outcome !== 'completed') return { status: outcome, latestVersion: 0 };
+    // The run ends Failed, with the reason a person sees, so failed analyses stand out in the Web UI.
+    if (outcome) throw ApplicationFailure.create({ type: outcome.code, message: outcome.message, nonRetryable: true });
   }
 
   // Finished: serve regenerations until idle, then close (a later regenerate starts it again).
@@ -183,15 +184,16 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
 
   /**
    * Runs a stretch of steps and records how it ended; failures end in a terminal state, never a
-   * stuck run. A cancellation is recorded, then rethrown so the run shows as Canceled in the Web UI.
+   * stuck run. Returns the failure, if any; a cancellation is recorded, then rethrown so the run
+   * shows as Canceled in the Web UI.
    */
-  async function settle(version: number, run: () => Promise<void>): Promise<'completed' | 'failed'> {
+  async function settle(version: number, run: () => Promise<void>): Promise<{ code: string; message: string } | undefined> {
     setStatus('running');
     try {
       await run();
       board.settle('completed');
       setStatus('completed');
-      return 'completed';
+      return undefined;
     } catch (err) {
       const cancelled = isCancellation(err);
       const error = describeFailure(err);
@@ -203,7 +205,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
         bookkeeping.finishAnalysis({ analysisId, version, status: cancelled ? 'cancelled' : 'failed', error }),
       );
       if (cancelled) throw err;
-      return 'failed';
+      return error;
     }
   }
 }

@@ -38,8 +38,8 @@ export interface AnalysisWorkflowInput {
   };
 }
 
-/** A cancelled run has no result: it ends Canceled. */
+/** Only a completed run has a result: a failed one ends Failed, a cancelled one Canceled. */
 export interface AnalysisWorkflowResult {
-  status: 'completed' | 'failed';
+  status: 'completed';
   latestVersion: number;
 }
