@@ -86,6 +86,8 @@ describe('analyzeInsight', () => {
     expect(failure.nonRetryable).toBe(false);
     expect(failure.type).toBe('AiUnavailable');
     expect(failure.message).toContain('HTTP 500');
+    expect(failure.message).not.toContain(ai.baseUrl);
+    expect(failure.message).not.toContain('127.0.0.1');
 
     const step = await db.selectFrom('analysis_steps').select('last_error').where('analysis_id', '=', analysisId).executeTakeFirstOrThrow();
     expect(step.last_error).toContain('HTTP 500');
@@ -108,6 +110,22 @@ describe('analyzeInsight', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe('AiNotConfigured');
     expect(failure.message).toContain('OPENAI_API_KEY');
+    // The message reaches the API: the endpoint's address and its own error text stay in the logs.
+    expect(failure.message).not.toContain(ai.baseUrl);
+    expect(failure.message).not.toContain('127.0.0.1');
+    expect(failure.message).not.toContain('Incorrect API key provided');
+  });
+
+  it('turns an unreachable endpoint into a retryable AiUnavailable failure that does not name its address', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    const closed = await startStandInAi();
+    await closed.stop();
+    const unreachable = createAiAnalysisActivities(standInActivityDeps(db, closed.baseUrl));
+    const failure = await failureOf(quietActivityEnvironment({}).run(unreachable.analyzeInsight, { analysisId, version: 1, kind: 'offering' } satisfies InsightInput));
+    expect(failure).toMatchObject({ type: 'AiUnavailable', nonRetryable: false });
+    expect(failure.message).toMatch(/could not be reached/);
+    expect(failure.message).not.toContain(closed.baseUrl);
+    expect(failure.message).not.toContain('127.0.0.1');
   });
 
   it('stores invalid output for debugging and fails retryably', async () => {

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
-import type { z } from 'zod';
-import { analysisOptionsSchema } from '../src/domain/requests.js';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import type { Corpus } from '../src/domain/corpus.js';
 import { FailureType } from '../src/domain/failures.js';
 import {
@@ -11,18 +11,15 @@ import {
   insightSchemas,
   languageLine,
   outputLanguage,
-  toStrictJsonSchema,
 } from '../src/domain/insights.js';
 import type { Logger } from '../src/logger.js';
 import { estimateCostUsd, isStandInModel } from '../src/openai.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
+import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { trackAttempt } from './tracking.js';
 import type { ActivityDeps, InsightInput } from './types.js';
 
 const HEARTBEAT_EVERY_MS = 5_000;
-
-/** Retryable: the endpoint was down, slow or rate-limiting; a later attempt may succeed. */
-export const AI_UNAVAILABLE = 'AiUnavailable';
 
 export interface AnalysisForPrompt {
   id: string;
@@ -33,26 +30,19 @@ export interface AnalysisForPrompt {
   corpus: Corpus;
 }
 
-/** The analysis row as the prompts need it; bad input (missing row, no content) is not retryable. */
-export async function loadAnalysisForPrompt(deps: ActivityDeps, analysisId: string): Promise<AnalysisForPrompt> {
-  const row = await deps.db
-    .selectFrom('analyses')
-    .select(['id', 'url', 'domain', 'options', 'corpus', 'language'])
-    .where('id', '=', analysisId)
-    .executeTakeFirst();
-  if (!row) throw ApplicationFailure.nonRetryable(`Analysis ${analysisId} does not exist`, FailureType.AnalysisNotFound);
-  const corpus = row.corpus as Corpus | null;
+/** What the prompts need from an analysis; one without cleaned content cannot be analysed (not retryable). */
+export function analysisForPrompt(analysis: LoadedAnalysis): AnalysisForPrompt {
+  const { corpus } = analysis;
   if (!corpus || corpus.pages.length === 0) {
-    throw ApplicationFailure.nonRetryable(`Analysis ${analysisId} has no cleaned content to analyse`, FailureType.NoContent);
+    throw ApplicationFailure.nonRetryable(`Analysis ${analysis.id} has no cleaned content to analyse.`, FailureType.NoContent);
   }
-  const options = analysisOptionsSchema.safeParse(row.options);
   return {
-    id: row.id,
-    url: row.url,
-    domain: row.domain,
+    id: analysis.id,
+    url: analysis.url,
+    domain: analysis.domain,
     // The requested language wins over the detected one.
-    language: outputLanguage((options.success ? options.data.language : undefined) ?? row.language ?? corpus.language),
-    personaCount: options.success ? options.data.personaCount : 3,
+    language: outputLanguage(analysis.options.language ?? analysis.language ?? corpus.language),
+    personaCount: analysis.options.personaCount,
     corpus,
   };
 }
@@ -98,61 +88,80 @@ export interface StructuredResult<T> {
  * Maps an endpoint error to what Temporal should do with it. Configuration errors (bad key, unknown
  * model or path, a request the endpoint cannot serve) fail the analysis at once with a message
  * that says what to fix; outages, rate limits and timeouts are retried.
+ *
+ * The messages reach the API (the analysis's error, a step's last error), so they name the
+ * variable to check but never the endpoint's address or its own error text (which may echo a
+ * masked key or an organization id); the caller logs those.
  */
-export function toActivityFailure(err: unknown, ctx: { model: string; baseUrl: string }): Error {
+export function toActivityFailure(err: unknown, ctx: { model: string }): Error {
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-    const detail = err.message.replace(/\s+/g, ' ').slice(0, 300);
     const fix: Record<number, string> = {
-      400: `The AI endpoint rejected the request. Check that model "${ctx.model}" supports JSON-schema structured output.`,
-      401: `The AI endpoint at ${ctx.baseUrl} refused the API key. Set OPENAI_API_KEY, or point OPENAI_BASE_URL at a local OpenAI-compatible server.`,
-      403: `The AI endpoint at ${ctx.baseUrl} denied access for this API key or model.`,
-      404: `The AI endpoint at ${ctx.baseUrl} does not know model "${ctx.model}" or the path. Check OPENAI_MODEL and OPENAI_BASE_URL.`,
-      422: `The AI endpoint could not process the request for model "${ctx.model}".`,
+      400: `The AI endpoint rejected the request (HTTP 400): check that OPENAI_MODEL "${ctx.model}" supports JSON-schema structured output.`,
+      401: 'The AI endpoint rejected the API key (HTTP 401): check OPENAI_API_KEY, or point OPENAI_BASE_URL at a local OpenAI-compatible server.',
+      403: `The AI endpoint denied access for this API key or model (HTTP 403): check OPENAI_API_KEY and OPENAI_MODEL "${ctx.model}".`,
+      404: `The AI endpoint does not know model "${ctx.model}" or the request path (HTTP 404): check OPENAI_MODEL and OPENAI_BASE_URL.`,
+      422: `The AI endpoint could not process the request for model "${ctx.model}" (HTTP 422): check OPENAI_MODEL.`,
     };
     const advice = fix[err.status];
-    if (advice) {
-      return ApplicationFailure.create({
-        message: `${advice} (HTTP ${err.status}: ${detail})`,
-        type: FailureType.AiNotConfigured,
-        nonRetryable: true,
-      });
-    }
-    return ApplicationFailure.create({ message: `The AI endpoint failed (HTTP ${err.status}): ${detail}`, type: AI_UNAVAILABLE });
+    if (advice) return ApplicationFailure.create({ message: advice, type: FailureType.AiNotConfigured, nonRetryable: true });
+    const why = err.status === 429 ? 'is rate-limiting requests' : 'failed';
+    return ApplicationFailure.create({ message: `The AI endpoint ${why} (HTTP ${err.status}); the call will be retried.`, type: FailureType.AiUnavailable });
+  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+    return ApplicationFailure.create({ message: 'The AI endpoint did not answer in time; the call will be retried.', type: FailureType.AiUnavailable });
   }
   if (err instanceof OpenAI.APIConnectionError) {
-    // Includes APIConnectionTimeoutError.
-    return ApplicationFailure.create({ message: `The AI endpoint at ${ctx.baseUrl} could not be reached: ${err.message}`, type: AI_UNAVAILABLE });
+    return ApplicationFailure.create({ message: 'The AI endpoint could not be reached; the call will be retried.', type: FailureType.AiUnavailable });
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Why `$parseRaw` refused the output, in a sentence (at most three schema issues). */
+function describeInvalidOutput(err: unknown): string {
+  if (err instanceof z.ZodError) {
+    const issues = err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '$'}: ${i.message}`);
+    return `the output does not match the schema: ${issues.join('; ')}`;
+  }
+  if (err instanceof SyntaxError) return 'the output is not valid JSON';
+  return `the output could not be read (${err instanceof Error ? err.message : String(err)})`;
 }
 
 /**
  * One strict JSON-schema chat completion: heartbeats while waiting, stores the raw output with
  * usage and cost, and validates it. Output that is not valid JSON for the schema is stored too
  * (parsed = null, for debugging) and fails the attempt retryably: the next sample may be fine.
+ *
+ * The schema sent and the parser are the openai package's own (`zodResponseFormat`): every
+ * property required, nullable instead of optional (an optional property fails here, before any
+ * request), objects closed. The call goes through `chat.completions.create` with that format and
+ * then its parser, rather than `chat.completions.parse`, because `parse` throws on invalid output
+ * without handing back the completion, and its raw text and token usage must be stored.
  */
 export async function requestStructured<T>(deps: ActivityDeps, log: Logger, call: StructuredCall<T>): Promise<StructuredResult<T>> {
   const ctx = Context.current();
   const requested = deps.config.OPENAI_MODEL;
+  const accepted = zodResponseFormat(call.schema, call.schemaName);
+  const asked = call.requestSchema ? zodResponseFormat(call.requestSchema, call.schemaName) : accepted;
   const started = Date.now();
   const heartbeat = setInterval(() => ctx.heartbeat({ kind: call.kind, waitingSeconds: Math.round((Date.now() - started) / 1000) }), HEARTBEAT_EVERY_MS);
   let completion: OpenAI.Chat.ChatCompletion;
   try {
     completion = await deps.openai.chat.completions.create(
-      {
-        model: requested,
-        messages: call.messages,
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: call.schemaName, strict: true, schema: toStrictJsonSchema(call.requestSchema ?? call.schema) },
-        },
-      },
+      { model: requested, messages: call.messages, response_format: asked },
       { signal: ctx.cancellationSignal },
     );
   } catch (err) {
     // A cancelled analysis aborts the request; report the cancellation, not the abort.
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    throw toActivityFailure(err, { model: requested, baseUrl: deps.openai.baseURL });
+    // Where and what exactly failed goes to the log only: the failure's message is shown to people.
+    log.warn('model call failed', {
+      kind: call.kind,
+      model: requested,
+      baseUrl: deps.openai.baseURL,
+      status: err instanceof OpenAI.APIError ? err.status : undefined,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw toActivityFailure(err, { model: requested });
   } finally {
     clearInterval(heartbeat);
   }
@@ -168,13 +177,12 @@ export async function requestStructured<T>(deps: ActivityDeps, log: Logger, call
   let problem: string | null = null;
   if (choice?.message.refusal) problem = `the model refused: ${choice.message.refusal}`;
   else if (choice?.finish_reason === 'length') problem = 'the output was cut off at the token limit';
+  else if (choice?.finish_reason === 'content_filter') problem = 'the output was stopped by the content filter';
   else {
     try {
-      const result = call.schema.safeParse(JSON.parse(raw));
-      if (result.success) parsed = result.data;
-      else problem = `the output does not match the schema: ${result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; ')}`;
-    } catch {
-      problem = 'the output is not valid JSON';
+      parsed = accepted.$parseRaw(raw);
+    } catch (err) {
+      problem = describeInvalidOutput(err);
     }
   }
 
@@ -215,8 +223,9 @@ export function createAiAnalysisActivities(deps: ActivityDeps) {
   return {
     /** One insight call of `ai_analysis`; returns the ai_responses id for the report step. */
     async analyzeInsight(input: InsightInput): Promise<string> {
+      const loaded = await loadAnalysis(deps, input.analysisId);
       return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'ai_analysis' }, async (log) => {
-        const analysis = await loadAnalysisForPrompt(deps, input.analysisId);
+        const analysis = analysisForPrompt(loaded);
         const user = [`Task: ${insightInstructions[input.kind]}`, ...siteHeader(analysis, input.instructions), ...pagesSection(analysis)].join('\n');
         const result = await requestStructured(deps, log, {
           analysisId: input.analysisId,

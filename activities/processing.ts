@@ -3,9 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { cleanPage, fitTokenBudget, type BudgetPage } from '../src/domain/clean-page.js';
 import type { CleanPage } from '../src/domain/corpus.js';
 import { FailureType } from '../src/domain/failures.js';
-import { analysisOptionsSchema } from '../src/domain/requests.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';
 import { contentRepository } from '../src/repositories/content.js';
+import { loadAnalysis } from './load-analysis.js';
 import { trackAttempt } from './tracking.js';
 import type { ActivityDeps, AnalysisRef, ProcessingResult } from './types.js';
 
@@ -19,14 +19,9 @@ export function createProcessingActivities(deps: ActivityDeps) {
   return {
     /** Cleans the analysis's pages (once per stored page) and fits them into the corpus the AI reads. */
     async processContent({ analysisId }: AnalysisRef): Promise<ProcessingResult> {
-      // Checked before trackAttempt, which records the attempt on a row that must exist.
-      const analysis = await analysisContentRepository.find(deps.db, analysisId);
-      if (!analysis) {
-        throw ApplicationFailure.create({ type: FailureType.AnalysisNotFound, message: `Analysis ${analysisId} does not exist.`, nonRetryable: true });
-      }
+      const analysis = await loadAnalysis(deps, analysisId);
       return trackAttempt(deps, { analysisId, version: 1, step: 'content_processing' }, async (log) => {
-        const options = analysisOptionsSchema.partial().safeParse(analysis.options);
-        const rows = await contentRepository.byIds(deps.db, analysis.content_ids);
+        const rows = await contentRepository.byIds(deps.db, analysis.contentIds);
         const context = Context.current();
         const pages: BudgetPage[] = [];
         for (const [i, row] of rows.entries()) {
@@ -47,7 +42,7 @@ export function createProcessingActivities(deps: ActivityDeps) {
             nonRetryable: true,
           });
         }
-        const language = (options.success ? options.data.language : undefined) ?? corpus.language;
+        const language = analysis.options.language ?? corpus.language;
         corpus.language = language;
         await analysisContentRepository.setCorpus(deps.db, analysisId, corpus, language);
         log.info('content processed', { pages: corpus.pages.length, language, tokenEstimate: corpus.tokenEstimate });

@@ -5,6 +5,7 @@ import { INSIGHT_KINDS } from '../src/domain/analysis.js';
 import { renderHtml, renderMarkdown } from '../src/domain/render-report.js';
 import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
 import { migrateToLatest } from '../src/migrate.js';
+import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { reportsRepository } from '../src/repositories/reports.js';
 import { GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
 import { createAiAnalysisActivities } from './ai-analysis.js';
@@ -108,7 +109,14 @@ describe('generateReport', () => {
   it('refuses to build a report from a missing insight', async () => {
     const { analysisId, insightIds } = await draftReport({ personaCount: 1 });
     const err = await generate({ analysisId, version: 1, insightIds: { ...insightIds, offering: crypto.randomUUID() } }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ nonRetryable: true });
+    expect(err).toMatchObject({ nonRetryable: true, type: 'InsightMissing' });
+  });
+
+  it('refuses an insight of another analysis', async () => {
+    const { analysisId, insightIds } = await draftReport({ personaCount: 1 });
+    const other = await draftReport({ personaCount: 1 });
+    const err = await generate({ analysisId, version: 1, insightIds: { ...insightIds, offering: other.insightIds.offering } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ nonRetryable: true, type: 'InsightMissing' });
   });
 });
 
@@ -130,7 +138,7 @@ describe('checkQuality and repairReport', () => {
   });
 
   it('fails a fabricated quote on its persona, and a repair of that persona only fixes it', async () => {
-    const { analysisId, reportId } = await draftReport({ personaCount: 3 });
+    const { analysisId, reportId, insightIds } = await draftReport({ personaCount: 3 });
     const original = (await reportsRepository.byId(db, reportId))!.content;
     const tampered = structuredClone(original);
     tampered.personas[1]!.evidence[0]!.quote = 'Our customers report a 300 percent return within the first month.';
@@ -141,7 +149,7 @@ describe('checkQuality and repairReport', () => {
     expect(failed.issues).toEqual([expect.objectContaining({ section: 'personas[1]', rule: 'evidence_not_found' })]);
     expect((await reportsRepository.byId(db, reportId))!.status).toBe('degraded');
 
-    await repair({ reportId, issues: failed.issues });
+    await repair({ reportId, issues: failed.issues, insightIds });
     const prompt = String(ai.lastRequest()!.messages!.at(-1)!.content);
     expect(prompt).toContain('300 percent return');
     expect(prompt).toContain(`Names already taken: ${original.personas[0]!.name}; ${original.personas[2]!.name}`);
@@ -159,15 +167,58 @@ describe('checkQuality and repairReport', () => {
   });
 
   it('repairs placeholder text in the summary and offering', async () => {
-    const { reportId } = await draftReport({ personaCount: 1 });
+    const { reportId, insightIds } = await draftReport({ personaCount: 1 });
     const content = (await reportsRepository.byId(db, reportId))!.content;
     content.summary = 'TODO';
     content.offering.products = ['TBD'];
     await reportsRepository.updateContent(db, reportId, content);
     const failed = await check(reportId);
     expect(failed.issues.map((i) => i.section)).toEqual(['summary', 'offering']);
-    await repair({ reportId, issues: failed.issues });
+    await repair({ reportId, issues: failed.issues, insightIds });
     expect((await check(reportId)).passed).toBe(true);
+  });
+
+  it('repairs from the insights the workflow passes, not from newer rows of the same version', async () => {
+    const { analysisId, reportId, insightIds } = await draftReport({ personaCount: 1 });
+    const content = (await reportsRepository.byId(db, reportId))!.content;
+    content.summary = 'TODO';
+    await reportsRepository.updateContent(db, reportId, content);
+    // A later (e.g. retried) insight call of the same version: "the latest offering" is now this row.
+    const newer = await aiResponsesRepository.save(db, {
+      analysisId,
+      version: 1,
+      kind: 'offering',
+      attempt: 2,
+      model: 'local-stand-in',
+      standIn: true,
+      rawOutput: '{}',
+      parsed: { companyName: 'NEWER-ROW-MARKER' },
+      promptTokens: 1,
+      completionTokens: 1,
+      totalTokens: 2,
+      costUsd: 0,
+    });
+    const issues = (await check(reportId)).issues;
+
+    await repair({ reportId, issues, insightIds });
+    const notes = String(ai.lastRequest()!.messages!.at(-1)!.content);
+    expect(notes).toContain('--- offering ---');
+    expect(notes).not.toContain('NEWER-ROW-MARKER');
+
+    await repair({ reportId, issues, insightIds: { ...insightIds, offering: newer } });
+    expect(String(ai.lastRequest()!.messages!.at(-1)!.content)).toContain('NEWER-ROW-MARKER');
+  });
+
+  it('fails a repair non-retryably when an insight it builds on is gone', async () => {
+    const { reportId, insightIds } = await draftReport({ personaCount: 1 });
+    const err = await repair({ reportId, issues: [], insightIds: { ...insightIds, goals_and_pains: crypto.randomUUID() } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ nonRetryable: true, type: 'InsightMissing' });
+  });
+
+  it('fails non-retryably for a report that does not exist', async () => {
+    const { insightIds } = await draftReport({ personaCount: 1 });
+    await expect(check(crypto.randomUUID())).rejects.toMatchObject({ type: 'ReportNotFound', nonRetryable: true });
+    await expect(repair({ reportId: crypto.randomUUID(), issues: [], insightIds })).rejects.toMatchObject({ type: 'ReportNotFound', nonRetryable: true });
   });
 
   it('renders a stand-in report with a plain notice', async () => {

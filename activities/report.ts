@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { INSIGHT_KINDS } from '../src/domain/analysis.js';
 import type { CleanPage } from '../src/domain/corpus.js';
+import { FailureType } from '../src/domain/failures.js';
 import { ANALYST_SYSTEM_PROMPT } from '../src/domain/insights.js';
 import { checkReportQuality, failingSections } from '../src/domain/quality.js';
 import {
@@ -13,10 +14,12 @@ import {
 } from '../src/domain/report.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/ai-responses.js';
+import { contentRepository } from '../src/repositories/content.js';
 import { reportsRepository, type StoredReport } from '../src/repositories/reports.js';
-import { loadAnalysisForPrompt, pagesSection, requestStructured, siteHeader, type AnalysisForPrompt } from './ai-analysis.js';
+import { analysisForPrompt, pagesSection, requestStructured, siteHeader, type AnalysisForPrompt } from './ai-analysis.js';
+import { loadAnalysis } from './load-analysis.js';
 import { trackAttempt } from './tracking.js';
-import type { ActivityDeps, GenerateReportInput, QualityIssue, QualityResult, RepairInput } from './types.js';
+import type { ActivityDeps, GenerateReportInput, InsightIds, QualityIssue, QualityResult, RepairInput } from './types.js';
 
 const SYNTHESIS_TASK = (count: number) =>
   [
@@ -39,18 +42,43 @@ function siteTitle(analysis: AnalysisForPrompt): string {
   return title ? title.slice(0, 160) : analysis.domain;
 }
 
+/** Checked before trackAttempt, like the analysis: the report names the analysis the attempt is recorded on. */
 async function loadReport(deps: ActivityDeps, reportId: string): Promise<StoredReport> {
   const report = await reportsRepository.byId(deps.db, reportId);
-  if (!report) throw ApplicationFailure.nonRetryable(`Report ${reportId} does not exist`, 'ReportNotFound');
+  if (!report) {
+    throw ApplicationFailure.create({
+      type: FailureType.ReportNotFound,
+      message: `Report ${reportId} does not exist (it may have been deleted with its analysis).`,
+      nonRetryable: true,
+    });
+  }
   return report;
 }
 
+/**
+ * The insight responses a report builds on, in INSIGHT_KINDS order. The IDs come from the
+ * workflow, so generation and every repair of a version read the same rows. A row that is gone,
+ * unparsed or of another analysis cannot be replaced by guessing: not retryable.
+ */
+async function loadInsights(deps: ActivityDeps, log: Logger, analysisId: string, insightIds: InsightIds): Promise<AiResponseRow[]> {
+  const rows = await aiResponsesRepository.byIds(deps.db, Object.values(insightIds));
+  return INSIGHT_KINDS.map((kind) => {
+    const row = rows.find((r) => r.id === insightIds[kind]);
+    if (!row?.parsed || row.analysis_id !== analysisId) {
+      log.warn('insight response missing, unparsed or of another analysis', { kind, responseId: insightIds[kind] });
+      throw ApplicationFailure.create({
+        type: FailureType.InsightMissing,
+        message: `The "${kind}" insight this report builds on is missing or unreadable; request a new version to analyse the site again.`,
+        nonRetryable: true,
+      });
+    }
+    return row;
+  });
+}
+
 /** Cleaned text of the analysis's pages by URL: what evidence quotes are checked against. */
-async function loadCleanedPages(deps: ActivityDeps, analysisId: string): Promise<Map<string, string>> {
-  const analysis = await deps.db.selectFrom('analyses').select('content_ids').where('id', '=', analysisId).executeTakeFirst();
-  const ids = analysis?.content_ids ?? [];
-  if (ids.length === 0) return new Map();
-  const rows = await deps.db.selectFrom('website_content').select(['url', 'cleaned']).where('id', 'in', ids).execute();
+async function loadCleanedPages(deps: ActivityDeps, contentIds: readonly string[]): Promise<Map<string, string>> {
+  const rows = await contentRepository.byIds(deps.db, contentIds);
   const pages = new Map<string, string>();
   for (const row of rows) {
     const cleaned = row.cleaned as CleanPage | null;
@@ -148,16 +176,10 @@ export function createReportActivities(deps: ActivityDeps) {
   return {
     /** `report_generation`: synthesizes the personas from the insights and stores the draft report. */
     async generateReport(input: GenerateReportInput): Promise<string> {
+      const loaded = await loadAnalysis(deps, input.analysisId);
       return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'report_generation' }, async (log) => {
-        const analysis = await loadAnalysisForPrompt(deps, input.analysisId);
-        const rows = await aiResponsesRepository.byIds(deps.db, Object.values(input.insightIds));
-        const insights = INSIGHT_KINDS.map((kind) => {
-          const row = rows.find((r) => r.id === input.insightIds[kind]);
-          if (!row?.parsed) {
-            throw ApplicationFailure.nonRetryable(`The "${kind}" insight (${input.insightIds[kind]}) is missing or unparsed`, 'InsightMissing');
-          }
-          return row;
-        });
+        const analysis = analysisForPrompt(loaded);
+        const insights = await loadInsights(deps, log, input.analysisId, input.insightIds);
         const count = analysis.personaCount;
         const user = [SYNTHESIS_TASK(count), ...siteHeader(analysis, input.instructions), ...researchNotes(insights), ...pagesSection(analysis)].join('\n');
         const synthesis = await requestStructured(deps, log, {
@@ -192,8 +214,9 @@ export function createReportActivities(deps: ActivityDeps) {
     /** `quality_check`: runs the rules against the cleaned pages and records passed / degraded. */
     async checkQuality({ reportId }: { reportId: string }): Promise<QualityResult> {
       const report = await loadReport(deps, reportId);
+      const analysis = await loadAnalysis(deps, report.analysisId);
       return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
-        const pages = await loadCleanedPages(deps, report.analysisId);
+        const pages = await loadCleanedPages(deps, analysis.contentIds);
         const result = checkReportQuality(report.content, pages);
         await reportsRepository.setQuality(deps.db, reportId, result.passed ? 'passed' : 'degraded', result);
         log.info('report quality checked', { reportId, passed: result.passed, issues: result.issues.length, sections: failingSections(result.issues) });
@@ -206,12 +229,13 @@ export function createReportActivities(deps: ActivityDeps) {
      * repaired persona's new name is taken before the next one is repaired. The updated report is
      * a draft again until the next checkQuality.
      */
-    async repairReport({ reportId, issues }: RepairInput): Promise<void> {
+    async repairReport({ reportId, issues, insightIds }: RepairInput): Promise<void> {
       const report = await loadReport(deps, reportId);
+      const loaded = await loadAnalysis(deps, report.analysisId);
       return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
-        const analysis = await loadAnalysisForPrompt(deps, report.analysisId);
-        const insightIds = await aiResponsesRepository.latestByKind(deps.db, report.analysisId, report.version);
-        const notes = researchNotes(await aiResponsesRepository.byIds(deps.db, Object.values(insightIds)));
+        const analysis = analysisForPrompt(loaded);
+        // The insights this version was generated from, as the workflow passed them; never "the latest".
+        const notes = researchNotes(await loadInsights(deps, log, report.analysisId, insightIds));
         const content = structuredClone(report.content);
         let standIn = content.generatedBy.standIn;
         for (const section of failingSections(issues)) {

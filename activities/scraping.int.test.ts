@@ -242,6 +242,15 @@ describe('validateSite', () => {
     },
   );
 
+  it('says a host name resolves to a non-public address without naming the address', async () => {
+    const error = await run(activities(false).validateSite, await newAnalysis('http://localhost:9/')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ type: 'UrlNotAllowed', nonRetryable: true });
+    const message = (error as Error).message;
+    expect(message).toContain('localhost resolves to a loopback (non-public) address');
+    expect(message).not.toContain('127.0.0.1');
+    expect(message).not.toContain('::1');
+  });
+
   it('refuses the loopback test site itself when private networks are not allowed, without a request', async () => {
     const { acme } = await companySite();
     const error = await run(activities(false).validateSite, await newAnalysis(acme.url)).catch((e: unknown) => e);

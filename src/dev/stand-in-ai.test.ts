@@ -1,12 +1,13 @@
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { INSIGHT_KINDS } from '../domain/analysis.js';
 import { cleanPage, fitTokenBudget } from '../domain/clean-page.js';
 import type { CleanPage, Corpus } from '../domain/corpus.js';
-import { formatPagesForPrompt, insightSchemas, languageLine, toStrictJsonSchema } from '../domain/insights.js';
+import { formatPagesForPrompt, insightSchemas, languageLine } from '../domain/insights.js';
 import { checkReportQuality, normalizeWhitespace } from '../domain/quality.js';
-import { personaRepairSchema, reportSynthesisRequestSchema, reportSynthesisSchema, type ReportContent } from '../domain/report.js';
+import { evidenceSchema, personaRepairSchema, personaSchema, reportSynthesisRequestSchema, reportSynthesisSchema, type ReportContent } from '../domain/report.js';
 import { createOpenAIClient } from '../openai.js';
 import { startStandInAi, type StandInAi } from './stand-in-ai.js';
 import { readFixture } from '../../test/support/fixtures.js';
@@ -22,17 +23,18 @@ let client: OpenAI;
 let pages: CleanPage[];
 let corpus: Corpus;
 
-async function ask<T>(schema: z.ZodType<T>, user: string, name = 'test', requestSchema: z.ZodType = schema) {
+/** Asks as the activities do: the request schema as zodResponseFormat writes it, the answer parsed by `schema`. */
+async function ask<T>(schema: z.ZodType<T>, user: string, name = 'test', requestSchema: z.ZodType = schema, props?: Parameters<typeof zodResponseFormat>[2]) {
   const completion = await client.chat.completions.create({
     model: 'anything',
     messages: [
       { role: 'system', content: 'You are a test.' },
       { role: 'user', content: user },
     ],
-    response_format: { type: 'json_schema', json_schema: { name, strict: true, schema: toStrictJsonSchema(requestSchema) } },
+    response_format: zodResponseFormat(requestSchema, name, props),
   });
   const content = completion.choices[0]!.message.content!;
-  return { completion, content, parsed: schema.parse(JSON.parse(content)) };
+  return { completion, content, parsed: zodResponseFormat(schema, name).$parseRaw(content) };
 }
 
 function prompt(extra: string[] = []): string {
@@ -95,6 +97,26 @@ describe('local stand-in AI', () => {
     const result = checkReportQuality(report, new Map(pages.map((p) => [p.url, p.text])));
     expect(result.issues).toEqual([]);
     expect(content).not.toMatch(/lorem|TODO|TBD|Persona \d/i);
+  });
+
+  it('follows $refs into definitions, as zodResponseFormat writes them for schemaDefinitions', async () => {
+    const schema = z.object({ personas: z.array(personaSchema).length(2), extra: evidenceSchema.nullable() });
+    const { completion, parsed } = await ask(schema, prompt(), 'refs', schema, {
+      schemaDefinitions: { 'a/persona~def': personaSchema, evidence: evidenceSchema },
+    });
+    const sent = JSON.stringify((ai.lastRequest()!.response_format as { json_schema: { schema: unknown } }).json_schema.schema);
+    expect(sent).toContain('"$ref":"#/definitions/a~1persona~0def"');
+    expect(sent).toContain('"$ref":"#/definitions/evidence"');
+    expect(completion.choices[0]!.message.content).not.toContain('$ref');
+    expect(parsed.personas).toHaveLength(2);
+    expect(parsed.personas[0]!.name).not.toBe(parsed.personas[1]!.name);
+    const evidence = evidenceOf(parsed);
+    expect(evidence.length).toBeGreaterThan(2);
+    for (const e of evidence) {
+      const page = pages.find((p) => p.url === e.sourceUrl);
+      expect(page, e.sourceUrl).toBeDefined();
+      expect(normalizeWhitespace(page!.text)).toContain(normalizeWhitespace(e.quote));
+    }
   });
 
   it('answers the same request the same way', async () => {

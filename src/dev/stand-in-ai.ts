@@ -11,7 +11,8 @@ import { findPlaceholder } from '../domain/quality.js';
  * It reads prompts by the convention documented in src/domain/insights.ts:
  *   `=== PAGE <url> ===` / `Title: <title>` / text ... `=== END PAGES ===`,
  *   `Names already taken: a; b`, `Roles already taken: a; b`.
- * A property named `quote` gets a sentence copied verbatim from the page that its sibling
+ * It fills the strict schemas openai's zodResponseFormat emits (`$ref`s into `definitions`
+ * included). A property named `quote` gets a sentence copied verbatim from the page that its sibling
  * `sourceUrl` names, so the quality check can verify the evidence. Output is deterministic: the
  * same request yields the same response.
  *
@@ -163,6 +164,16 @@ function pick<T>(items: readonly T[], n: number): T {
   return items[n % items.length]!;
 }
 
+function decodePointerToken(token: string): string {
+  let decoded = token;
+  try {
+    decoded = decodeURIComponent(token);
+  } catch {
+    // not URI-encoded: use it as written
+  }
+  return decoded.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
 const SHORT_FIELD = /name$|^role$|title|segment|theme|tone|size|industr|model$|^channels?$/i;
 const ROMAN = ['II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X'];
 
@@ -185,12 +196,22 @@ class SchemaFiller {
     return this.used.get(k)!;
   }
 
-  private resolve(schema: Schema): Schema {
+  /**
+   * Follows a local `$ref` (`#/definitions/x`, `#/$defs/x`, or any pointer into the document) to
+   * the schema it names. Pointer tokens are URI-decoded, then JSON-pointer-unescaped (~1 is /,
+   * ~0 is ~), as openai's zodResponseFormat writes them for its `schemaDefinitions`. A ref that
+   * points nowhere, or round in a circle, reads as an empty schema.
+   */
+  private resolve(schema: Schema, seen: ReadonlySet<string> = new Set()): Schema {
     const ref = schema.$ref;
-    if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema;
+    if (typeof ref !== 'string' || !ref.startsWith('#')) return schema;
+    if (seen.has(ref)) return {};
     let node: unknown = this.root;
-    for (const part of ref.slice(2).split('/')) node = (node as Schema)[part];
-    return this.resolve((node ?? {}) as Schema);
+    for (const token of ref.slice(1).split('/').filter(Boolean)) {
+      const key = decodePointerToken(token);
+      node = node && typeof node === 'object' && Object.hasOwn(node, key) ? (node as Schema)[key] : undefined;
+    }
+    return this.resolve(node && typeof node === 'object' ? (node as Schema) : {}, new Set([...seen, ref]));
   }
 
   fill(schemaIn: Schema, key: string, path: string, page?: PromptPage): unknown {

@@ -1,6 +1,8 @@
 /**
  * ApplicationFailure types that activities throw and the workflow, API and retry policies read.
  * Non-retryable ones describe bad input: retrying cannot make a refused URL acceptable.
+ * Messages of these failures are shown to people (the analysis's error, a step's last error):
+ * they say what happened and what to do, never internal addresses or endpoints.
  */
 export const FailureType = {
   InvalidUrl: 'InvalidUrl',
@@ -9,8 +11,15 @@ export const FailureType = {
   RobotsDisallowed: 'RobotsDisallowed',
   NoContent: 'NoContent',
   AnalysisNotFound: 'AnalysisNotFound',
+  /** A report row an activity was handed is gone (deleted with its analysis). */
+  ReportNotFound: 'ReportNotFound',
+  /** An insight response a report builds on is missing or was never parsed. */
+  InsightMissing: 'InsightMissing',
+  /** Retryable: the model's output did not match the schema; the next sample may. */
   InvalidModelOutput: 'InvalidModelOutput',
   AiNotConfigured: 'AiNotConfigured',
+  /** Retryable: the AI endpoint was down, slow or rate-limiting; a later attempt may succeed. */
+  AiUnavailable: 'AiUnavailable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -22,6 +31,9 @@ export const FAILURE_CODES: Record<FailureType, string> = {
   RobotsDisallowed: 'ROBOTS_DISALLOWED',
   NoContent: 'NO_CONTENT',
   AnalysisNotFound: 'NOT_FOUND',
+  ReportNotFound: 'NOT_FOUND',
+  InsightMissing: 'ANALYSIS_FAILED',
   InvalidModelOutput: 'AI_OUTPUT_INVALID',
   AiNotConfigured: 'AI_NOT_CONFIGURED',
+  AiUnavailable: 'AI_UNAVAILABLE',
 };

@@ -1,7 +1,8 @@
+import { zodResponseFormat } from 'openai/helpers/zod';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { INSIGHT_KINDS } from './analysis.js';
-import { formatPagesForPrompt, insightSchemas, languageLine, toStrictJsonSchema } from './insights.js';
+import { formatPagesForPrompt, insightSchemas, languageLine } from './insights.js';
 import { personaRepairSchema, reportSynthesisRequestSchema } from './report.js';
 
 type Node = Record<string, unknown>;
@@ -17,42 +18,58 @@ function* nodes(node: unknown, path = '$'): Generator<[string, Node]> {
   for (const [k, v] of Object.entries(node)) yield* nodes(v, `${path}.${k}`);
 }
 
-const ALLOWED = new Set(['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'anyOf', 'description', 'minItems', 'maxItems', 'const']);
+/** The JSON schema the activities send: the openai package's strict conversion of our zod schemas. */
+const strictSchema = (schema: z.ZodType, name = 'test') => zodResponseFormat(schema, name).json_schema.schema as Node;
 
-describe('toStrictJsonSchema', () => {
+// OpenAI strict mode's subset, as our schemas use it. `minLength` is the non-empty rule of our
+// strings (`z.string().min(1)`), which strict mode supports for non-fine-tuned models; `$schema`
+// names the draft at the root only.
+const ALLOWED = new Set(['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'anyOf', 'description', 'minItems', 'maxItems', 'const', 'minLength']);
+
+describe('structured output schemas (zodResponseFormat)', () => {
   const schemas = {
     ...insightSchemas,
     synthesis: reportSynthesisRequestSchema(3),
     persona: personaRepairSchema,
   };
 
-  it.each(Object.entries(schemas))('makes the %s schema OpenAI strict-mode compatible', (_, schema) => {
-    const json = toStrictJsonSchema(schema);
+  it.each(Object.entries(schemas))('makes the %s schema OpenAI strict-mode compatible', (name, schema) => {
+    const format = zodResponseFormat(schema, name);
+    expect(format.json_schema).toMatchObject({ name, strict: true });
+    const json = format.json_schema.schema as Node;
     expect(json.type).toBe('object');
-    expect(json).not.toHaveProperty('$schema');
+    expect(json.$schema).toBe('http://json-schema.org/draft-07/schema#');
     for (const [path, node] of nodes(json)) {
       if (path.endsWith('.properties')) continue; // property maps, not schemas
       if (node.type === 'object') {
         expect(node.additionalProperties, path).toBe(false);
         expect([...(node.required as string[])].sort(), path).toEqual(Object.keys(node.properties as Node).sort());
       }
-      const keywords = Object.keys(node).filter((k) => !ALLOWED.has(k));
+      if ('minLength' in node) expect(node.minLength, path).toBe(1);
+      const keywords = Object.keys(node).filter((k) => !ALLOWED.has(k) && !(path === '$' && k === '$schema'));
       expect(keywords, path).toEqual([]);
     }
   });
 
   it('keeps nullable fields as required with a null type', () => {
-    const json = toStrictJsonSchema(insightSchemas.offering) as { properties: { pricingModel: { type: string[] } } };
+    const json = strictSchema(insightSchemas.offering) as { properties: { pricingModel: { type: string[] } }; required: string[] };
     expect(json.properties.pricingModel.type).toEqual(['string', 'null']);
+    expect(json.required).toContain('pricingModel');
   });
 
   it('fixes the persona count of the synthesis request', () => {
-    const json = toStrictJsonSchema(reportSynthesisRequestSchema(2)) as { properties: { personas: Node } };
+    const json = strictSchema(reportSynthesisRequestSchema(2)) as { properties: { personas: Node } };
     expect(json.properties.personas).toMatchObject({ minItems: 2, maxItems: 2 });
   });
 
   it('refuses optional properties, which strict mode would reject at request time', () => {
-    expect(() => toStrictJsonSchema(z.object({ a: z.string(), b: z.string().optional() }))).toThrow(/optional properties b/);
+    expect(() => strictSchema(z.object({ a: z.string(), b: z.string().optional() }))).toThrow(/properties\/b.*optional/);
+  });
+
+  it('parses with the zod schema itself, so lengths and counts are enforced on the answer', () => {
+    const format = zodResponseFormat(personaRepairSchema, 'repair_persona');
+    expect(() => format.$parseRaw('{"persona": {}}')).toThrow(z.ZodError);
+    expect(() => format.$parseRaw('not json')).toThrow(SyntaxError);
   });
 
   it('covers every insight kind', () => {

@@ -29,6 +29,9 @@ export function formatPagesForPrompt(pages: readonly Pick<CorpusPage, 'url' | 't
   return `${blocks.join('\n\n')}\n${PAGES_END}`;
 }
 
+// These schemas are sent as strict structured-output schemas (openai's zodResponseFormat, in
+// activities/ai-analysis.ts): every property is required, so a field the site may not cover is
+// `.nullable()`, never `.optional()` (zodResponseFormat refuses optional fields before any request).
 const evidence = z.array(evidenceSchema).min(1).max(4).describe('Verbatim quotes from the pages that support this item');
 const text = (description: string) => z.string().min(1).describe(description);
 
@@ -129,39 +132,4 @@ export function outputLanguage(language: string | null | undefined): string {
 /** The language line of the prompt convention. */
 export function languageLine(language: string | null | undefined): string {
   return `Write in: ${outputLanguage(language)} (ISO 639-1; write every text field in this language, but copy quotes in the page's own language)`;
-}
-
-type JsonSchema = { [key: string]: unknown };
-
-// OpenAI strict mode accepts a subset of JSON Schema: object, array, string, number, integer,
-// boolean, null, enum, anyOf, description, and array minItems/maxItems. zod's length, pattern
-// and number bounds are dropped here and enforced when the output is parsed with zod.
-const UNSUPPORTED_KEYWORDS = new Set(['$schema', 'minLength', 'maxLength', 'pattern', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'default']);
-
-function strictify(node: unknown, path: string): unknown {
-  if (Array.isArray(node)) return node.map((n, i) => strictify(n, `${path}[${i}]`));
-  if (!node || typeof node !== 'object') return node;
-  const out: JsonSchema = {};
-  for (const [key, value] of Object.entries(node)) {
-    if (UNSUPPORTED_KEYWORDS.has(key)) continue;
-    out[key] = key === 'properties' ? mapValues(value as JsonSchema, (v, k) => strictify(v, `${path}.${k}`)) : strictify(value, `${path}.${key}`);
-  }
-  if (out.type === 'object') {
-    const keys = Object.keys((out.properties as JsonSchema | undefined) ?? {});
-    const required = new Set((out.required as string[] | undefined) ?? []);
-    const optional = keys.filter((k) => !required.has(k));
-    // Strict mode would reject the schema at request time; fail at build time instead.
-    if (optional.length) throw new Error(`strict JSON schema at ${path}: optional properties ${optional.join(', ')}; use .nullable()`);
-    out.additionalProperties = false;
-  }
-  return out;
-}
-
-function mapValues(obj: JsonSchema, fn: (value: unknown, key: string) => unknown): JsonSchema {
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(v, k)]));
-}
-
-/** zod schema → JSON schema for `response_format: { type: 'json_schema', strict: true }`. */
-export function toStrictJsonSchema(schema: z.ZodType): JsonSchema {
-  return strictify(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output' }), '$') as JsonSchema;
 }

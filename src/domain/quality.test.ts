@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkReportQuality, failingSections, findPlaceholder, normalizeUrl } from './quality.js';
+import { checkReportQuality, citationKey, failingSections, findPlaceholder } from './quality.js';
+import { dedupeKey } from './site-links.js';
+import { normalizeUrl } from './url.js';
 import type { Persona, ReportContent } from './report.js';
 
 const pages = new Map([
@@ -153,9 +155,16 @@ describe('helpers', () => {
   });
 
   it('normalizes URLs for comparison', () => {
-    expect(normalizeUrl('https://Acme.test/about/#team')).toBe('https://acme.test/about');
-    expect(normalizeUrl('https://acme.test')).toBe('https://acme.test/');
-    expect(normalizeUrl(' not a url ')).toBe('not a url');
+    expect(citationKey('https://Acme.test/about/#team')).toBe('https://acme.test/about');
+    expect(citationKey('https://acme.test')).toBe('https://acme.test/');
+    expect(citationKey(' not a url ')).toBe('not a url');
+  });
+
+  it('matches cited URLs by the crawl\'s own page identity', () => {
+    expect(citationKey('https://acme.test/pricing/?utm_source=mail')).toBe(citationKey('https://acme.test/pricing'));
+    for (const url of ['https://Acme.test/a/b/', 'https://acme.test/?q=1#x', 'http://acme.test:8080/x']) {
+      expect(citationKey(url)).toBe(dedupeKey(normalizeUrl(url)));
+    }
   });
 
   it('lists failing sections once, in report order', () => {

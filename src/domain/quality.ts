@@ -1,5 +1,7 @@
 import type { QualityIssue, QualityResult } from '../../activities/types.js';
 import type { Evidence, Persona, ReportContent } from './report.js';
+import { dedupeKey } from './site-links.js';
+import { normalizeUrl } from './url.js';
 
 /**
  * The report's quality rules. Pure: the caller loads the cleaned pages. Each issue names the
@@ -35,13 +37,15 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
   return null;
 }
 
-/** Compares URLs the way a model tends to vary them: fragment, host case, trailing slash. */
-export function normalizeUrl(url: string): string {
+/**
+ * The key a cited URL and a page URL are matched by: the crawl's own page identity (url.ts's
+ * normalizeUrl, then site-links' dedupeKey), so the variations a model tends to make (fragment,
+ * host case, tracking parameters, trailing slash) still find the page. Something that is not a
+ * URL is its own key and matches nothing.
+ */
+export function citationKey(url: string): string {
   try {
-    const parsed = new URL(url.trim());
-    parsed.hash = '';
-    if (parsed.pathname.length > 1 && parsed.pathname.endsWith('/')) parsed.pathname = parsed.pathname.slice(0, -1);
-    return parsed.href;
+    return dedupeKey(normalizeUrl(url));
   } catch {
     return url.trim();
   }
@@ -90,7 +94,7 @@ class IssueCollector {
     }
     for (const e of evidence) {
       const quote = normalizeWhitespace(e.quote);
-      const page = this.pages.get(normalizeUrl(e.sourceUrl));
+      const page = this.pages.get(citationKey(e.sourceUrl));
       if (page === undefined) {
         this.add(section, 'evidence_not_found', `quote "${preview(quote)}" cites ${e.sourceUrl}, which is not one of the analysed pages`);
       } else if (quote.replace(QUOTE_MARKS, '').split(' ').filter(Boolean).length < MIN_QUOTE_WORDS) {
@@ -142,7 +146,7 @@ function checkDistinct(c: IssueCollector, personas: readonly Persona[]): void {
  *   the text of the page they cite, after whitespace normalization, case-sensitive.
  */
 export function checkReportQuality(report: ReportContent, pages: Map<string, string>): QualityResult {
-  const normalizedPages = new Map([...pages].map(([url, text]) => [normalizeUrl(url), normalizeWhitespace(text)]));
+  const normalizedPages = new Map([...pages].map(([url, text]) => [citationKey(url), normalizeWhitespace(text)]));
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   const c = new IssueCollector(normalizedPages, allowExampleDomain);
 

@@ -4,9 +4,9 @@ import { z } from 'zod';
  * The persona report: what `reports.content` holds, what the model synthesizes, and what the API
  * renders. Every list item a person might doubt carries evidence that the quality check verifies.
  *
- * The schemas double as the model's strict structured-output schemas, so: no optional properties
- * (OpenAI strict mode requires every property), and length rules are enforced here, not in the
- * JSON schema (see toStrictJsonSchema in insights.ts).
+ * The schemas double as the model's strict structured-output schemas (openai's zodResponseFormat,
+ * in activities/ai-analysis.ts), so: no optional properties, since OpenAI strict mode requires
+ * every property.
  */
 
 export const evidenceSchema = z.object({

@@ -4,6 +4,7 @@ import type { Corpus } from '../domain/corpus.js';
 
 /** What the content steps read and write on `analyses` (the rest of that table has its own repository). */
 export const analysisContentRepository = {
+  /** The raw row; activities read it through `loadAnalysis` (activities/load-analysis.ts), which parses the options. */
   async find(db: Kysely<Database>, analysisId: string) {
     return db
       .selectFrom('analyses')

@@ -1,0 +1,48 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { AnalysisOptions } from '../src/domain/analysis.js';
+import type { Corpus } from '../src/domain/corpus.js';
+import { FailureType } from '../src/domain/failures.js';
+import { analysisOptionsSchema } from '../src/domain/requests.js';
+import { analysisContentRepository } from '../src/repositories/analysis-content.js';
+import type { ActivityDeps } from './types.js';
+
+/** An `analyses` row as the activities read it. */
+export interface LoadedAnalysis {
+  id: string;
+  /** As the API stored it (normalized at start). */
+  url: string;
+  domain: string;
+  /** Parsed with the API's schema: every default applied. */
+  options: AnalysisOptions;
+  /** The pages `content_extraction` read (website_content ids), in crawl order. */
+  contentIds: string[];
+  /** What `content_processing` left for the AI; null before it ran. */
+  corpus: Corpus | null;
+  /** The corpus language (the requested one when the options name it); null before processing. */
+  language: string | null;
+}
+
+/**
+ * The one way activities read their analysis. A missing row fails at once (non-retryable): the
+ * analysis was deleted, and no retry brings it back. Call it before `trackAttempt`, which records
+ * the attempt on this row.
+ */
+export async function loadAnalysis(deps: Pick<ActivityDeps, 'db' | 'logger'>, analysisId: string): Promise<LoadedAnalysis> {
+  const row = await analysisContentRepository.find(deps.db, analysisId);
+  if (!row) {
+    throw ApplicationFailure.create({ type: FailureType.AnalysisNotFound, message: `Analysis ${analysisId} does not exist.`, nonRetryable: true });
+  }
+  // The API stores options it validated; a row written by another version may not parse. Its
+  // defaults are a better answer than failing an analysis that is otherwise fine.
+  const parsed = analysisOptionsSchema.safeParse(row.options);
+  if (!parsed.success) deps.logger.warn('stored analysis options are invalid; using the defaults', { analysisId, issues: parsed.error.issues });
+  return {
+    id: row.id,
+    url: row.url,
+    domain: row.domain,
+    options: parsed.success ? parsed.data : analysisOptionsSchema.parse({}),
+    contentIds: row.content_ids,
+    corpus: row.corpus as Corpus | null,
+    language: row.language,
+  };
+}

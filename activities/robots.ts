@@ -1,0 +1,43 @@
+import robotsParserModule from 'robots-parser';
+import { cachedOrFetched, type CrawlContext, type Resource } from './cached-fetch.js';
+import { RefusedResponse } from './fetch-resource.js';
+
+// robots-parser is CommonJS (`module.exports = fn`) but its types declare an ES default export.
+const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
+
+/** The product token robots.txt groups are matched against. */
+export const ROBOTS_USER_AGENT = 'PersonaAnalyzer';
+const MAX_CRAWL_DELAY_S = 10;
+
+export interface Robots {
+  isAllowed(url: string): boolean;
+  crawlDelaySeconds: number;
+  sitemaps: string[];
+}
+
+const ALLOW_ALL: Robots = { isAllowed: () => true, crawlDelaySeconds: 0, sitemaps: [] };
+
+/**
+ * The site's robots.txt rules for us (RFC 9309): a 4xx answer means no rules; a 5xx answer means
+ * "assume everything is disallowed for now", which we express as a retryable failure.
+ */
+export async function readRobots(ctx: CrawlContext, siteUrl: string): Promise<Robots> {
+  const robotsUrl = new URL('/robots.txt', siteUrl).toString();
+  let resource: Resource;
+  try {
+    resource = await cachedOrFetched(ctx, robotsUrl, 'resource');
+  } catch (err) {
+    if (err instanceof RefusedResponse) return ALLOW_ALL; // redirected off-site or too big: no usable rules
+    throw err;
+  }
+  if (resource.statusCode >= 500) {
+    throw new Error(`${robotsUrl} answered ${resource.statusCode}; robots.txt rules say to wait until it recovers.`);
+  }
+  if (resource.statusCode >= 400 || resource.statusCode < 200) return ALLOW_ALL;
+  const robots = robotsParser(robotsUrl, resource.body);
+  return {
+    isAllowed: (url) => robots.isAllowed(url, ROBOTS_USER_AGENT) !== false,
+    crawlDelaySeconds: Math.min(robots.getCrawlDelay(ROBOTS_USER_AGENT) ?? 0, MAX_CRAWL_DELAY_S),
+    sitemaps: robots.getSitemaps(),
+  };
+}
