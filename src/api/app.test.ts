@@ -51,14 +51,20 @@ beforeEach(() => {
   touched = [];
   const captured = capturingLogger();
   lines = captured.lines;
-  app = createApp({
+  app = appWith({ logger: captured.logger });
+});
+
+/** The app on stand-ins for the database and Temporal that note every use (and fail it). */
+function appWith(overrides: Partial<Parameters<typeof createApp>[0]>) {
+  return createApp({
     db: standIn<Db>('db', touched),
     temporal: standIn<Client>('temporal', touched),
     taskQueue: 'persona-analysis',
-    logger: captured.logger,
+    logger: capturingLogger().logger,
     config: loadConfig({}),
+    ...overrides,
   });
-});
+}
 
 async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
   const { json, ...rest } = init;
@@ -257,12 +263,7 @@ describe('request IDs and logging', () => {
 
 describe('guards seam (authentication, rate limiting)', () => {
   it('runs the given guards before the routes that start or change work, not before reads', async () => {
-    const guarded = createApp({
-      db: standIn<Db>('db', touched),
-      temporal: standIn<Client>('temporal', touched),
-      taskQueue: 'persona-analysis',
-      logger: capturingLogger().logger,
-      config: loadConfig({}),
+    const guarded = appWith({
       guards: {
         authenticate: async (c, next) => (c.req.header('Authorization') === 'Bearer ok' ? next() : c.json({ denied: true }, 401)),
       },
@@ -281,13 +282,7 @@ describe('guards seam (authentication, rate limiting)', () => {
 
 describe('API keys (API_KEYS set)', () => {
   it('start, regenerate, cancel and delete need a listed Bearer key; reads do not', async () => {
-    const keyed = createApp({
-      db: standIn<Db>('db', touched),
-      temporal: standIn<Client>('temporal', touched),
-      taskQueue: 'persona-analysis',
-      logger: capturingLogger().logger,
-      config: loadConfig({ API_KEYS: 'key-one, key-two' }),
-    });
+    const keyed = appWith({ config: loadConfig({ API_KEYS: 'key-one, key-two' }) });
     const send = async (path: string, method: string, authorization?: string) => {
       const res = await keyed.request(`/api/v2${path}`, {
         method,

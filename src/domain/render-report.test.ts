@@ -1,37 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown, renderHtml, renderMarkdown, type RenderMeta } from './render-report.js';
 import type { Persona, ReportContent } from './report.js';
+import { samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const persona: Persona = {
-  name: 'Maria, the municipal engineer',
-  role: 'Lead bridge engineer',
-  summary: 'Plans and inspects bridges for a mid-sized city.',
-  goals: ['Finish bridge plans faster'],
-  painPoints: ['Manual load calculations take weeks'],
-  objections: ['Procurement rules'],
-  buyingTriggers: ['A new bridge project is funded'],
-  channels: ['Engineering trade fairs'],
-  messaging: ['Plan safer bridges in half the time'],
+const persona = samplePersona({
   evidence: [{ quote: 'We help municipal engineers plan safer bridges.', sourceUrl: 'https://acme.test/' }],
-};
-
-function report(overrides: Partial<ReportContent> = {}): ReportContent {
-  return {
-    site: { url: 'https://acme.test/', domain: 'acme.test', title: 'Acme Bridges' },
-    language: 'en',
-    summary: 'Acme sells bridge planning software.',
-    offering: {
-      summary: 'Bridge planning software for engineers.',
-      products: ['Bridge planner'],
-      valuePropositions: ['Half the planning time'],
-      evidence: [{ quote: 'Plans start at 99 euros per month.', sourceUrl: 'https://acme.test/pricing' }],
-    },
-    personas: [persona],
-    generatedBy: { model: 'gpt-4o-mini', standIn: false },
-    version: 2,
-    ...overrides,
-  };
-}
+});
+/** One persona, version 2: what the rendering tests look at. */
+const report = (overrides: Partial<ReportContent> = {}) => sampleReport({ personas: [persona], version: 2, ...overrides });
 
 const passed: RenderMeta = { version: 2, status: 'passed', qualityIssues: [], createdAt: new Date('2026-03-01T10:00:00Z') };
 
