@@ -55,6 +55,8 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     // Accepted work shows at once, before the version starts.
     board.status = 'running';
   });
+  // Regenerations carried over by continue-as-new are accepted work too.
+  if (pending.length > 0) board.status = 'running';
 
   const domain = new URL(input.url).hostname;
   if (!input.resume) {
