@@ -5,6 +5,7 @@ import { isSameSite, normalizeUrl } from '../src/domain/url.js';
 import type { Logger } from '../src/logger.js';
 import { cachedOrFetched, type CrawlContext, type Resource } from './cached-fetch.js';
 import type { Robots } from './robots.js';
+import pLimit from 'p-limit';
 
 const CONCURRENCY = 3;
 const MAX_SITEMAP_DOCUMENTS = 3;
@@ -30,24 +31,6 @@ async function sitemapUrls(ctx: CrawlContext, startUrl: string, robots: Robots, 
     }
   }
   return urls.slice(0, MAX_SITEMAP_URLS);
-}
-
-/** Runs `task` over `items` with at most `limit` at a time while `wanted()` says more are needed. */
-async function runPool<T>(items: readonly T[], limit: number, wanted: (inFlight: number) => boolean, task: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let inFlight = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && wanted(inFlight)) {
-      const index = next++;
-      inFlight++;
-      try {
-        await task(items[index]!, index);
-      } finally {
-        inFlight--;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
 }
 
 function describeError(err: unknown): string {
@@ -87,26 +70,32 @@ export async function crawlSite(ctx: CrawlContext, plan: CrawlPlan): Promise<Res
       return true;
     });
     const found: Array<Resource | undefined> = [];
-    await runPool(
-      level,
-      ctx.delayMs > 0 ? 1 : CONCURRENCY,
-      (inFlight) => crawled.length + found.filter(Boolean).length + inFlight < maxPages,
-      async (url, index) => {
-        try {
-          const page = await cachedOrFetched(ctx, url, 'page');
-          if (page.id !== null && page.body.trim() !== '' && !hashes.has(page.contentHash)) {
-            hashes.add(page.contentHash);
-            found[index] = page;
-          } else {
-            log.info('page skipped', { url, status: page.statusCode });
+    const limit = pLimit(ctx.delayMs > 0 ? 1 : CONCURRENCY);
+    // Pages read plus pages on their way: once they make maxPages, the rest of the level is not fetched.
+    let inFlight = 0;
+    await Promise.all(
+      level.map((url, index) =>
+        limit(async () => {
+          if (crawled.length + found.filter(Boolean).length + inFlight >= maxPages) return;
+          inFlight++;
+          try {
+            const page = await cachedOrFetched(ctx, url, 'page');
+            if (page.id !== null && page.body.trim() !== '' && !hashes.has(page.contentHash)) {
+              hashes.add(page.contentHash);
+              found[index] = page;
+            } else {
+              log.info('page skipped', { url, status: page.statusCode });
+            }
+          } catch (err) {
+            if (ctx.signal.aborted) throw err;
+            if (err instanceof ApplicationFailure && err.type === FailureType.UrlNotAllowed) throw err;
+            log.info('page not fetched', { url, error: describeError(err) });
+          } finally {
+            inFlight--;
           }
-        } catch (err) {
-          if (ctx.signal.aborted) throw err;
-          if (err instanceof ApplicationFailure && err.type === FailureType.UrlNotAllowed) throw err;
-          log.info('page not fetched', { url, error: describeError(err) });
-        }
-        plan.onPageTried();
-      },
+          plan.onPageTried();
+        }),
+      ),
     );
     const levelPages = found.filter((p): p is Resource => p !== undefined);
     crawled.push(...levelPages);

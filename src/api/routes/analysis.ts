@@ -29,6 +29,7 @@ import {
   workflowVisibility,
   type AnalysisWorkflowFn,
 } from './shared.js';
+import stableStringify from 'safe-stable-stringify';
 
 const startRequestSchema = z
   .object({
@@ -81,19 +82,8 @@ const listQuerySchema = z.object({
 
 /** Tells a retried start request from a different one reusing its Idempotency-Key. */
 function requestHash(url: string, options: AnalysisOptions): string {
-  return createHash('sha256').update(canonicalJson({ url, options })).digest('hex');
-}
-
-/** JSON with object keys sorted, so equal requests hash equally whatever order their keys came in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  // Keys sorted, so equal requests hash equally whatever order their keys came in.
+  return createHash('sha256').update(stableStringify({ url, options }) ?? '').digest('hex');
 }
 
 function isUniqueViolation(err: unknown): boolean {
