@@ -1,6 +1,9 @@
 import * as cheerio from 'cheerio';
 import { francAll } from 'franc-min';
 import type { CleanPage, Corpus, CorpusPage } from './corpus.js';
+import { data as francData } from 'franc-min/data.js';
+import { expressions as francExpressions } from 'franc-min/expressions.js';
+import { iso6393To1 } from 'iso-639-3';
 
 type CheerioRoot = cheerio.CheerioAPI;
 // domhandler's node types, taken from cheerio's own API rather than a transitive dependency.
@@ -190,16 +193,26 @@ function blockText(root: DomNode): string {
   return lines.join('\n');
 }
 
-/** franc-min's ISO 639-3 codes to ISO 639-1, for the languages that have one. */
-const ISO_639_1: Record<string, string> = {
-  spa: 'es', eng: 'en', por: 'pt', ind: 'id', fra: 'fr', deu: 'de', jav: 'jv', vie: 'vi', ita: 'it', tur: 'tr',
-  pol: 'pl', swh: 'sw', sun: 'su', ron: 'ro', hau: 'ha', fuv: 'ff', bos: 'bs', hrv: 'hr', nld: 'nl', srp: 'sr',
-  ckb: 'ku', yor: 'yo', uzn: 'uz', zlm: 'ms', ibo: 'ig', tgl: 'tl', hun: 'hu', azj: 'az', ces: 'cs', run: 'rn',
-  plt: 'mg', qug: 'qu', nya: 'ny', zyb: 'za', kin: 'rw', zul: 'zu', swe: 'sv', lin: 'ln', som: 'so', rus: 'ru',
-  ukr: 'uk', bel: 'be', bul: 'bg', kaz: 'kk', arb: 'ar', urd: 'ur', pes: 'fa', pbu: 'ps', hin: 'hi', mar: 'mr',
-  npi: 'ne', cmn: 'zh', ben: 'bn', jpn: 'ja', kor: 'ko', tel: 'te', tam: 'ta', guj: 'gu', kan: 'kn', mal: 'ml',
-  mya: 'my', pan: 'pa', amh: 'am', tha: 'th', sin: 'si', ell: 'el',
+/**
+ * franc reports some languages by an individual code (Standard Arabic, Mandarin) where ISO 639-1
+ * only names their macrolanguage; iso-639-3 has no membership data, so these are listed here.
+ */
+const MACROLANGUAGE_1: Record<string, string> = {
+  arb: 'ar', cmn: 'zh', pes: 'fa', zlm: 'ms', swh: 'sw', uzn: 'uz', azj: 'az', npi: 'ne',
+  pbu: 'ps', plt: 'mg', ckb: 'ku', qug: 'qu', fuv: 'ff', zyb: 'za',
 };
+
+/** An ISO 639-3 code from franc as ISO 639-1, when the language has one. */
+function toIso6391(code: string): string | undefined {
+  return iso6393To1[code] ?? MACROLANGUAGE_1[code];
+}
+
+/** The ISO 639-1 codes of the languages franc-min can recognise (by trigrams or by script). */
+const DETECTABLE = new Set(
+  [...Object.values(francData).flatMap((byScript) => Object.keys(byScript)), ...Object.keys(francExpressions)]
+    .map(toIso6391)
+    .filter((code) => code !== undefined),
+);
 
 // Below this much prose, trigram statistics are too noisy to overrule what the page declares.
 const MIN_DETECTION_CHARS = 150;
@@ -223,11 +236,11 @@ function detectLanguage(text: string, declared: string | undefined): string {
   const [best] = scores;
   if (!best || best[0] === 'und') return declared ?? 'und';
   if (declared) {
-    const declaredScore = scores.find(([code]) => ISO_639_1[code] === declared)?.[1];
-    const detectable = Object.values(ISO_639_1).includes(declared);
+    const declaredScore = scores.find(([code]) => toIso6391(code) === declared)?.[1];
+    const detectable = DETECTABLE.has(declared);
     if (!detectable || (declaredScore !== undefined && declaredScore >= PLAUSIBLE_SCORE)) return declared;
   }
-  return ISO_639_1[best[0]] ?? declared ?? 'und';
+  return toIso6391(best[0]) ?? declared ?? 'und';
 }
 
 /**
