@@ -1,7 +1,6 @@
 import { reportsRepository } from '../src/repositories/reports.js';
 import { eventsRepository } from '../src/repositories/events.js';
-import { stepsRepository } from '../src/repositories/steps.js';
-import { trackAttempt } from './tracking.js';
+import { markStep, trackAttempt } from './tracking.js';
 import type { ActivityDeps, FinalizeInput } from './types.js';
 
 /** Finalization: the report becomes the analysis's latest, and its readers are told once. */
@@ -11,8 +10,9 @@ export function createNotificationActivities(deps: ActivityDeps) {
       await trackAttempt(deps, { analysisId, version, step: 'finalization' }, async (log) => {
         const firstTime = await deps.db.transaction().execute(async (tx) => {
           const changed = await reportsRepository.finalize(tx, reportId);
-          // Report, step and status change together, so no reader sees a completed analysis with a step still running.
-          await stepsRepository.setState(tx, { analysisId, version, step: 'finalization' }, 'completed');
+          // Report, step (with its audit event) and status change together, so no reader sees a
+          // completed analysis with a step still running.
+          await markStep(tx, { analysisId, version, step: 'finalization' }, 'completed');
           await tx
             .updateTable('analyses')
             .set((eb) => ({

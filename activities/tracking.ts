@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { sql } from 'kysely';
-import type { StepName } from '../src/domain/analysis.js';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/database.js';
+import type { StepName, StepState } from '../src/domain/analysis.js';
 import { FAILURE_CODES, FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
@@ -98,6 +99,16 @@ async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknow
   throw err;
 }
 
+/**
+ * A step's new state and its audit event, once: a retried bookkeeping call, or the workflow
+ * recording what finalization already recorded, changes nothing and adds no second event.
+ */
+export async function markStep(tx: Kysely<Database>, ref: StepRef, state: StepState, error?: string): Promise<void> {
+  if (await stepsRepository.setState(tx, ref, state, error)) {
+    await eventsRepository.append(tx, { ...ref, type: `step_${state}`, message: error });
+  }
+}
+
 /** Bookkeeping the workflow does around each step; run as local activities (cheap, same task). */
 export function createTrackingActivities(deps: ActivityDeps) {
   return {
@@ -105,8 +116,7 @@ export function createTrackingActivities(deps: ActivityDeps) {
       await deps.db
         .transaction()
         .execute(async (tx) => {
-          await stepsRepository.setState(tx, { analysisId, version, step }, state, error);
-          await eventsRepository.append(tx, { analysisId, version, step, type: `step_${state}`, message: error });
+          await markStep(tx, { analysisId, version, step }, state, error);
           await tx
             .updateTable('analyses')
             .set({

@@ -9,11 +9,14 @@ interface StepKey {
 }
 
 export const stepsRepository = {
-  /** Moves a step to a new state; the first move to `running` stamps started_at, a final one finished_at. */
-  async setState(db: Kysely<Database>, key: StepKey, state: StepState, error?: string): Promise<void> {
+  /**
+   * Moves a step to a new state; the first move to `running` stamps started_at, a final one
+   * finished_at. Returns false when the step was already in that state (nothing changed).
+   */
+  async setState(db: Kysely<Database>, key: StepKey, state: StepState, error?: string): Promise<boolean> {
     const now = new Date();
     const finished = state === 'completed' || state === 'failed' || state === 'skipped';
-    await db
+    const row = await db
       .insertInto('analysis_steps')
       .values({
         analysis_id: key.analysisId,
@@ -25,14 +28,19 @@ export const stepsRepository = {
         finished_at: finished ? now : null,
       })
       .onConflict((oc) =>
-        oc.constraint('analysis_steps_analysis_version_step_key').doUpdateSet((eb) => ({
-          state,
-          last_error: error ?? eb.ref('analysis_steps.last_error'),
-          started_at: sql<Date>`coalesce(analysis_steps.started_at, ${state === 'running' ? now : null}::timestamptz)`,
-          finished_at: finished ? now : null,
-        })),
+        oc
+          .constraint('analysis_steps_analysis_version_step_key')
+          .doUpdateSet((eb) => ({
+            state,
+            last_error: error ?? eb.ref('analysis_steps.last_error'),
+            started_at: sql<Date>`coalesce(analysis_steps.started_at, ${state === 'running' ? now : null}::timestamptz)`,
+            finished_at: finished ? now : null,
+          }))
+          .where('analysis_steps.state', '!=', state),
       )
-      .execute();
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
   },
 
   /** Records that an activity attempt of this step began (attempt counts from 1, across parallel calls the highest wins). */
