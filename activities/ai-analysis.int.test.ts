@@ -4,7 +4,6 @@ import { createDatabase, type Db } from '../src/database.js';
 import { INSIGHT_KINDS } from '../src/domain/analysis.js';
 import { insightSchemas } from '../src/domain/insights.js';
 import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
-import { migrateToLatest } from '../src/migrate.js';
 import { ENGLISH_SITE, GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import type { ActivityDeps, InsightInput } from './types.js';
@@ -18,7 +17,6 @@ let activities: ReturnType<typeof createAiAnalysisActivities>;
 
 beforeAll(async () => {
   const databaseUrl = inject('databaseUrl');
-  await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 4);
   ai = await startStandInAi();
   deps = standInActivityDeps(db, ai.baseUrl);

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CleanPage, Corpus } from '../src/domain/corpus.js';
 import { createDatabase, type Db } from '../src/database.js';
 import { createLogger } from '../src/logger.js';
-import { migrateToLatest } from '../src/migrate.js';
 import { serveFixtures, serveSite, type TestSite } from '../test/support/sites.js';
 import { createProcessingActivities } from './processing.js';
 import { createScrapingActivities } from './scraping.js';
@@ -19,7 +18,6 @@ let activities: ReturnType<typeof createScrapingActivities> & ReturnType<typeof 
 const sites: TestSite[] = [];
 
 beforeAll(async () => {
-  await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 2);
   const deps: ActivityDeps = {
     db,

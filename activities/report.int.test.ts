@@ -4,7 +4,6 @@ import { createDatabase, type Db } from '../src/database.js';
 import { INSIGHT_KINDS } from '../src/domain/analysis.js';
 import { renderHtml, renderMarkdown } from '../src/domain/render-report.js';
 import { startStandInAi, type StandInAi } from '../src/dev/stand-in-ai.js';
-import { migrateToLatest } from '../src/migrate.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { reportsRepository } from '../src/repositories/reports.js';
 import { GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
@@ -22,7 +21,6 @@ let reports: ReturnType<typeof createReportActivities>;
 
 beforeAll(async () => {
   const databaseUrl = inject('databaseUrl');
-  await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 4);
   ai = await startStandInAi();
   deps = standInActivityDeps(db, ai.baseUrl);

@@ -5,7 +5,6 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../src/database.js';
 import { createLogger } from '../src/logger.js';
-import { migrateToLatest } from '../src/migrate.js';
 import { serveSite, type Route, type TestSite } from '../test/support/sites.js';
 import { createScrapingActivities } from './scraping.js';
 import type { ActivityDeps } from './types.js';
@@ -16,7 +15,6 @@ let db: Db;
 const sites: TestSite[] = [];
 
 beforeAll(async () => {
-  await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 2);
 });
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../database.js';
 import type { ReportContent } from '../domain/report.js';
-import { migrateToLatest } from '../migrate.js';
 import { aiResponsesRepository, type NewAiResponse } from './ai-responses.js';
 import { reportsRepository } from './reports.js';
 
@@ -10,7 +9,6 @@ let db: Db;
 
 beforeAll(async () => {
   const databaseUrl = inject('databaseUrl');
-  await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 2);
 });
 

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import { createDatabase, type Db } from '../../database.js';
 import { createLogger } from '../../logger.js';
-import { migrateToLatest } from '../../migrate.js';
 import { connectTemporal } from '../../temporal.js';
 import { createApp } from '../app.js';
 import type { ApiResponse } from '../envelope.js';
@@ -32,7 +31,6 @@ beforeAll(async () => {
   // The worker's state changes are noise here; warnings and errors still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const databaseUrl = inject('databaseUrl');
-  await migrateToLatest(databaseUrl);
   db = createDatabase(databaseUrl, 2);
   ({ connection, client } = await connectTemporal({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }));
   worker = await Worker.create({
