@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { createDatabase } from './database.js';
 import type { Logger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
-import { createOpenAIClient } from './openai.js';
+import { aiEndpointAnswers, createOpenAIClient } from './openai.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
 import { connectTemporal } from './temporal.js';
 import { startWorker } from './worker.js';
@@ -51,10 +51,7 @@ export async function startLocalService(
       logger: logger.child({ service: 'api' }),
       config,
       workflowIdleTimeout: options.workflowIdleTimeout,
-      checkAi: async () => {
-        await openai.models.list({ timeout: 3000, maxRetries: 0 });
-        return true;
-      },
+      checkAi: () => aiEndpointAnswers(openai),
     });
     const api = await startApi({ app, port: config.PORT, hostname: options.hostname ?? '127.0.0.1' });
     cleanups.push(() => api.close());

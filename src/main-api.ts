@@ -4,7 +4,7 @@ import { LOCAL_TEMPORAL_ADDRESS, loadConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { createLogger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
-import { createOpenAIClient } from './openai.js';
+import { aiEndpointAnswers, createOpenAIClient } from './openai.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { connectTemporal } from './temporal.js';
 
@@ -27,10 +27,7 @@ const app = createApp({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   logger,
   config,
-  checkAi: async () => {
-    await openai.models.list({ timeout: 3000, maxRetries: 0 });
-    return true;
-  },
+  checkAi: () => aiEndpointAnswers(openai),
 });
 const api = await startApi({ app, port: config.PORT, hostname: '0.0.0.0' });
 logger.info('api listening', { url: api.url });

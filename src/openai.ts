@@ -31,6 +31,12 @@ const PRICES_PER_MILLION: Record<string, { input: number; output: number }> = {
 };
 
 /** Estimated cost of one call, or null for a model without a known price (local models, new names). */
+/** For the health route: the endpoint answers its model list quickly (no retries: health must be fast). */
+export async function aiEndpointAnswers(openai: OpenAI): Promise<boolean> {
+  await openai.models.list({ timeout: 3000, maxRetries: 0 });
+  return true;
+}
+
 export function estimateCostUsd(model: string, promptTokens: number, completionTokens: number): number | null {
   const name = model.toLowerCase().replace(/^openai\//, '');
   const prefix = Object.keys(PRICES_PER_MILLION)

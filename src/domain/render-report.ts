@@ -153,6 +153,9 @@ blockquote { margin: 1rem 0; padding: .6rem 1rem; background: #fff4d6; border-le
 a { color: #0b5cad; word-break: break-all; }
 `;
 
+/** Sent as a header with the page and repeated inside it, so a saved copy keeps it. */
+export const REPORT_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'";
+
 export function renderHtml(report: ReportContent, meta: RenderMeta): string {
   const body = new Marked({ gfm: true, async: false }).parse(renderMarkdown(report, meta)) as string;
   const title = `Customer personas: ${report.site.title.trim() || report.site.domain} (v${meta.version})`;
@@ -162,7 +165,7 @@ export function renderHtml(report: ReportContent, meta: RenderMeta): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'none'">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_HTML_CSP}">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>

@@ -53,7 +53,12 @@ export function normalizeUrl(input: string): string {
 
 /** The site a URL belongs to: its host without a leading `www.` (what `analyses.domain` holds). */
 export function siteDomain(url: string): string {
-  return new URL(url).hostname.replace(/\.$/, '').replace(/^www\./, '');
+  return domainKey(new URL(url).hostname);
+}
+
+/** A lowercase host name as `analyses.domain` keeps it: no trailing dot, no leading `www.`. */
+export function domainKey(hostname: string): string {
+  return hostname.toLowerCase().replace(/\.$/, '').replace(/^www\./, '');
 }
 
 /** host[:port] without a leading `www.`: what two URLs of one site share. */

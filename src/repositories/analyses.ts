@@ -19,6 +19,11 @@ export interface ListFilter {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Analysis IDs are UUIDs; anything else cannot name one. */
+export function isAnalysisId(text: string): boolean {
+  return UUID.test(text);
+}
 const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /**
@@ -37,7 +42,7 @@ export function decodeCursor(text: string): ListCursor | undefined {
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [createdAt, id] = value as unknown[];
     if (typeof createdAt !== 'string' || !UTC_MICROS.test(createdAt) || Number.isNaN(Date.parse(createdAt))) return undefined;
-    if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+    if (typeof id !== 'string' || !isAnalysisId(id)) return undefined;
     return { createdAt, id };
   } catch {
     return undefined;

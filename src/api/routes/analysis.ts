@@ -11,7 +11,7 @@ import {
 } from '../../../workflows/definitions.js';
 import { ANALYSIS_STATUSES, type AnalysisOptions } from '../../domain/analysis.js';
 import { analysisOptionsSchema, regenerateRequestSchema } from '../../domain/requests.js';
-import { InvalidUrlError, normalizeUrl, siteDomain } from '../../domain/url.js';
+import { domainKey, InvalidUrlError, normalizeUrl, siteDomain } from '../../domain/url.js';
 import { analysesRepository, decodeCursor, encodeCursor, type AnalysisRow } from '../../repositories/analyses.js';
 import { eventsRepository } from '../../repositories/events.js';
 import type { ApiDeps, AppEnv } from '../context.js';
@@ -63,10 +63,9 @@ const listQuerySchema = z.object({
   domain: z
     .string()
     .trim()
-    .toLowerCase()
     .min(1)
     .max(253)
-    .transform((d) => d.replace(/\.$/, '').replace(/^www\./, ''))
+    .transform(domainKey)
     .optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z

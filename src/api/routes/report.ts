@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { renderHtml, renderMarkdown, type RenderMeta } from '../../domain/render-report.js';
+import { REPORT_HTML_CSP, renderHtml, renderMarkdown, type RenderMeta } from '../../domain/render-report.js';
 import { reportsRepository } from '../../repositories/reports.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
@@ -14,7 +14,6 @@ const reportQuerySchema = z.object({
 });
 
 // Same policy as the <meta> in renderHtml; as a header it also covers browsers that ignore the meta.
-const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'";
 
 export function reportRoute(deps: ApiDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get('/analysis/:id/report', validate('query', reportQuerySchema), async (c) => {
@@ -53,7 +52,7 @@ export function reportRoute(deps: ApiDeps): Hono<AppEnv> {
     if (format === 'html') {
       return c.body(renderHtml(report.content, meta), 200, {
         'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': HTML_CSP,
+        'Content-Security-Policy': REPORT_HTML_CSP,
         'X-Content-Type-Options': 'nosniff',
       });
     }

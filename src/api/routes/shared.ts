@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { AnalysisStatusKey, SiteDomainKey, type AnalysisWorkflowInput, type AnalysisWorkflowResult } from '../../../workflows/definitions.js';
 import type { AnalysisStatus } from '../../domain/analysis.js';
-import { analysesRepository, type AnalysisRow } from '../../repositories/analyses.js';
+import { analysesRepository, isAnalysisId, type AnalysisRow } from '../../repositories/analyses.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 
@@ -10,7 +10,6 @@ export const API_BASE = '/api/v2';
 /** Typed `args` for client.workflow.start / signalWithStart without importing workflow code into the API. */
 export type AnalysisWorkflowFn = (input: AnalysisWorkflowInput) => Promise<AnalysisWorkflowResult>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * A start or signal normally takes milliseconds. The client's gRPC retry waits out its backoff
  * (up to 5 s) before noticing an expired deadline, so an outage answers within this plus one backoff.
@@ -28,7 +27,7 @@ export function analysisLinks(id: string) {
  */
 export async function loadAnalysis(c: Context<AppEnv>, deps: ApiDeps): Promise<AnalysisRow> {
   const id = c.req.param('id') ?? '';
-  const row = UUID.test(id) ? await analysesRepository.byId(deps.db, id.toLowerCase()) : undefined;
+  const row = isAnalysisId(id) ? await analysesRepository.byId(deps.db, id.toLowerCase()) : undefined;
   if (!row) throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
   return row;
 }
