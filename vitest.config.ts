@@ -1,6 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 const exclude = ['**/node_modules/**', '**/dist/**', '**/.dev/**'];
+// A real language model, installed on demand (~200 MB) and slow on 2 cores: never part of `npm test`.
+const realModelDir = 'test/real-model';
+const args = process.argv.slice(2);
+/**
+ * vitest has no opt-in projects: `vitest run` runs every project it is given. So the real-model
+ * project is only defined when the command line asks for it: `--project real-model`
+ * (`npm run test:real-model`), or a file or folder under test/real-model.
+ */
+const realModelAsked = args.some(
+  (a, i) => a === '--project=real-model' || (a === '--project' && args[i + 1] === 'real-model') || a.includes(realModelDir),
+);
 
 export default defineConfig({
   test: {
@@ -12,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'activities/**/*.test.ts', 'workflows/**/*.test.ts'],
-          exclude: [...exclude, '**/*.int.test.ts'],
+          exclude: [...exclude, '**/*.int.test.ts', `${realModelDir}/**`],
           testTimeout: 30_000,
         },
       },
@@ -21,13 +32,30 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.test.ts', 'test/e2e/**/*.test.ts'],
-          exclude,
+          exclude: [...exclude, `${realModelDir}/**`],
           globalSetup: ['test/global-setup.ts'],
           // Workflow tests on a 2-core machine are slow; hooks start workers and bundle workflow code.
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },
+      ...(realModelAsked
+        ? [
+            {
+              // The local model server (src/dev/local-model) with a real model; installs it into .dev/ on first run.
+              test: {
+                name: 'real-model',
+                include: [`${realModelDir}/**/*.test.ts`],
+                exclude,
+                // One model on 2 cores at a time: files in parallel would only slow each other down.
+                fileParallelism: false,
+                testTimeout: 10 * 60_000,
+                // The first run installs node-llama-cpp and the model.
+                hookTimeout: 20 * 60_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,15 +1,25 @@
-import { reportsRepository } from '../src/repositories/reports.js';
+import { withholdFailing } from '../src/domain/withhold.js';
+import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
+import { reportsRepository } from '../src/repositories/reports.js';
 import { markStep, trackAttempt } from './tracking.js';
 import type { ActivityDeps, FinalizeInput } from './types.js';
 
-/** Finalization: the report becomes the analysis's latest, and its readers are told once. */
+/**
+ * Finalization: the report becomes the analysis's latest, and its readers are told once. What
+ * still fails the quality rules after the last repair is withheld here, so no reader ever sees it,
+ * and the version's model usage is written into the report.
+ */
 export function createNotificationActivities(deps: ActivityDeps) {
   return {
     async finalizeReport({ analysisId, version, reportId }: FinalizeInput): Promise<void> {
       await trackAttempt(deps, { analysisId, version, step: 'finalization' }, async (log) => {
+        const report = await reportsRepository.byId(deps.db, reportId);
+        const issues = report?.status === 'degraded' ? (report.quality?.issues ?? []) : [];
+        const usage = await aiResponsesRepository.usage(deps.db, analysisId, version);
+        const content = report && { ...withholdFailing(report.content, issues), usage };
         const firstTime = await deps.db.transaction().execute(async (tx) => {
-          const changed = await reportsRepository.finalize(tx, reportId);
+          const changed = content ? await reportsRepository.finalize(tx, reportId, content) : false;
           // Report, step (with its audit event) and status change together, so no reader sees a
           // completed analysis with a step still running.
           await markStep(tx, { analysisId, version, step: 'finalization' }, 'completed');

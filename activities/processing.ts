@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { cleanPage, fitTokenBudget, type BudgetPage } from '../src/domain/clean-page.js';
-import type { CleanPage } from '../src/domain/corpus.js';
+import { withPassages, type CleanPage } from '../src/domain/corpus.js';
 import { FailureType } from '../src/domain/failures.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';
 import { contentRepository } from '../src/repositories/content.js';
@@ -34,7 +34,8 @@ export function createProcessingActivities(deps: ActivityDeps) {
           pages.push({ contentId: row.id, url: row.url, page });
           context.heartbeat({ done: i + 1, total: rows.length });
         }
-        const corpus = fitTokenBudget(pages, CORPUS_TOKEN_BUDGET);
+        // Numbered passages are the unit of evidence: every later citation names one of these IDs.
+        const corpus = withPassages(fitTokenBudget(pages, CORPUS_TOKEN_BUDGET));
         if (corpus.pages.length === 0) {
           throw ApplicationFailure.create({
             type: FailureType.NoContent,
@@ -45,7 +46,8 @@ export function createProcessingActivities(deps: ActivityDeps) {
         const language = analysis.options.language ?? corpus.language;
         corpus.language = language;
         await analysisContentRepository.setCorpus(deps.db, analysisId, corpus, language);
-        log.info('content processed', { pages: corpus.pages.length, language, tokenEstimate: corpus.tokenEstimate });
+        const passages = corpus.pages.reduce((n, p) => n + (p.passages?.length ?? 0), 0);
+        log.info('content processed', { pages: corpus.pages.length, passages, language, tokenEstimate: corpus.tokenEstimate });
         return { pageCount: corpus.pages.length, language, tokenEstimate: corpus.tokenEstimate };
       });
     },

@@ -1,39 +1,40 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { INSIGHT_KINDS } from '../src/domain/analysis.js';
+import type OpenAI from 'openai';
+import { INSIGHT_KINDS, regenerationScope, type RewritablePart } from '../src/domain/analysis.js';
 import type { CleanPage } from '../src/domain/corpus.js';
 import { FailureType } from '../src/domain/failures.js';
-import { ANALYST_SYSTEM_PROMPT } from '../src/domain/insights.js';
-import { checkReportQuality, failingSections } from '../src/domain/quality.js';
 import {
-  offeringRepairSchema,
-  personaRepairSchema,
-  reportSynthesisRequestSchema,
-  reportSynthesisSchema,
-  summaryRepairSchema,
+  CURRENT_PART_LABEL,
+  PART_TASKS,
+  PROMPT_MARKERS,
+  PROMPT_SCAFFOLDING,
+  instructionsLines,
+  languageLine,
+  notesLines,
+  repairTask,
+  synthesisTask,
+} from '../src/domain/prompts.js';
+import { checkReportQuality, failingParts, type QualityIssue, type QualityResult } from '../src/domain/quality.js';
+import { assembleOffering, assemblePersona } from '../src/domain/report-assembly.js';
+import {
+  offeringRepairSchemas,
+  partLabel,
+  personaRepairSchemas,
+  samePart,
+  summaryRepairSchemas,
+  synthesisSchemas,
   type ReportContent,
+  type ReportPart,
 } from '../src/domain/report.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/ai-responses.js';
 import { contentRepository } from '../src/repositories/content.js';
 import { reportsRepository, type StoredReport } from '../src/repositories/reports.js';
-import { analysisForPrompt, pagesSection, requestStructured, siteHeader, type AnalysisForPrompt } from './ai-analysis.js';
+import { analysisForPrompt, promptTokens, sitePrompt, withResolvedEvidence, type AnalysisForPrompt } from './ai-analysis.js';
 import { loadAnalysis } from './load-analysis.js';
+import { callModel } from './model-call.js';
 import { trackAttempt } from './tracking.js';
-import type { ActivityDeps, GenerateReportInput, InsightIds, QualityIssue, QualityResult, RepairInput } from './types.js';
-
-const SYNTHESIS_TASK = (count: number) =>
-  [
-    `Task: from the research notes and the pages below, write a customer persona report with exactly ${count} distinct persona(s).`,
-    'Each persona is a realistic individual buyer or user of this company (a human name, a role, goals, pain points,',
-    'objections, buying triggers, channels and the messages that resonate), clearly different from the others in role and',
-    'situation. Also write an executive summary and a description of the offering. Back every persona and the offering',
-    'with verbatim quotes from the pages.',
-  ].join(' ');
-
-function researchNotes(rows: readonly Pick<AiResponseRow, 'kind' | 'parsed'>[]): string[] {
-  if (rows.length === 0) return [];
-  return ['', 'Research notes (earlier analysis of the same pages, as JSON):', ...rows.map((r) => `--- ${r.kind} ---\n${JSON.stringify(r.parsed)}`)];
-}
+import type { ActivityDeps, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 
 /** The home page's title names the site best; fall back to the first page, then the domain. */
 function siteTitle(analysis: AnalysisForPrompt): string {
@@ -76,158 +77,178 @@ async function loadInsights(deps: ActivityDeps, log: Logger, analysisId: string,
   });
 }
 
-/** Cleaned text of the analysis's pages by URL: what evidence quotes are checked against. */
-async function loadCleanedPages(deps: ActivityDeps, contentIds: readonly string[]): Promise<Map<string, string>> {
+/** Research notes for the prompt: the insights, citing only passages that exist. */
+function researchNotes(analysis: AnalysisForPrompt, rows: readonly AiResponseRow[]): string[] {
+  return notesLines(rows.map((r) => ({ kind: r.kind, parsed: withResolvedEvidence(r.parsed, analysis.passages) })));
+}
+
+/** Cleaned text of the analysis's pages by URL: what evidence is re-checked against. */
+async function loadPageTexts(deps: ActivityDeps, contentIds: readonly string[]): Promise<Map<string, string>> {
   const rows = await contentRepository.byIds(deps.db, contentIds);
   const pages = new Map<string, string>();
   for (const row of rows) {
     const cleaned = row.cleaned as CleanPage | null;
     if (!cleaned) continue;
-    // The cleaned URL is the one prompts show; the fetched URL may differ after redirects.
     pages.set(cleaned.url, cleaned.text);
     if (!pages.has(row.url)) pages.set(row.url, cleaned.text);
   }
   return pages;
 }
 
-const SECTION_TASKS: Record<'summary' | 'offering', string> = {
-  summary: 'the executive summary: who buys from this company and why',
-  offering: 'the offering section: what the company sells, its value propositions, with verbatim evidence',
-};
-
-function repairPrompt(analysis: AnalysisForPrompt, report: ReportContent, section: string, issues: readonly QualityIssue[], current: unknown, notes: string[]): string {
-  const personaIndex = /^personas\[(\d+)\]$/.exec(section)?.[1];
-  const others = report.personas.filter((_, i) => String(i) !== personaIndex);
-  const what = personaIndex !== undefined ? `persona ${Number(personaIndex) + 1} of ${report.personas.length}` : SECTION_TASKS[section as 'summary' | 'offering'];
-  return [
-    `Task: rewrite ${what} of a customer persona report. It failed the quality check for these reasons:`,
-    ...issues.map((i) => `- ${i.message}`),
-    'Keep what is right and fix every problem listed. Every evidence quote must be copied character for character from the',
-    'text of the page it cites, and its sourceUrl must be that page\'s URL from the "=== PAGE <url> ===" header.',
-    ...(personaIndex !== undefined
-      ? [
-          'The persona must differ from the other personas of the report in name and role.',
-          `Names already taken: ${others.map((p) => p.name).join('; ')}`,
-          `Roles already taken: ${others.map((p) => p.role).join('; ')}`,
-        ]
-      : []),
-    '',
-    `The current text of this part (JSON): ${JSON.stringify(current)}`,
-    ...siteHeader(analysis, report.instructions),
-    ...notes,
-    ...pagesSection(analysis),
-  ].join('\n');
-}
-
-interface RepairContext {
+interface Conversation {
   deps: ActivityDeps;
   log: Logger;
   analysis: AnalysisForPrompt;
-  report: StoredReport;
-  notes: string[];
+  analysisId: string;
+  version: number;
 }
 
-/** Re-asks the model for one section and writes the answer into `content`; returns whether a stand-in answered. */
-async function repairSection(rc: RepairContext, content: ReportContent, section: string, issues: readonly QualityIssue[]): Promise<boolean> {
-  const { deps, log, analysis, report } = rc;
-  const base = { analysisId: report.analysisId, version: report.version, kind: `repair:${section}` };
-  const system = { role: 'system' as const, content: ANALYST_SYSTEM_PROMPT };
-  const personaIndex = /^personas\[(\d+)\]$/.exec(section)?.[1];
+/** The prompt of a report call: system rules and passages (the shared prefix), then the task. */
+function messages(c: Conversation, maxTokens: number, task: readonly string[]) {
+  const site = sitePrompt(c.analysis, maxTokens);
+  return { ids: site.ids, messages: [...site.prefix, { role: 'user' as const, content: task.join('\n') }] as OpenAI.Chat.ChatCompletionMessageParam[] };
+}
 
-  if (section === 'summary') {
-    const user = repairPrompt(analysis, content, section, issues, content.summary, rc.notes);
-    const result = await requestStructured(deps, log, { ...base, schemaName: 'repair_summary', schema: summaryRepairSchema, messages: [system, { role: 'user', content: user }] });
-    content.summary = result.parsed.summary;
-    return result.standIn;
-  }
-  if (section === 'offering') {
-    const user = repairPrompt(analysis, content, section, issues, content.offering, rc.notes);
-    const result = await requestStructured(deps, log, { ...base, schemaName: 'repair_offering', schema: offeringRepairSchema, messages: [system, { role: 'user', content: user }] });
-    content.offering = result.parsed.offering;
-    return result.standIn;
-  }
-  if (personaIndex !== undefined) {
-    const index = Number(personaIndex);
-    if (index >= content.personas.length) return false;
-    const user = repairPrompt(analysis, content, section, issues, content.personas[index], rc.notes);
-    const result = await requestStructured(deps, log, {
-      ...base,
-      schemaName: 'repair_persona',
-      schema: personaRepairSchema,
-      messages: [system, { role: 'user', content: user }],
-    });
-    content.personas[index] = result.parsed.persona;
-    return result.standIn;
-  }
-  // 'personas': the report has none; synthesize them again.
-  const user = [SYNTHESIS_TASK(analysis.personaCount), ...siteHeader(analysis, content.instructions), ...rc.notes, ...pagesSection(analysis)].join('\n');
-  const result = await requestStructured(deps, log, {
-    ...base,
-    schemaName: 'persona_report',
-    schema: reportSynthesisSchema,
-    requestSchema: reportSynthesisRequestSchema(analysis.personaCount),
-    messages: [system, { role: 'user', content: user }],
+/** One answer for a report part, asked on the full passages, retried once on half of them when refused or cut off. */
+async function ask<T>(c: Conversation, kind: string, schemaName: string, schemasFor: (ids: string[]) => Parameters<typeof callModel<T>>[2]['schemas'], task: readonly string[]) {
+  const full = messages(c, promptTokens(c.deps), task);
+  return callModel(c.deps, c.log, {
+    analysisId: c.analysisId,
+    version: c.version,
+    kind,
+    schemaName,
+    schemas: schemasFor(full.ids),
+    messages: full.messages,
+    smaller: () => messages(c, Math.floor(promptTokens(c.deps) / 2), task).messages,
   });
-  content.personas = result.parsed.personas.slice(0, analysis.personaCount);
+}
+
+function replaceDrops(content: ReportContent, part: ReportPart, drops: ReportContent['droppedEvidence']): ReportContent['droppedEvidence'] {
+  return [...content.droppedEvidence.filter((d) => !(samePart(d.part, part) || (part.kind === 'personas' && d.part.kind === 'persona'))), ...drops];
+}
+
+/** Re-asks the model for one part and writes the answer into `content`; returns whether a stand-in answered. */
+async function repairPart(c: Conversation, content: ReportContent, part: ReportPart, issues: readonly QualityIssue[], notes: string[]): Promise<boolean> {
+  const problems = issues.map((i) => i.message);
+  const common = [languageLine(c.analysis.language), ...instructionsLines(content.instructions), ...notes];
+  const kind = `repair:${partLabel(part).replace(' ', '_')}`;
+  if (part.kind === 'summary') {
+    const result = await ask(c, kind, 'repair_summary', () => summaryRepairSchemas(), [
+      ...repairTask(PART_TASKS.summary, problems),
+      `${CURRENT_PART_LABEL} ${JSON.stringify(content.summary)}`,
+      ...common,
+    ]);
+    content.summary = result.parsed.summary.trim();
+    return result.standIn;
+  }
+  if (part.kind === 'offering') {
+    const result = await ask(c, kind, 'repair_offering', offeringRepairSchemas, [
+      ...repairTask(PART_TASKS.offering, problems),
+      `${CURRENT_PART_LABEL} ${JSON.stringify(content.offering)}`,
+      ...common,
+    ]);
+    const { value, dropped } = assembleOffering(result.parsed.offering, c.analysis.passages);
+    content.offering = value;
+    content.droppedEvidence = replaceDrops(content, part, dropped);
+    return result.standIn;
+  }
+  if (part.kind === 'persona') {
+    if (part.index >= content.personas.length) return false;
+    const others = content.personas.filter((_, i) => i !== part.index);
+    const result = await ask(c, kind, 'repair_persona', personaRepairSchemas, [
+      ...repairTask(PART_TASKS.persona(part.index + 1, content.personas.length), problems, { names: others.map((p) => p.name), roles: others.map((p) => p.role) }),
+      `${CURRENT_PART_LABEL} ${JSON.stringify(content.personas[part.index])}`,
+      ...common,
+    ]);
+    const { value, dropped } = assemblePersona(result.parsed.persona, part.index, c.analysis.passages);
+    content.personas[part.index] = value;
+    content.droppedEvidence = replaceDrops(content, part, dropped);
+    return result.standIn;
+  }
+  // The report has no personas: write them again.
+  const count = c.analysis.personaCount;
+  const result = await ask(c, kind, 'persona_report', (ids) => synthesisSchemas({ summary: false, offering: false, personaCount: count }, ids), [
+    synthesisTask({ summary: false, offering: false, personaCount: count }),
+    ...common,
+  ]);
+  const assembled = (result.parsed.personas ?? []).slice(0, count).map((p, i) => assemblePersona(p, i, c.analysis.passages));
+  content.personas = assembled.map((a) => a.value);
+  content.droppedEvidence = replaceDrops(content, part, assembled.flatMap((a) => a.dropped));
   return result.standIn;
+}
+
+/** Parts carried over from the version a regeneration builds on: never rewritten by its repairs. */
+function carried(content: ReportContent, part: ReportPart): boolean {
+  const kind: RewritablePart = part.kind === 'persona' ? 'personas' : part.kind;
+  return content.basedOn?.carriedOver.includes(kind) ?? false;
 }
 
 export function createReportActivities(deps: ActivityDeps) {
   return {
-    /** `report_generation`: synthesizes the personas from the insights and stores the draft report. */
+    /**
+     * `report_generation`: writes the parts this version asks for from the insights; a
+     * regeneration of some sections carries the other parts over from the latest report unchanged.
+     */
     async generateReport(input: GenerateReportInput): Promise<string> {
       const loaded = await loadAnalysis(deps, input.analysisId);
       return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'report_generation' }, async (log) => {
         const analysis = analysisForPrompt(loaded);
         const insights = await loadInsights(deps, log, input.analysisId, input.insightIds);
-        const count = analysis.personaCount;
-        const user = [SYNTHESIS_TASK(count), ...siteHeader(analysis, input.instructions), ...researchNotes(insights), ...pagesSection(analysis)].join('\n');
-        const synthesis = await requestStructured(deps, log, {
-          analysisId: input.analysisId,
-          version: input.version,
-          kind: 'personas',
-          schemaName: 'persona_report',
-          schema: reportSynthesisSchema,
-          requestSchema: reportSynthesisRequestSchema(count),
-          messages: [
-            { role: 'system', content: ANALYST_SYSTEM_PROMPT },
-            { role: 'user', content: user },
-          ],
-        });
+        const base = input.sections ? await reportsRepository.latest(deps.db, input.analysisId) : undefined;
+        const scope = regenerationScope(base ? input.sections : undefined).parts;
+        const parts = { summary: scope.includes('summary'), offering: scope.includes('offering'), personaCount: scope.includes('personas') ? analysis.personaCount : 0 };
+        const c: Conversation = { deps, log, analysis, analysisId: input.analysisId, version: input.version };
+        const synthesis = await ask(c, 'personas', 'persona_report', (ids) => synthesisSchemas(parts, ids), [
+          synthesisTask(parts),
+          languageLine(analysis.language),
+          ...instructionsLines(input.instructions),
+          ...researchNotes(analysis, insights),
+        ]);
+        const answer = synthesis.parsed;
+        const offering = answer.offering ? assembleOffering(answer.offering, analysis.passages) : undefined;
+        const personas = (answer.personas ?? []).slice(0, parts.personaCount).map((p, i) => assemblePersona(p, i, analysis.passages));
+        if (parts.personaCount > 0 && (answer.personas?.length ?? 0) !== parts.personaCount) {
+          log.warn('model returned a different number of personas', { requested: parts.personaCount, returned: answer.personas?.length ?? 0 });
+        }
+        const carriedOver = (['summary', 'offering', 'personas'] as const).filter((p) => !scope.includes(p));
+        const fromBase = (p: RewritablePart) => (base ? base.content.droppedEvidence.filter((d) => (d.part.kind === 'persona' ? 'personas' : d.part.kind) === p) : []);
         const content: ReportContent = {
+          format: 2,
           site: { url: analysis.url, domain: analysis.domain, title: siteTitle(analysis) },
           language: analysis.language,
-          summary: synthesis.parsed.summary,
-          offering: synthesis.parsed.offering,
-          personas: synthesis.parsed.personas.slice(0, count),
-          generatedBy: { model: synthesis.model, standIn: synthesis.standIn || insights.some((r) => r.stand_in) },
+          summary: parts.summary ? (answer.summary?.trim() ?? '') : (base?.content.summary ?? null),
+          offering: offering ? offering.value : (base?.content.offering ?? null),
+          personas: parts.personaCount > 0 ? personas.map((p) => p.value) : (base?.content.personas ?? []),
+          droppedEvidence: [...(offering?.dropped ?? []), ...personas.flatMap((p) => p.dropped), ...carriedOver.flatMap(fromBase)],
+          withheld: base ? base.content.withheld.filter((w) => carriedOver.includes(w.part.kind === 'persona' ? 'personas' : (w.part.kind as RewritablePart))) : [],
+          generatedBy: { model: synthesis.model, standIn: synthesis.standIn || insights.some((r) => r.stand_in) || (base?.content.generatedBy.standIn ?? false) },
           version: input.version,
           ...(input.instructions ? { instructions: input.instructions } : {}),
+          ...(base && carriedOver.length > 0 ? { basedOn: { version: base.version, carriedOver } } : {}),
         };
-        if (synthesis.parsed.personas.length !== count) {
-          log.warn('model returned a different number of personas', { requested: count, returned: synthesis.parsed.personas.length });
-        }
-        return reportsRepository.create(deps.db, { analysisId: input.analysisId, version: input.version, content, instructions: input.instructions });
+        return reportsRepository.create(deps.db, { analysisId: input.analysisId, version: input.version, content, instructions: input.instructions, insightIds: input.insightIds });
       });
     },
 
-    /** `quality_check`: runs the rules against the cleaned pages and records passed / degraded. */
+    /** `quality_check`: runs the rules against the stored passages and pages and records passed / degraded. */
     async checkQuality({ reportId }: { reportId: string }): Promise<QualityResult> {
       const report = await loadReport(deps, reportId);
       const analysis = await loadAnalysis(deps, report.analysisId);
       return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
-        const pages = await loadCleanedPages(deps, analysis.contentIds);
-        const result = checkReportQuality(report.content, pages);
+        const passages = analysisForPrompt(analysis).passages;
+        const pageTexts = await loadPageTexts(deps, analysis.contentIds);
+        const result = checkReportQuality(report.content, { passages, pageTexts, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS });
         await reportsRepository.setQuality(deps.db, reportId, result.passed ? 'passed' : 'degraded', result);
-        log.info('report quality checked', { reportId, passed: result.passed, issues: result.issues.length, sections: failingSections(result.issues) });
+        log.info('report quality checked', { reportId, passed: result.passed, issues: result.issues.length, parts: failingParts(result.issues).map(partLabel) });
         return result;
       });
     },
 
     /**
-     * `quality_check`: re-asks the model for the failing sections only, one at a time so that a
-     * repaired persona's new name is taken before the next one is repaired. The updated report is
-     * a draft again until the next checkQuality.
+     * `quality_check`: re-asks the model for the failing parts only, one at a time so that a
+     * repaired persona's new name is taken before the next one is repaired. Parts carried over
+     * from an earlier version are left alone. The updated report is a draft again until the next
+     * checkQuality.
      */
     async repairReport({ reportId, issues, insightIds }: RepairInput): Promise<void> {
       const report = await loadReport(deps, reportId);
@@ -235,16 +256,18 @@ export function createReportActivities(deps: ActivityDeps) {
       return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
         const analysis = analysisForPrompt(loaded);
         // The insights this version was generated from, as the workflow passed them; never "the latest".
-        const notes = researchNotes(await loadInsights(deps, log, report.analysisId, insightIds));
+        const notes = researchNotes(analysis, await loadInsights(deps, log, report.analysisId, insightIds));
         const content = structuredClone(report.content);
+        const c: Conversation = { deps, log, analysis, analysisId: report.analysisId, version: report.version };
         let standIn = content.generatedBy.standIn;
-        for (const section of failingSections(issues)) {
-          const sectionIssues = issues.filter((i) => i.section === section);
-          standIn = (await repairSection({ deps, log, analysis, report, notes }, content, section, sectionIssues)) || standIn;
+        const parts = failingParts(issues).filter((p) => !carried(content, p));
+        for (const part of parts) {
+          const partIssues = issues.filter((i) => samePart(i.part, part));
+          standIn = (await repairPart(c, content, part, partIssues, notes)) || standIn;
         }
         content.generatedBy = { ...content.generatedBy, standIn };
         await reportsRepository.updateContent(deps.db, reportId, content);
-        log.info('report repaired', { reportId, sections: failingSections(issues) });
+        log.info('report repaired', { reportId, parts: parts.map(partLabel) });
       });
     },
   };

@@ -6,6 +6,7 @@ import { FAILURE_CODES, FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
+import { reportsRepository } from '../src/repositories/reports.js';
 import { stepsRepository } from '../src/repositories/steps.js';
 import type { ActivityDeps, AnalysisRef, FinishAnalysisInput, InsightIds, RecordStepInput } from './types.js';
 
@@ -164,9 +165,15 @@ export function createTrackingActivities(deps: ActivityDeps) {
       });
     },
 
-    /** The newest stored insight of each kind: what a run resumed from storage builds on. */
+    /**
+     * What a run resumed from storage builds on: the insights of the latest finished report, never
+     * those of a later attempt that failed. Reports stored before their insights were kept fall
+     * back to the newest insight of each kind up to that report's version.
+     */
     async latestInsightIds({ analysisId }: AnalysisRef): Promise<Partial<InsightIds>> {
-      return aiResponsesRepository.latestByKind(deps.db, analysisId);
+      const latest = await reportsRepository.latest(deps.db, analysisId);
+      if (latest?.insightIds) return latest.insightIds as Partial<InsightIds>;
+      return aiResponsesRepository.latestByKind(deps.db, analysisId, latest?.version);
     },
   };
 }

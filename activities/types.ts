@@ -1,14 +1,16 @@
-import type OpenAI from 'openai';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/database.js';
 import type { Logger } from '../src/logger.js';
-import type { InsightKind, StepName, StepState } from '../src/domain/analysis.js';
+import type { ModelClient } from '../src/model-client.js';
+import type { InsightKind, ReportSection, StepName, StepState } from '../src/domain/analysis.js';
+import type { QualityIssue } from '../src/domain/quality.js';
 
 /** What every activity factory receives; tests pass real or local instances. */
 export interface ActivityDeps {
   db: Db;
   logger: Logger;
-  openai: OpenAI;
+  /** The AI endpoint: one per worker process (concurrency limit, detected output mode); `ai.openai` is the client. */
+  ai: ModelClient;
   config: Pick<Config, 'OPENAI_MODEL' | 'SCRAPE_ALLOW_PRIVATE_NETWORKS' | 'CACHE_TTL_HOURS'>;
 }
 
@@ -46,18 +48,8 @@ export interface GenerateReportInput extends AnalysisRef {
   version: number;
   insightIds: InsightIds;
   instructions?: string;
-}
-
-export interface QualityIssue {
-  /** Which part failed: 'summary', 'offering', or `personas[i]` (a persona index). */
-  section: string;
-  rule: 'required_section' | 'placeholder' | 'evidence_not_found' | 'distinct_personas';
-  message: string;
-}
-
-export interface QualityResult {
-  passed: boolean;
-  issues: QualityIssue[];
+  /** What the regeneration asked to redo; absent: everything. Parts it does not touch carry over from the latest report. */
+  sections?: ReportSection[];
 }
 
 export interface RepairInput {

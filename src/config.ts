@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.js';
+import { parsePriceTable, type PriceTable } from './domain/pricing.js';
 
 /** Where a Temporal server is looked for when TEMPORAL_ADDRESS is unset (the dev server's default). */
 export const LOCAL_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -7,6 +9,23 @@ export const LOCAL_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** How the model is asked for JSON: `auto` probes json_schema, then json_object, then text. */
+export const STRUCTURED_OUTPUT_SETTINGS = ['auto', 'json_schema', 'json_object', 'text'] as const;
+
+/** AI_PRICES: a JSON object of prices, or the path of a file holding one. */
+const priceTable = z.string().transform((value, ctx): PriceTable => {
+  const inline = value.trim().startsWith('{');
+  try {
+    return parsePriceTable(inline ? value : readFileSync(value, 'utf8'));
+  } catch (err) {
+    const problem = err instanceof Error ? err.message : String(err);
+    const what = inline ? problem : /ENOENT|EACCES|EISDIR/.test(problem) ? `cannot read the file ${value}` : `the file ${value}: ${problem}`;
+    const expected = '{"model-prefix": {"input": usdPerMTok, "output": usdPerMTok, "cachedInput"?: usdPerMTok}} or the path of a JSON file holding it';
+    ctx.addIssue({ code: 'custom', message: `${what}; expected ${expected}` });
+    return z.NEVER;
+  }
+});
 
 const optionalUrl = z.url({ protocol: /^(https?|postgres(ql)?)$/ }).optional();
 
@@ -24,6 +43,18 @@ export const configSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  OPENAI_STRUCTURED_OUTPUT: z.enum(STRUCTURED_OUTPUT_SETTINGS).default('auto'),
+  /** Used instead of OPENAI_MODEL from an activity's third attempt on. */
+  OPENAI_FALLBACK_MODEL: z.string().min(1).optional(),
+  /** How long one model request may take once sent (waiting for a free slot does not count). */
+  AI_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
+  /** Model requests in flight per worker process. */
+  AI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
+  AI_PRICES: priceTable.optional(),
+  /** Per analysis: no further model call once its calls cost this much (USD) ... */
+  AI_BUDGET_USD: z.coerce.number().positive().optional(),
+  /** ... or used this many tokens (input + output). */
+  AI_BUDGET_TOKENS: z.coerce.number().int().positive().optional(),
   API_KEYS: z
     .string()
     .optional()

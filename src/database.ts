@@ -66,10 +66,16 @@ export interface AiResponsesTable {
   stand_in: boolean;
   raw_output: string;
   parsed: JSONColumnType<object> | null;
+  /** All input tokens, cached ones included. */
   prompt_tokens: number;
+  /** The part of prompt_tokens the endpoint served from its prompt cache. */
+  cached_tokens: ColumnType<number, number | undefined, number>;
   completion_tokens: number;
   total_tokens: number;
+  /** Estimated from the price table; null when the model has no known price. */
   cost_usd: ColumnType<string | null, number | null | undefined, number | null>;
+  /** How the JSON was asked for; null on rows written before modes existed. */
+  output_mode: ColumnType<'json_schema' | 'json_object' | 'text' | null, 'json_schema' | 'json_object' | 'text' | null | undefined, 'json_schema' | 'json_object' | 'text' | null>;
   created_at: Timestamp;
 }
 
@@ -83,6 +89,8 @@ export interface ReportsTable {
   instructions: string | null;
   model: string;
   stand_in: boolean;
+  /** The ai_responses ids (by insight kind) this version was built from. */
+  insight_ids: JSONColumnType<Record<string, string>> | null;
   created_at: Timestamp;
   finalized_at: NullableTimestamp;
 }

@@ -34,17 +34,20 @@ export const processingPolicy: ActivityOptions = {
 
 /**
  * Model calls: endpoints throttle and fail transiently (429, 5xx), so back off longer and try
- * more often; a misconfigured endpoint (401, 404) fails at once.
+ * more often; a misconfigured endpoint (401, 404) or a spent budget fails at once. A call may wait
+ * long for a slot on a one-slot local server and generate slowly; it heartbeats all the while, so
+ * the heartbeat timeout, not start-to-close, notices a dead worker. Each request has its own
+ * timeout (AI_TIMEOUT_SECONDS) inside the attempt.
  */
 export const modelCallPolicy: ActivityOptions = {
-  startToCloseTimeout: '3 minutes',
-  heartbeatTimeout: '30s',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: [FailureType.AiNotConfigured, FailureType.AnalysisNotFound],
+    nonRetryableErrorTypes: [FailureType.AiNotConfigured, FailureType.AnalysisNotFound, FailureType.InsightMissing, FailureType.ReportNotFound],
   },
 };
 

@@ -5,13 +5,14 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { InsightIds } from '../activities/types.js';
-import { INSIGHT_KINDS, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
+import { INSIGHT_KINDS, regenerationScope, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
 import { FAILURE_CODES, type FailureType } from '../src/domain/failures.js';
 import {
   bookkeeping,
@@ -101,7 +102,12 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
 
   /** ai_analysis to finalization: the part every report version runs. */
   async function produceReport(version: number, request: Partial<RegenerateSignal>): Promise<void> {
-    const kinds = INSIGHT_KINDS.filter((k) => !request.sections || request.sections.includes(k));
+    // Insights become the base of later versions only once their version is finalized: a version
+    // that fails must not leave its insights to the next one. (Runs recorded before this change
+    // kept every insight at once; they replay that way.)
+    const baseOnFinalized = patched('insights-from-finalized-versions');
+    const kinds = regenerationScope(request.sections).insights;
+    let versionIds: Partial<InsightIds> = { ...insightIds };
     await step(version, 'ai_analysis', async () => {
       if (kinds.length === 0) return 'skipped';
       // When one insight fails for good, stop its siblings instead of letting them spend tokens on a failed version.
@@ -120,11 +126,16 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
           throw err;
         }),
       );
-      insightIds = { ...insightIds, ...Object.fromEntries(kinds.map((k, i) => [k, ids[i]])) };
+      versionIds = { ...versionIds, ...Object.fromEntries(kinds.map((k, i) => [k, ids[i]])) };
+      if (!baseOnFinalized) insightIds = versionIds;
     });
-    // A run resumed from storage knows no insight IDs: take the latest stored ones.
-    if (!isComplete(insightIds)) insightIds = { ...(await bookkeeping.latestInsightIds({ analysisId })), ...insightIds };
-    const completeIds = insightIds as InsightIds;
+    // A run resumed from storage knows no insight IDs: take those of the latest finished report.
+    if (!isComplete(versionIds)) {
+      const stored = await bookkeeping.latestInsightIds({ analysisId });
+      versionIds = { ...stored, ...versionIds };
+      insightIds = baseOnFinalized ? { ...stored, ...insightIds } : versionIds;
+    }
+    const completeIds = versionIds as InsightIds;
 
     const reportId = await step(version, 'report_generation', () =>
       withPolicy(modelCallPolicy, `Synthesize ${options.personaCount} personas for ${domain} (v${version})`).generateReport({
@@ -132,6 +143,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
         version,
         insightIds: completeIds,
         instructions: request.instructions,
+        ...(request.sections ? { sections: request.sections } : {}),
       }),
     );
 
@@ -161,6 +173,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       ),
     );
     board.latestVersion = version;
+    insightIds = completeIds;
   }
 
   /** Runs one step: state on the board, bookkeeping rows, Web UI details. */

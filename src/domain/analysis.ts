@@ -70,3 +70,20 @@ export function progressPercent(steps: readonly Pick<StepProgress, 'state'>[]): 
   );
   return Math.round((done / steps.length) * 100);
 }
+
+/** The parts of a report a regeneration can rewrite; the others carry over unchanged. */
+export type RewritablePart = 'summary' | 'offering' | 'personas';
+
+/**
+ * What a regeneration redoes: the insight calls it asked for, and the report parts they feed (the
+ * offering insight feeds the summary and the offering; every other insight, and `personas`
+ * itself, feeds the personas). No sections: everything.
+ */
+export function regenerationScope(sections?: readonly ReportSection[]): { insights: InsightKind[]; parts: RewritablePart[] } {
+  if (!sections) return { insights: [...INSIGHT_KINDS], parts: ['summary', 'offering', 'personas'] };
+  const insights = INSIGHT_KINDS.filter((k) => sections.includes(k));
+  const parts: RewritablePart[] = [];
+  if (sections.includes('offering')) parts.push('summary', 'offering');
+  if (sections.some((s) => s !== 'offering')) parts.push('personas');
+  return { insights, parts };
+}

@@ -18,6 +18,10 @@ export const FailureType = {
   /** Retryable: the model's output did not match the schema; the next sample may. */
   InvalidModelOutput: 'InvalidModelOutput',
   AiNotConfigured: 'AiNotConfigured',
+  /** The AI account's quota or credit is used up: nothing works until someone tops it up. */
+  AiQuotaExceeded: 'AiQuotaExceeded',
+  /** The analysis reached AI_BUDGET_USD or AI_BUDGET_TOKENS: no further model calls. */
+  BudgetExceeded: 'BudgetExceeded',
   /** Retryable: the AI endpoint was down, slow or rate-limiting; a later attempt may succeed. */
   AiUnavailable: 'AiUnavailable',
 } as const;
@@ -35,5 +39,7 @@ export const FAILURE_CODES: Record<FailureType, string> = {
   InsightMissing: 'ANALYSIS_FAILED',
   InvalidModelOutput: 'AI_OUTPUT_INVALID',
   AiNotConfigured: 'AI_NOT_CONFIGURED',
+  AiQuotaExceeded: 'AI_QUOTA_EXCEEDED',
+  BudgetExceeded: 'BUDGET_EXCEEDED',
   AiUnavailable: 'AI_UNAVAILABLE',
 };

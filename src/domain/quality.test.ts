@@ -1,137 +1,144 @@
 import { describe, expect, it } from 'vitest';
-import { checkReportQuality, citationKey, failingSections, findPlaceholder } from './quality.js';
-import { dedupeKey } from './site-links.js';
-import { normalizeUrl } from './url.js';
-import { SAMPLE_PAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
+import { PROMPT_MARKERS, PROMPT_SCAFFOLDING } from './prompts.js';
+import { checkReportQuality, failingParts, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
+import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const pages = SAMPLE_PAGES;
-const persona = samplePersona;
-const report = sampleReport;
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS };
+const check = (r = sampleReport()) => checkReportQuality(r, ctx);
 
 describe('checkReportQuality', () => {
-  it('passes a complete report whose quotes appear on the cited pages', () => {
-    expect(checkReportQuality(report(), pages)).toEqual({ passed: true, issues: [] });
+  it('passes a complete report whose evidence is stored passages, and states the share of claims with evidence', () => {
+    const result = check();
+    expect(result.issues).toEqual([]);
+    expect(result.passed).toBe(true);
+    // Each sample persona: 1 of 4 claims cites a passage.
+    expect(result.claims).toEqual({ total: 8, withEvidence: 2, share: 0.25 });
+    expect(result.fields.rejected).toBe(0);
+    expect(result.droppedEvidence).toEqual({});
   });
 
-  it('matches quotes after whitespace normalization, with the URL spelled differently', () => {
-    const r = report({
-      personas: [
-        persona({ evidence: [{ quote: 'We help municipal engineers\n plan safer bridges', sourceUrl: 'https://ACME.test/#top' }] }),
+  it('re-verifies evidence against the stored passages and pages: a quote that is not the passage fails on its persona only', () => {
+    const r = sampleReport();
+    r.personas[1]!.evidence = [{ passageId: 'p1.1', url: 'https://acme.test/', quote: 'Acme is loved by every engineer in Europe.' }];
+    const result = check(r);
+    expect(result.issues).toEqual([expect.objectContaining({ part: { kind: 'persona', index: 1 }, rule: 'evidence_not_found' })]);
+    expect(result.droppedEvidence).toEqual({ 'persona 2': { count: 1, reasons: { unverified: 1 } } });
+  });
+
+  it('fails evidence cited to another page than the passage is on', () => {
+    const r = sampleReport();
+    r.offering!.evidence = [{ ...ref('p2.1'), url: 'https://acme.test/' }];
+    expect(check(r).issues.map((i) => i.rule)).toEqual(['evidence_not_found']);
+  });
+
+  it('rejects the junk weak models write, field by field', () => {
+    const r = sampleReport({ summary: '": "' });
+    r.personas[0] = samplePersona({ name: '0_3t4z6w6p59l1b281c68a0y', goals: [claim('c'), claim('d')], painPoints: [claim('<div class="card"><p>Pain</p></div>')] });
+    const issues = check(r).issues;
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ part: { kind: 'summary' }, rule: 'junk' }),
+        expect.objectContaining({ part: { kind: 'persona', index: 0 }, field: 'name', rule: 'junk' }),
+        expect.objectContaining({ field: 'goals', item: 0, rule: 'junk' }),
+        expect.objectContaining({ field: 'goals', item: 1, rule: 'junk' }),
+        expect.objectContaining({ field: 'painPoints', item: 0, rule: 'junk' }),
+      ]),
+    );
+    expect(check(r).fields.rejected).toBe(5);
+  });
+
+  it('rejects fields that repeat the prompt: markers, page headers, instruction sentences, the person\'s own instructions', () => {
+    const r = sampleReport({ instructions: 'Focus on large construction companies in Bavaria please' });
+    r.personas[0] = samplePersona({
+      name: 'Page 2: https://acme.test/pricing',
+      role: 'B2B marketing analyst',
+      summary: 'Base every statement on the website text and never invent anything.',
+      goals: [claim('[p1.1] Acme builds bridges.'), claim('Focus on large construction companies in Bavaria please')],
+    });
+    const issues = check(r).issues.filter((i) => i.rule === 'prompt_echo');
+    expect(issues.map((i) => `${i.field}${i.item ?? ''}`)).toEqual(['name', 'role', 'summary', 'goals0', 'goals1']);
+  });
+
+  it('does not call site text an echo even when the prompt says the same', () => {
+    const site = 'We are a B2B marketing analyst team for bridge builders.';
+    expect(promptEcho('B2B marketing analyst', { scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, site)).toBeNull();
+    expect(promptEcho('B2B marketing analyst', { scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, 'Bridges.')).not.toBeNull();
+  });
+
+  it('flags placeholders and generic names', () => {
+    const r = sampleReport();
+    r.personas[0] = samplePersona({ name: 'Persona 1', messaging: ['[insert company name] helps you'] });
+    expect(check(r).issues.map((i) => [i.field, i.rule])).toEqual([
+      ['name', 'placeholder'],
+      ['messaging', 'placeholder'],
+    ]);
+  });
+
+  it('marks a part without any evidence unsupported', () => {
+    const r = sampleReport();
+    r.offering = { ...r.offering!, evidence: [], support: 'unsupported' };
+    r.personas[1] = samplePersona({ name: 'Tom, the owner', role: 'Office owner', evidence: [], goals: [claim('Win more tenders')] });
+    const issues = check(r).issues;
+    expect(issues.map((i) => [i.part.kind, i.rule])).toEqual([
+      ['offering', 'unsupported'],
+      ['persona', 'unsupported'],
+    ]);
+  });
+
+  it('tallies dropped evidence per part and reason', () => {
+    const r = sampleReport({
+      droppedEvidence: [
+        { part: { kind: 'offering' }, reason: 'unknown_id', cited: 'p9.9' },
+        { part: { kind: 'offering' }, reason: 'not_found', cited: 'Acme is the best' },
+        { part: { kind: 'persona', index: 0 }, reason: 'unknown_id', cited: 'p7.1' },
       ],
     });
-    expect(checkReportQuality(r, pages).passed).toBe(true);
+    expect(check(r).droppedEvidence).toEqual({
+      offering: { count: 2, reasons: { unknown_id: 1, not_found: 1 } },
+      'persona 1': { count: 1, reasons: { unknown_id: 1 } },
+    });
   });
 
-  it('flags a fabricated quote on the persona that cites it, and only there', () => {
-    const r = report();
-    r.personas[1]!.evidence = [{ quote: 'Acme is loved by every engineer in Europe.', sourceUrl: 'https://acme.test/' }];
-    const result = checkReportQuality(r, pages);
-    expect(result.passed).toBe(false);
-    expect(result.issues).toEqual([
-      expect.objectContaining({ section: 'personas[1]', rule: 'evidence_not_found' }),
-    ]);
-  });
-
-  it('is case-sensitive and requires the quote on the page it cites', () => {
-    const r = report();
-    r.personas[0]!.evidence = [
-      { quote: 'we help municipal engineers plan safer bridges', sourceUrl: 'https://acme.test/' },
-      { quote: 'Plans start at 99 euros per month', sourceUrl: 'https://acme.test/' },
-      { quote: 'Plans start at 99 euros per month', sourceUrl: 'https://other.test/' },
-    ];
-    const issues = checkReportQuality(r, pages).issues;
-    expect(issues.map((i) => i.rule)).toEqual(['evidence_not_found', 'evidence_not_found', 'evidence_not_found']);
-    expect(issues[2]!.message).toContain('not one of the analysed pages');
-  });
-
-  it('rejects quotes too short to mean anything', () => {
-    const r = report();
-    r.offering.evidence = [{ quote: 'Acme', sourceUrl: 'https://acme.test/' }];
-    expect(checkReportQuality(r, pages).issues).toEqual([
-      expect.objectContaining({ section: 'offering', rule: 'evidence_not_found', message: expect.stringContaining('too short') }),
-    ]);
-  });
-
-  it('requires every section and persona field', () => {
-    const r = report({ summary: '  ' });
-    r.offering.products = [];
-    r.personas[0]!.goals = [];
-    r.personas[1]!.evidence = [];
-    r.personas[1]!.role = '';
-    const issues = checkReportQuality(r, pages).issues;
-    expect(issues.filter((i) => i.rule === 'required_section').map((i) => i.section)).toEqual([
-      'summary',
-      'offering',
-      'personas[0]',
-      'personas[1]',
-      'personas[1]',
-    ]);
-  });
-
-  it('flags a report without personas', () => {
-    expect(checkReportQuality(report({ personas: [] }), pages).issues).toEqual([
-      expect.objectContaining({ section: 'personas', rule: 'required_section' }),
-    ]);
-  });
-
-  it('flags placeholder text and generic persona names', () => {
-    const r = report({ summary: 'TODO: write the summary' });
-    r.offering.valuePropositions = ['[Insert value proposition]'];
-    r.personas[0]!.name = 'Persona 1';
-    r.personas[1]!.channels = ['N/A'];
-    r.personas[1]!.messaging = ['Visit www.example.com for details'];
-    const issues = checkReportQuality(r, pages).issues.filter((i) => i.rule === 'placeholder');
-    expect(issues.map((i) => i.section)).toEqual(['summary', 'offering', 'personas[0]', 'personas[1]', 'personas[1]']);
-  });
-
-  it('allows example.com when the analysed site is example.com', () => {
-    const r = report({ site: { url: 'https://www.example.com/', domain: 'www.example.com', title: 'Example' } });
-    r.personas[1]!.messaging = ['Visit example.com for details'];
-    expect(checkReportQuality(r, pages).passed).toBe(true);
-  });
-
-  it('flags the later of two personas with the same name or role', () => {
-    const r = report();
-    r.personas.push(persona({ name: ' maria, the  MUNICIPAL engineer', role: 'Procurement officer' }));
-    r.personas.push(persona({ name: 'Ahmed', role: 'Owner of a small engineering office' }));
-    const issues = checkReportQuality(r, pages).issues;
+  it('asks for the later of two personas with the same name or role to be redone', () => {
+    const r = sampleReport();
+    r.personas[1] = samplePersona({ name: 'maria, the municipal engineer' });
+    const issues = check(r).issues;
     expect(issues).toEqual([
-      expect.objectContaining({ section: 'personas[2]', rule: 'distinct_personas', message: expect.stringContaining('name') }),
-      expect.objectContaining({ section: 'personas[3]', rule: 'distinct_personas', message: expect.stringContaining('role') }),
+      expect.objectContaining({ part: { kind: 'persona', index: 1 }, field: 'name', rule: 'distinct_personas' }),
+      expect.objectContaining({ part: { kind: 'persona', index: 1 }, field: 'role', rule: 'distinct_personas' }),
     ]);
+  });
+
+  it('lists failing parts once each, in report order', () => {
+    const r = sampleReport({ summary: 'TODO' });
+    r.personas[1] = samplePersona({ name: 'x', role: 'y' });
+    expect(failingParts(check(r).issues)).toEqual([{ kind: 'summary' }, { kind: 'persona', index: 1 }]);
   });
 });
 
-describe('helpers', () => {
-  it('finds placeholders but not ordinary words', () => {
-    expect(findPlaceholder('Lorem ipsum dolor')).toBe('lorem ipsum');
-    expect(findPlaceholder('Price: TBD')).toBe('TBD');
-    expect(findPlaceholder('n/a')).toBe('N/A');
-    expect(findPlaceholder('Todos los clientes')).toBeNull();
-    expect(findPlaceholder('Input/Output and N/Architecture')).toBeNull();
-    expect(findPlaceholder('Prices are {{price}} per month')).toBe('template variable');
+describe('junkReason', () => {
+  it.each([
+    ['": "', 'has no words'],
+    ['c', 'has no words'],
+    ['ok: 12-34/56-78', 'is mostly punctuation or digits'],
+    ['<p>Pain</p>', 'contains markup'],
+    ['{"goals": ["x"]', 'contains a JSON fragment'],
+    ['0_3t4z6w6p59l1b281c68a0y', 'is an identifier, not words'],
+  ])('%s: %s', (text, reason) => {
+    expect(junkReason(text, 'label')).toBe(reason);
   });
 
-  it('normalizes URLs for comparison', () => {
-    expect(citationKey('https://Acme.test/about/#team')).toBe('https://acme.test/about');
-    expect(citationKey('https://acme.test')).toBe('https://acme.test/');
-    expect(citationKey(' not a url ')).toBe('not a url');
+  it('accepts real words, short labels and product names', () => {
+    for (const ok of ['Maria', 'CFO', 'Web3 agencies', 'Plan safer bridges in half the time', 'Acme Invoicing']) expect(junkReason(ok, 'label')).toBeNull();
+    expect(junkReason('Growth', 'sentence')).toBe('is too short to say anything');
   });
+});
 
-  it('matches cited URLs by the crawl\'s own page identity', () => {
-    expect(citationKey('https://acme.test/pricing/?utm_source=mail')).toBe(citationKey('https://acme.test/pricing'));
-    for (const url of ['https://Acme.test/a/b/', 'https://acme.test/?q=1#x', 'http://acme.test:8080/x']) {
-      expect(citationKey(url)).toBe(dedupeKey(normalizeUrl(url)));
-    }
-  });
-
-  it('lists failing sections once, in report order', () => {
-    const issue = (section: string) => ({ section, rule: 'placeholder' as const, message: '' });
-    expect(failingSections([issue('personas[2]'), issue('offering'), issue('personas[0]'), issue('summary'), issue('personas[2]')])).toEqual([
-      'summary',
-      'offering',
-      'personas[0]',
-      'personas[2]',
-    ]);
+describe('findPlaceholder', () => {
+  it('finds template leftovers', () => {
+    expect(findPlaceholder('TODO: fill in')).toBe('TODO');
+    expect(findPlaceholder('Contact us at info@example.com')).toBe('example.com');
+    expect(findPlaceholder('Contact us at info@example.com', { allowExampleDomain: true })).toBeNull();
+    expect(findPlaceholder('Bridges for cities')).toBeNull();
   });
 });

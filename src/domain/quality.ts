@@ -1,16 +1,51 @@
-import type { QualityIssue, QualityResult } from '../../activities/types.js';
-import type { Evidence, Persona, ReportContent } from './report.js';
-import { dedupeKey } from './site-links.js';
-import { normalizeUrl } from './url.js';
+import type { DropReason } from './evidence.js';
+import { foldForMatching, type LocatablePassage } from './passages.js';
+import { CLAIM_FIELDS, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
 
 /**
- * The report's quality rules. Pure: the caller loads the cleaned pages. Each issue names the
- * section it belongs to ('summary', 'offering', 'personas[i]', or 'personas' when there are none)
- * so the repair step re-asks the model for that part only.
+ * The report's quality rules. Pure: the caller loads the passages, the cleaned pages and the
+ * prompt text. Each issue names the part it belongs to (summary, offering, one persona) so a
+ * repair re-asks the model for that part only, and the field (and list item) so that what still
+ * fails after the last repair can be withheld field by field (see withhold.ts).
  */
 
-export function normalizeWhitespace(text: string): string {
-  return text.normalize('NFC').replace(/\s+/g, ' ').trim();
+export type QualityRule = 'required_section' | 'placeholder' | 'junk' | 'prompt_echo' | 'evidence_not_found' | 'unsupported' | 'distinct_personas';
+
+export interface QualityIssue {
+  part: ReportPart;
+  rule: QualityRule;
+  /** The field of the part, e.g. 'name', 'goals'; absent for the part as a whole. */
+  field?: string;
+  /** The list item, for list fields. */
+  item?: number;
+  message: string;
+}
+
+export interface DroppedTally {
+  count: number;
+  reasons: Partial<Record<DropReason | 'unverified', number>>;
+}
+
+export interface QualityResult {
+  passed: boolean;
+  issues: QualityIssue[];
+  /** Evidence the model cited that did not resolve to a stored passage, per part label ("persona 2"). */
+  droppedEvidence: Record<string, DroppedTally>;
+  /** Persona claims (goals, pain points, objections, triggers) and how many cite evidence. */
+  claims: { total: number; withEvidence: number; share: number | null };
+  /** Text fields checked and how many were rejected as junk, placeholder or prompt text. */
+  fields: { checked: number; rejected: number };
+}
+
+export interface QualityContext {
+  /** The corpus passages: evidence must name one of these, with its text and URL. */
+  passages: readonly LocatablePassage[];
+  /** Cleaned page text by URL: every quote must also appear verbatim there. */
+  pageTexts: ReadonlyMap<string, string>;
+  /** Prompt text a field must not repeat (prompts.ts PROMPT_SCAFFOLDING, plus the person's instructions). */
+  scaffolding: readonly string[];
+  /** Patterns of the prompt format itself (page headers, passage tags, labels). */
+  markers: readonly RegExp[];
 }
 
 const PLACEHOLDERS: readonly { pattern: RegExp; label: string }[] = [
@@ -37,94 +72,164 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
   return null;
 }
 
+const MARKUP = /<\/?[a-z][\w-]*(\s[^<>]*)?\/?>|&[a-z]+;|&#\d+;/i;
+const JSON_FRAGMENT = /^\s*\{|^\s*\[\s*["{[\d]|[{[]\s*"|\}\s*$|"\s*\]\s*$|"\s*:\s*["{[\d]|",\s*"|\\n|\\"/;
+
 /**
- * The key a cited URL and a page URL are matched by: the crawl's own page identity (url.ts's
- * normalizeUrl, then site-links' dedupeKey), so the variations a model tends to make (fragment,
- * host case, tracking parameters, trailing slash) still find the page. Something that is not a
- * URL is its own key and matches nothing.
+ * Why a text is junk rather than words, or null: what weak models emit when they lose track of
+ * the schema (bare punctuation, single letters, identifiers, markup, JSON fragments).
  */
-export function citationKey(url: string): string {
-  try {
-    return dedupeKey(normalizeUrl(url));
-  } catch {
-    return url.trim();
+export function junkReason(text: string, kind: 'label' | 'sentence'): string | null {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const letters = flat.match(/\p{L}/gu)?.length ?? 0;
+  const visible = flat.replace(/\s/g, '').length;
+  if (letters < 2) return 'has no words';
+  if (MARKUP.test(flat)) return 'contains markup';
+  if (JSON_FRAGMENT.test(flat)) return 'contains a JSON fragment';
+  if (!flat.includes(' ') && /^[\p{L}\p{N}_.:-]{8,}$/u.test(flat) && (/_/.test(flat) || (flat.match(/\p{N}/gu)?.length ?? 0) >= 3)) {
+    return 'is an identifier, not words';
   }
+  if (letters / Math.max(visible, 1) < 0.5) return 'is mostly punctuation or digits';
+  if (kind === 'sentence' && flat.split(' ').filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
+  return null;
 }
 
-const MIN_QUOTE_WORDS = 3;
-const QUOTE_MARKS = /^["'“”„«»‚‘’]+|["'“”„«»‚‘’]+$/g;
+const ECHO_WORDS = 6;
+
+function wordsOf(text: string): string[] {
+  return foldForMatching(text)
+    .split(/[^\p{L}\p{N}']+/u)
+    .filter(Boolean);
+}
+
+/**
+ * Why a field repeats the prompt, or null. A field echoes the prompt when it holds a line of the
+ * prompt format (a page header, a passage tag, a label), shares a run of six words with a prompt
+ * sentence, or is itself a piece of one (a short field); text the site also says is not an echo.
+ */
+export function promptEcho(text: string, ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, siteText: string): string | null {
+  if (ctx.markers.some((m) => m.test(text))) return 'holds a line of the prompt format';
+  const words = wordsOf(text);
+  if (words.length === 0) return null;
+  const site = ` ${wordsOf(siteText).join(' ')} `;
+  const scaffolds = ctx.scaffolding.map((s) => ` ${wordsOf(s).join(' ')} `);
+  const inPrompt = (run: string) => scaffolds.some((s) => s.includes(` ${run} `)) && !site.includes(` ${run} `);
+  if (words.length < ECHO_WORDS) {
+    return words.length >= 3 && inPrompt(words.join(' ')) ? 'repeats the instructions' : null;
+  }
+  for (let i = 0; i + ECHO_WORDS <= words.length; i++) {
+    if (inPrompt(words.slice(i, i + ECHO_WORDS).join(' '))) return 'repeats the instructions';
+  }
+  return null;
+}
 
 function preview(text: string, max = 80): string {
-  const flat = normalizeWhitespace(text);
+  const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-class IssueCollector {
+class Checker {
   readonly issues: QualityIssue[] = [];
+  checked = 0;
+  rejected = 0;
+  private readonly siteText: string;
+  private readonly byId: Map<string, LocatablePassage>;
+  private readonly pageTexts: Map<string, string>;
+  unverified: { part: ReportPart }[] = [];
+
   constructor(
-    private readonly pages: Map<string, string>,
+    private readonly ctx: QualityContext,
     private readonly allowExampleDomain: boolean,
-  ) {}
-
-  add(section: string, rule: QualityIssue['rule'], message: string): void {
-    this.issues.push({ section, rule, message });
+  ) {
+    this.siteText = ctx.passages.map((p) => p.text).join('\n');
+    this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
+    this.pageTexts = new Map([...ctx.pageTexts].map(([url, text]) => [url, text.replace(/\s+/g, ' ')]));
   }
 
-  text(section: string, field: string, value: string): void {
+  add(issue: QualityIssue): void {
+    this.issues.push(issue);
+  }
+
+  /** One text field; returns whether it passed. */
+  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number): boolean {
+    const where = item === undefined ? field : `${field}[${item}]`;
+    const at = { part, field, ...(item === undefined ? {} : { item }) };
     if (!value || !value.trim()) {
-      this.add(section, 'required_section', `${field} is empty`);
-      return;
+      this.add({ ...at, rule: 'required_section', message: `${where} is empty` });
+      return false;
     }
+    this.checked++;
     const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
-    if (placeholder) this.add(section, 'placeholder', `${field} contains placeholder text (${placeholder}): "${preview(value)}"`);
+    const generic = field === 'name' && GENERIC_NAME.test(value.trim());
+    const junk = junkReason(value, kind);
+    const echo = junk ? null : promptEcho(value, this.ctx, this.siteText);
+    const problem: [QualityRule, string] | null = junk
+      ? ['junk', junk]
+      : echo
+        ? ['prompt_echo', echo]
+        : placeholder
+          ? ['placeholder', `contains placeholder text (${placeholder})`]
+          : generic
+            ? ['placeholder', 'is generic; give the persona a real name']
+            : null;
+    if (!problem) return true;
+    this.rejected++;
+    this.add({ ...at, rule: problem[0], message: `${where} ${problem[1]}: "${preview(value)}"` });
+    return false;
   }
 
-  list(section: string, field: string, values: readonly string[]): void {
-    if (values.length === 0 || values.every((v) => !v.trim())) {
-      this.add(section, 'required_section', `${field} has no entries`);
+  list(part: ReportPart, field: string, values: readonly string[], kind: 'label' | 'sentence'): void {
+    if (values.length === 0) {
+      this.add({ part, field, rule: 'required_section', message: `${field} has no entries` });
       return;
     }
-    values.forEach((v, i) => this.text(section, `${field}[${i}]`, v));
+    values.forEach((v, i) => this.text(part, field, v, kind, i));
   }
 
-  evidence(section: string, evidence: readonly Evidence[]): void {
-    if (evidence.length === 0) {
-      this.add(section, 'required_section', 'evidence has no quotes');
-      return;
-    }
-    for (const e of evidence) {
-      const quote = normalizeWhitespace(e.quote);
-      const page = this.pages.get(citationKey(e.sourceUrl));
-      if (page === undefined) {
-        this.add(section, 'evidence_not_found', `quote "${preview(quote)}" cites ${e.sourceUrl}, which is not one of the analysed pages`);
-      } else if (quote.replace(QUOTE_MARKS, '').split(' ').filter(Boolean).length < MIN_QUOTE_WORDS) {
-        this.add(section, 'evidence_not_found', `quote "${preview(quote)}" is too short to count as evidence`);
-      } else if (!page.includes(quote) && !page.includes(quote.replace(QUOTE_MARKS, ''))) {
-        this.add(section, 'evidence_not_found', `quote "${preview(quote)}" does not appear verbatim on ${e.sourceUrl}`);
+  /** Evidence is resolved from storage when the report is written; this re-checks it against the pages (defence in depth). */
+  evidence(part: ReportPart, refs: readonly EvidenceRef[], field = 'evidence', item?: number): void {
+    refs.forEach((ref) => {
+      const passage = this.byId.get(ref.passageId);
+      const page = this.pageTexts.get(ref.url);
+      const ok = passage !== undefined && passage.text === ref.quote && passage.url === ref.url && page !== undefined && page.includes(ref.quote.replace(/\s+/g, ' '));
+      if (!ok) {
+        this.unverified.push({ part });
+        this.add({ part, field, ...(item === undefined ? {} : { item }), rule: 'evidence_not_found', message: `evidence ${ref.passageId} is not a passage of ${ref.url}` });
       }
+    });
+  }
+
+  claims(part: ReportPart, field: string, claims: readonly Claim[]): void {
+    if (claims.length === 0) {
+      this.add({ part, field, rule: 'required_section', message: `${field} has no entries` });
+      return;
     }
+    claims.forEach((c, i) => {
+      this.text(part, field, c.text, 'sentence', i);
+      this.evidence(part, c.evidence, field, i);
+    });
   }
 }
 
-function checkPersona(c: IssueCollector, persona: Persona, index: number): void {
-  const section = `personas[${index}]`;
-  c.text(section, 'name', persona.name);
-  if (GENERIC_NAME.test(persona.name.trim())) {
-    c.add(section, 'placeholder', `name "${preview(persona.name)}" is generic; give the persona a real name`);
-  }
-  c.text(section, 'role', persona.role);
-  c.text(section, 'summary', persona.summary);
-  c.list(section, 'goals', persona.goals);
-  c.list(section, 'painPoints', persona.painPoints);
-  c.list(section, 'objections', persona.objections);
-  c.list(section, 'buyingTriggers', persona.buyingTriggers);
-  c.list(section, 'channels', persona.channels);
-  c.list(section, 'messaging', persona.messaging);
-  c.evidence(section, persona.evidence);
+function personaEvidenceCount(p: Persona): number {
+  return p.evidence.length + CLAIM_FIELDS.reduce((n, f) => n + p[f].reduce((m, c) => m + c.evidence.length, 0), 0);
 }
 
-function checkDistinct(c: IssueCollector, personas: readonly Persona[]): void {
-  const key = (s: string) => normalizeWhitespace(s).toLowerCase();
+function checkPersona(c: Checker, persona: Persona, index: number): void {
+  const part: ReportPart = { kind: 'persona', index };
+  c.text(part, 'name', persona.name, 'label');
+  c.text(part, 'role', persona.role, 'label');
+  c.text(part, 'summary', persona.summary, 'sentence');
+  for (const field of CLAIM_FIELDS) c.claims(part, field, persona[field]);
+  for (const field of LIST_FIELDS) c.list(part, field, persona[field], field === 'channels' ? 'label' : 'sentence');
+  c.evidence(part, persona.evidence);
+  if (personaEvidenceCount(persona) === 0) {
+    c.add({ part, rule: 'unsupported', message: `${partLabel(part)} cites no passage of the site` });
+  }
+}
+
+function checkDistinct(c: Checker, personas: readonly Persona[]): void {
+  const key = (s: string) => foldForMatching(s);
   for (const field of ['name', 'role'] as const) {
     const seen = new Map<string, number>();
     personas.forEach((p, i) => {
@@ -133,7 +238,7 @@ function checkDistinct(c: IssueCollector, personas: readonly Persona[]): void {
       const first = seen.get(k);
       // The later duplicate is the one to redo; the first keeps its place.
       if (first !== undefined) {
-        c.add(`personas[${i}]`, 'distinct_personas', `${field} "${preview(p[field])}" repeats persona ${first + 1}'s ${field}`);
+        c.add({ part: { kind: 'persona', index: i }, field, rule: 'distinct_personas', message: `${field} "${preview(p[field])}" repeats persona ${first + 1}'s ${field}` });
       } else {
         seen.set(k, i);
       }
@@ -141,31 +246,53 @@ function checkDistinct(c: IssueCollector, personas: readonly Persona[]): void {
   }
 }
 
-/**
- * @param pages cleaned page text by URL (any URL spelling; normalized here). Quotes must appear in
- *   the text of the page they cite, after whitespace normalization, case-sensitive.
- */
-export function checkReportQuality(report: ReportContent, pages: Map<string, string>): QualityResult {
-  const normalizedPages = new Map([...pages].map(([url, text]) => [citationKey(url), normalizeWhitespace(text)]));
+export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
-  const c = new IssueCollector(normalizedPages, allowExampleDomain);
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...(report.instructions ? [report.instructions] : [])] }, allowExampleDomain);
 
-  c.text('summary', 'summary', report.summary);
+  c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 
-  c.text('offering', 'offering summary', report.offering.summary);
-  c.list('offering', 'products', report.offering.products);
-  c.list('offering', 'valuePropositions', report.offering.valuePropositions);
-  c.evidence('offering', report.offering.evidence);
+  const offering: ReportPart = { kind: 'offering' };
+  if (!report.offering) {
+    c.add({ part: offering, rule: 'required_section', message: 'the offering is missing' });
+  } else {
+    c.text(offering, 'summary', report.offering.summary, 'sentence');
+    c.list(offering, 'products', report.offering.products, 'label');
+    c.list(offering, 'valuePropositions', report.offering.valuePropositions, 'sentence');
+    c.evidence(offering, report.offering.evidence);
+    if (report.offering.evidence.length === 0) c.add({ part: offering, rule: 'unsupported', message: 'the offering cites no passage of the site' });
+  }
 
-  if (report.personas.length === 0) c.add('personas', 'required_section', 'the report has no personas');
+  if (report.personas.length === 0) c.add({ part: { kind: 'personas' }, rule: 'required_section', message: 'the report has no personas' });
   report.personas.forEach((p, i) => checkPersona(c, p, i));
   checkDistinct(c, report.personas);
 
-  return { passed: c.issues.length === 0, issues: c.issues };
+  const droppedEvidence: Record<string, DroppedTally> = {};
+  const tally = (part: ReportPart, reason: DropReason | 'unverified') => {
+    const t = (droppedEvidence[partLabel(part)] ??= { count: 0, reasons: {} });
+    t.count++;
+    t.reasons[reason] = (t.reasons[reason] ?? 0) + 1;
+  };
+  for (const d of report.droppedEvidence) tally(d.part, d.reason);
+  for (const u of c.unverified) tally(u.part, 'unverified');
+
+  const claims = report.personas.flatMap((p) => CLAIM_FIELDS.flatMap((f) => p[f]));
+  const withEvidence = claims.filter((cl) => cl.evidence.length > 0).length;
+  return {
+    passed: c.issues.length === 0,
+    issues: c.issues,
+    droppedEvidence,
+    claims: { total: claims.length, withEvidence, share: claims.length ? withEvidence / claims.length : null },
+    fields: { checked: c.checked, rejected: c.rejected },
+  };
 }
 
-/** The distinct sections named by a list of issues, in report order. */
-export function failingSections(issues: readonly QualityIssue[]): string[] {
-  const order = (s: string) => (s === 'summary' ? -3 : s === 'offering' ? -2 : s === 'personas' ? -1 : Number(/\d+/.exec(s)?.[0] ?? 99));
-  return [...new Set(issues.map((i) => i.section))].sort((a, b) => order(a) - order(b));
+/** The distinct parts named by a list of issues, in report order. */
+export function failingParts(issues: readonly QualityIssue[]): ReportPart[] {
+  const order = (p: ReportPart) => (p.kind === 'summary' ? -3 : p.kind === 'offering' ? -2 : p.kind === 'personas' ? -1 : p.index);
+  const parts: ReportPart[] = [];
+  for (const { part } of issues) {
+    if (!parts.some((p) => samePart(p, part))) parts.push(part);
+  }
+  return parts.sort((a, b) => order(a) - order(b));
 }

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown, renderHtml, renderMarkdown, type RenderMeta } from './render-report.js';
 import type { Persona, ReportContent } from './report.js';
-import { samplePersona, sampleReport } from '../../test/support/sample-report.js';
+import { claim, ref, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const persona = samplePersona({
-  evidence: [{ quote: 'We help municipal engineers plan safer bridges.', sourceUrl: 'https://acme.test/' }],
-});
+const persona = samplePersona();
 /** One persona, version 2: what the rendering tests look at. */
 const report = (overrides: Partial<ReportContent> = {}) => sampleReport({ personas: [persona], version: 2, ...overrides });
 
-const passed: RenderMeta = { version: 2, status: 'passed', qualityIssues: [], createdAt: new Date('2026-03-01T10:00:00Z') };
+const passed: RenderMeta = { version: 2, status: 'passed', quality: null, createdAt: new Date('2026-03-01T10:00:00Z') };
 
 describe('renderMarkdown', () => {
   it('renders every section with version, status and evidence links', () => {
@@ -20,8 +18,39 @@ describe('renderMarkdown', () => {
       expect(md).toContain(heading);
     }
     expect(md).toContain('### 1\\. Maria, the municipal engineer');
-    expect(md).toContain('“We help municipal engineers plan safer bridges.” ([https://acme.test/](<https://acme.test/>))');
+    // Evidence links jump to the quoted place (a text fragment) and name the passage.
+    expect(md).toContain('“Acme builds bridges. We help municipal engineers plan safer bridges in half the time.” ([https://acme.test/](<https://acme.test/#:~:text=Acme%20builds%20bridges.%20We,in%20half%20the%20time.>), passage p1.1)');
+    // A claim with evidence links its passages; one without says it is inferred.
+    expect(md).toContain('- Finish bridge plans faster ([p1.1](<https://acme.test/#:~:text=');
+    expect(md).toContain('- Manual load calculations take weeks *(inferred: no passage cited)*');
     expect(md).not.toContain('stand-in');
+  });
+
+  it('marks unsupported parts, says what was withheld, and states the evidence figures', () => {
+    const unsupported = samplePersona({ evidence: [], goals: [claim('Finish bridge plans faster')], support: 'unsupported' });
+    const md = renderMarkdown(report({ summary: null, personas: [unsupported], withheld: [{ part: { kind: 'persona', index: 1 }, reason: 'persona 2 withheld: name is an identifier, not words' }] }), {
+      ...passed,
+      status: 'degraded',
+      quality: {
+        passed: false,
+        issues: [{ part: { kind: 'persona', index: 0 }, rule: 'unsupported', message: 'persona 1 cites no passage of the site' }],
+        droppedEvidence: { 'persona 1': { count: 2, reasons: { unknown_id: 1, not_found: 1 } } },
+        claims: { total: 4, withEvidence: 1, share: 0.25 },
+        fields: { checked: 20, rejected: 3 },
+      },
+    });
+    expect(md).toContain('> **Unsupported.** No passage of the site backs this part');
+    expect(md).toContain('*Withheld: the model\'s summary did not pass the quality rules.*');
+    expect(md).toContain('withheld (persona 2): persona 2 withheld: name is an identifier, not words');
+    expect(md).toContain('Persona claims backed by a cited passage: 25% (1 of 4)');
+    expect(md).toContain('Text fields rejected as junk, placeholders or prompt text: 3 of 20.');
+    expect(md).toContain('Evidence dropped in persona 1: 2 (1 named a passage that does not exist, 1 quoted text found on no page).');
+  });
+
+  it('says plainly when nothing the model wrote was usable', () => {
+    const md = renderMarkdown(report({ summary: null, offering: null, personas: [] }), { ...passed, status: 'degraded' });
+    expect(md).toContain("**The model's output was unusable.**");
+    expect(md).toContain('*No persona passed the quality rules.*');
   });
 
   it('says near the top that a local stand-in wrote a stand-in report', () => {
@@ -33,13 +62,9 @@ describe('renderMarkdown', () => {
   });
 
   it('lists the reasons of a degraded report', () => {
-    const md = renderMarkdown(report(), {
-      ...passed,
-      status: 'degraded',
-      qualityIssues: [{ section: 'personas[0]', rule: 'evidence_not_found', message: 'quote "x" does not appear verbatim on https://acme.test/' }],
-    });
+    const md = renderMarkdown(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(md).toContain('**Quality: degraded.**');
-    expect(md).toContain('> - personas\\[0\\]: quote "x" does not appear verbatim on https://acme.test/');
+    expect(md).toContain('> - withheld (offering, products): products\\[0\\] contains placeholder text (TBD)');
   });
 
   it('shows the instructions of a regenerated version', () => {
@@ -69,13 +94,13 @@ describe('renderHtml', () => {
     expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
     expect(html).toContain('<title>Customer personas: Acme Bridges (v2)</title>');
     expect(html).toContain('<h2>Personas</h2>');
-    expect(html).toContain('<a href="https://acme.test/pricing">');
+    expect(html).toContain('<a href="https://acme.test/pricing#:~:text=');
     expect(html).toContain("Content-Security-Policy");
     expect(html.trimEnd()).toMatch(/<\/html>$/);
   });
 
   it('escapes a script injection attempt in a persona name and everywhere else', () => {
-    const evil: Persona = { ...persona, name: xss, goals: [xss], evidence: [{ quote: xss, sourceUrl: 'javascript:alert(3)' }] };
+    const evil: Persona = { ...persona, name: xss, goals: [claim(xss)], evidence: [{ ...ref('p1.1'), quote: xss, url: 'javascript:alert(3)' }] };
     const html = renderHtml(report({ personas: [evil], summary: xss, site: { url: 'https://acme.test/', domain: 'acme.test', title: xss } }), passed);
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
@@ -94,12 +119,8 @@ describe('renderHtml', () => {
   });
 
   it('shows the reasons of a degraded report', () => {
-    const html = renderHtml(report(), {
-      ...passed,
-      status: 'degraded',
-      qualityIssues: [{ section: 'offering', rule: 'placeholder', message: 'products[0] contains placeholder text (TBD)' }],
-    });
+    const html = renderHtml(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(html).toContain('Quality: degraded.');
-    expect(html).toContain('offering: products[0] contains placeholder text (TBD)');
+    expect(html).toContain('withheld (offering, products): products[0] contains placeholder text (TBD)');
   });
 });

@@ -1,6 +1,6 @@
 import { Marked } from 'marked';
-import type { QualityIssue } from '../../activities/types.js';
-import type { Evidence, Persona, ReportContent, ReportStatus } from './report.js';
+import type { QualityResult } from './quality.js';
+import { partLabel, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
 
 /**
  * Markdown and HTML renderings of a stored report. Everything in a report came from a model or a
@@ -11,7 +11,7 @@ import type { Evidence, Persona, ReportContent, ReportStatus } from './report.js
 export interface RenderMeta {
   version: number;
   status: ReportStatus;
-  qualityIssues: readonly QualityIssue[];
+  quality: QualityResult | null;
   createdAt: Date | string;
 }
 
@@ -49,19 +49,38 @@ function safeHref(url: string): string | null {
   }
 }
 
-function link(url: string): string {
+function link(url: string, label = url, fragment = ''): string {
   const href = safeHref(url);
   // An angle-bracket destination takes any character except < > and newlines; URL serialization
   // percent-encodes those.
-  return href ? `[${escapeMarkdown(url)}](<${href}>)` : escapeMarkdown(url);
+  return href ? `[${escapeMarkdown(label)}](<${href.replace(/#.*$/, '')}${fragment}>)` : escapeMarkdown(label);
+}
+
+/**
+ * A text fragment (`#:~:text=start,end`) that scrolls a browser to the quoted passage on its page:
+ * the reader jumps to the place the evidence came from.
+ */
+export function textFragment(quote: string): string {
+  const words = quote.replace(/\s+/g, ' ').trim().split(' ');
+  const enc = (s: string) => encodeURIComponent(s).replace(/-/g, '%2D').replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  if (words.length <= 8) return `#:~:text=${enc(words.join(' '))}`;
+  return `#:~:text=${enc(words.slice(0, 4).join(' '))},${enc(words.slice(-4).join(' '))}`;
+}
+
+function evidenceLines(evidence: readonly EvidenceRef[]): string[] {
+  return evidence.map((e) => `- “${escapeMarkdown(e.quote)}” (${link(e.url, e.url, textFragment(e.quote))}, passage ${escapeMarkdown(e.passageId)})`);
 }
 
 function list(items: readonly string[]): string[] {
-  return items.map((item) => `- ${escapeMarkdown(item)}`);
+  return items.length ? items.map((item) => `- ${escapeMarkdown(item)}`) : ['- *none usable*'];
 }
 
-function evidenceLines(evidence: readonly Evidence[]): string[] {
-  return evidence.map((e) => `- “${escapeMarkdown(e.quote)}” (${link(e.sourceUrl)})`);
+function claimLines(claims: readonly Claim[]): string[] {
+  if (claims.length === 0) return ['- *none usable*'];
+  return claims.map((c) => {
+    const refs = c.evidence.map((e) => link(e.url, e.passageId, textFragment(e.quote))).join(', ');
+    return `- ${escapeMarkdown(c.text)} ${c.inferred ? '*(inferred: no passage cited)*' : `(${refs})`}`;
+  });
 }
 
 function isoDate(value: Date | string): string {
@@ -69,79 +88,112 @@ function isoDate(value: Date | string): string {
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
 
-function statusLines(meta: RenderMeta): string[] {
+const UNSUPPORTED = '> **Unsupported.** No passage of the site backs this part; it is the model\'s inference.';
+
+function statusLines(report: ReportContent, meta: RenderMeta): string[] {
+  const lines: string[] = [];
   if (meta.status === 'degraded') {
-    return [
-      '> **Quality: degraded.** This report did not pass every quality check, so parts of it may be',
-      '> unsupported by the site. Reasons:',
-      '>',
-      ...meta.qualityIssues.map((i) => `> - ${escapeMarkdown(i.section)}: ${escapeMarkdown(i.message)}`),
-      '',
-    ];
+    lines.push('> **Quality: degraded.** This report did not pass every quality check after repairs. What failed is', '> not shown; here is why:', '>');
+    for (const w of report.withheld) lines.push(`> - withheld (${escapeMarkdown(partLabel(w.part))}${w.field ? `, ${escapeMarkdown(w.field)}` : ''}): ${escapeMarkdown(w.reason)}`);
+    for (const i of meta.quality?.issues ?? []) {
+      if (i.rule === 'unsupported') lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
+    }
+    lines.push('');
+  } else if (meta.status === 'draft') {
+    lines.push('> **Draft.** This report has not passed its quality check yet.', '');
   }
-  if (meta.status === 'draft') {
-    return ['> **Draft.** This report has not passed its quality check yet.', ''];
+  if (report.personas.length === 0 && !report.summary && !report.offering) {
+    lines.push('> **The model\'s output was unusable.** Nothing it wrote passed the quality rules, so this report has no content to show. Try another model.', '');
   }
-  return [];
+  return lines;
+}
+
+function qualityLines(meta: RenderMeta): string[] {
+  const q = meta.quality;
+  if (!q) return [];
+  const lines = ['## Evidence and quality', ''];
+  const share = q.claims.share === null ? 'no claims' : `${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})`;
+  lines.push(`- Persona claims backed by a cited passage: ${share}; the others are marked inferred.`);
+  lines.push(`- Text fields rejected as junk, placeholders or prompt text: ${q.fields.rejected} of ${q.fields.checked}.`);
+  const dropped = Object.entries(q.droppedEvidence ?? {});
+  if (dropped.length === 0) lines.push('- Every citation the model made resolved to a passage of the site.');
+  for (const [part, tally] of dropped) {
+    const why = Object.entries(tally.reasons)
+      .map(([reason, n]) => `${n} ${reason === 'unknown_id' ? 'named a passage that does not exist' : reason === 'not_found' ? 'quoted text found on no page' : 'did not verify'}`)
+      .join(', ');
+    lines.push(`- Evidence dropped in ${escapeMarkdown(part)}: ${tally.count} (${why}).`);
+  }
+  return [...lines, ''];
+}
+
+function usageLine(usage: Usage | undefined): string[] {
+  if (!usage) return [];
+  const cost = usage.costUsd === 'unknown' ? 'cost unknown (no price for this model)' : `about $${usage.costUsd.toFixed(4)}`;
+  return [`Model usage for this version: ${usage.calls} calls, ${usage.inputTokens} input tokens (${usage.cachedTokens} cached), ${usage.outputTokens} output tokens, ${cost}  `];
 }
 
 function personaLines(persona: Persona, index: number): string[] {
   const part = (title: string, items: readonly string[]) => [`**${title}**`, '', ...list(items), ''];
+  const claims = (title: string, items: readonly Claim[]) => [`**${title}**`, '', ...claimLines(items), ''];
   return [
     `### ${index + 1}\\. ${escapeMarkdown(persona.name)}`,
     '',
     `*${escapeMarkdown(persona.role)}*`,
     '',
+    ...(persona.support === 'unsupported' ? [UNSUPPORTED, ''] : []),
     escapeMarkdown(persona.summary),
     '',
-    ...part('Goals', persona.goals),
-    ...part('Pain points', persona.painPoints),
-    ...part('Objections', persona.objections),
-    ...part('Buying triggers', persona.buyingTriggers),
+    ...claims('Goals', persona.goals),
+    ...claims('Pain points', persona.painPoints),
+    ...claims('Objections', persona.objections),
+    ...claims('Buying triggers', persona.buyingTriggers),
     ...part('Channels', persona.channels),
     ...part('Messaging that resonates', persona.messaging),
-    '**Evidence from the site**',
-    '',
-    ...evidenceLines(persona.evidence),
-    '',
+    ...(persona.evidence.length ? ['**Evidence from the site**', '', ...evidenceLines(persona.evidence), ''] : []),
   ];
 }
 
 export function renderMarkdown(report: ReportContent, meta: RenderMeta): string {
   const siteName = report.site.title.trim() || report.site.domain;
+  const offering = report.offering;
   const lines = [
     `# Customer personas: ${escapeMarkdown(siteName)}`,
     '',
     ...(report.generatedBy.standIn ? [`> **Stand-in report.** ${STAND_IN_NOTICE}`, ''] : []),
-    ...statusLines(meta),
+    ...statusLines(report, meta),
     `Site: ${link(report.site.url)}  `,
     `Version ${meta.version} · status ${meta.status} · created ${isoDate(meta.createdAt)}  `,
-    `Written by ${escapeMarkdown(report.generatedBy.model)}${report.generatedBy.standIn ? ' (local stand-in, not a real AI model)' : ''} · language ${escapeMarkdown(report.language)}`,
+    `Written by ${escapeMarkdown(report.generatedBy.model)}${report.generatedBy.standIn ? ' (local stand-in, not a real AI model)' : ''} · language ${escapeMarkdown(report.language)}  `,
+    ...usageLine(report.usage),
     '',
     ...(report.instructions ? [`Instructions for this version: ${escapeMarkdown(report.instructions)}`, ''] : []),
+    ...(report.basedOn ? [`Carried over unchanged from version ${report.basedOn.version}: ${report.basedOn.carriedOver.join(', ')}.`, ''] : []),
     '## Summary',
     '',
-    escapeMarkdown(report.summary),
+    report.summary ? escapeMarkdown(report.summary) : '*Withheld: the model\'s summary did not pass the quality rules.*',
     '',
     '## Offering',
     '',
-    escapeMarkdown(report.offering.summary),
-    '',
-    '**Products and services**',
-    '',
-    ...list(report.offering.products),
-    '',
-    '**Value propositions**',
-    '',
-    ...list(report.offering.valuePropositions),
-    '',
-    '**Evidence from the site**',
-    '',
-    ...evidenceLines(report.offering.evidence),
-    '',
+    ...(offering
+      ? [
+          ...(offering.support === 'unsupported' ? [UNSUPPORTED, ''] : []),
+          escapeMarkdown(offering.summary),
+          '',
+          '**Products and services**',
+          '',
+          ...list(offering.products),
+          '',
+          '**Value propositions**',
+          '',
+          ...list(offering.valuePropositions),
+          '',
+          ...(offering.evidence.length ? ['**Evidence from the site**', '', ...evidenceLines(offering.evidence), ''] : []),
+        ]
+      : ['*Withheld: the model\'s description of the offering did not pass the quality rules.*', '']),
     '## Personas',
     '',
-    ...report.personas.flatMap(personaLines),
+    ...(report.personas.length ? report.personas.flatMap(personaLines) : ['*No persona passed the quality rules.*', '']),
+    ...qualityLines(meta),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -1,77 +1,255 @@
 import { z } from 'zod';
+import { citedEvidenceListSchema, type DroppedCitation } from './evidence.js';
+import type { EvidenceRef } from './passages.js';
 
 /**
- * The persona report: what `reports.content` holds, what the model synthesizes, and what the API
- * renders. Every list item a person might doubt carries evidence that the quality check verifies.
+ * The persona report: what `reports.content` holds and what the API renders, plus the schemas the
+ * model answers in. Evidence is by reference: the model cites passage IDs, the product stores
+ * `EvidenceRef`s whose text and URL come from the corpus.
  *
- * The schemas double as the model's strict structured-output schemas (openai's zodResponseFormat,
- * in activities/ai-analysis.ts), so: no optional properties, since OpenAI strict mode requires
- * every property.
+ * Two schemas per model answer: a strict one sent to the endpoint (OpenAI strict mode: every
+ * property required, nullable instead of optional, evidence an enum of the IDs in the prompt),
+ * and a lenient one that reads what models actually send (quotes instead of IDs, plain strings
+ * instead of claim objects, too many items).
  */
 
-export const evidenceSchema = z.object({
-  quote: z.string().min(1).describe('A sentence copied character for character from the cited page'),
-  sourceUrl: z.string().min(1).describe('The URL of the page the quote comes from, exactly as given'),
-});
-export type Evidence = z.infer<typeof evidenceSchema>;
+export type { EvidenceRef } from './passages.js';
 
-const statements = (what: string) => z.array(z.string().min(1)).min(1).max(6).describe(what);
+/** A part of the report, as a typed value: what quality issues and repairs name. */
+export type ReportPart = { kind: 'summary' } | { kind: 'offering' } | { kind: 'personas' } | { kind: 'persona'; index: number };
 
-export const personaSchema = z.object({
-  name: z.string().min(1).describe('A memorable, human first name plus a descriptor, e.g. "Maria, the cautious CFO"'),
-  role: z.string().min(1).describe('Job title or situation'),
-  summary: z.string().min(1).describe('Two or three sentences about who this person is'),
-  goals: statements('What this person wants to achieve'),
-  painPoints: statements('What frustrates or blocks this person today'),
-  objections: statements('Why this person might hesitate to buy'),
-  buyingTriggers: statements('Events or needs that make this person act now'),
-  channels: statements('Where this person looks for information and solutions'),
-  messaging: statements('Messages from the company that would resonate with this person'),
-  evidence: z.array(evidenceSchema).min(1).max(6).describe('Quotes from the site that support this persona'),
-});
-export type Persona = z.infer<typeof personaSchema>;
-
-export const offeringSectionSchema = z.object({
-  summary: z.string().min(1).describe('What the company sells and to whom, in two or three sentences'),
-  products: z.array(z.string().min(1)).min(1).max(8).describe('Products or services, one short line each'),
-  valuePropositions: z.array(z.string().min(1)).min(1).max(6),
-  evidence: z.array(evidenceSchema).min(1).max(6),
-});
-export type OfferingSection = z.infer<typeof offeringSectionSchema>;
-
-export const reportContentSchema = z.object({
-  site: z.object({ url: z.string(), domain: z.string(), title: z.string() }),
-  language: z.string(),
-  summary: z.string(),
-  offering: offeringSectionSchema,
-  personas: z.array(personaSchema).min(1).max(4),
-  generatedBy: z.object({
-    model: z.string(),
-    /** True when a local stand-in, not a real AI model, wrote any part of the report. */
-    standIn: z.boolean(),
-  }),
-  version: z.number().int().min(1),
-  instructions: z.string().optional(),
-});
-export type ReportContent = z.infer<typeof reportContentSchema>;
-
-/** What the persona synthesis call returns; the rest of ReportContent comes from the analysis row. */
-export const reportSynthesisSchema = z.object({
-  summary: z.string().min(1).describe('An executive summary of who buys from this company and why'),
-  offering: offeringSectionSchema,
-  // Lenient on count: a local endpoint may ignore minItems/maxItems; extra personas are cut off.
-  personas: z.array(personaSchema).min(1).max(4),
-});
-export type ReportSynthesis = z.infer<typeof reportSynthesisSchema>;
-
-/** The same shape with the persona count fixed, for the JSON schema the model receives. */
-export function reportSynthesisRequestSchema(personaCount: number) {
-  return reportSynthesisSchema.extend({ personas: z.array(personaSchema).length(personaCount) });
+/** A readable, stable name for a part ("persona 2"): for messages and per-part tallies, never parsed back. */
+export function partLabel(part: ReportPart): string {
+  return part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind;
 }
 
-/** Repair outputs: one failing part at a time. */
-export const summaryRepairSchema = z.object({ summary: reportSynthesisSchema.shape.summary });
-export const offeringRepairSchema = z.object({ offering: offeringSectionSchema });
-export const personaRepairSchema = z.object({ persona: personaSchema });
+export function samePart(a: ReportPart, b: ReportPart): boolean {
+  return a.kind === b.kind && (a.kind !== 'persona' || (b.kind === 'persona' && a.index === b.index));
+}
+
+/** A statement a persona makes, with the passages that support it, or marked inferred. */
+export interface Claim {
+  text: string;
+  evidence: EvidenceRef[];
+  inferred: boolean;
+}
+
+/** Unsupported: no evidence survived verification, so the part is the model's inference only. */
+export type Support = 'supported' | 'unsupported';
+
+export interface Persona {
+  name: string;
+  role: string;
+  summary: string;
+  goals: Claim[];
+  painPoints: Claim[];
+  objections: Claim[];
+  buyingTriggers: Claim[];
+  channels: string[];
+  messaging: string[];
+  evidence: EvidenceRef[];
+  support: Support;
+}
+
+export const CLAIM_FIELDS = ['goals', 'painPoints', 'objections', 'buyingTriggers'] as const;
+export const LIST_FIELDS = ['channels', 'messaging'] as const;
+
+export interface OfferingSection {
+  summary: string;
+  products: string[];
+  valuePropositions: string[];
+  evidence: EvidenceRef[];
+  support: Support;
+}
+
+export interface Usage {
+  calls: number;
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+  /** 'unknown' when any call used a model without a known price: never a made-up 0. */
+  costUsd: number | 'unknown';
+}
+
+/** A part taken out of the final report because it stayed unusable after repairs. */
+export interface WithheldPart {
+  part: ReportPart;
+  field?: string;
+  reason: string;
+}
+
+export interface DroppedEvidence extends DroppedCitation {
+  part: ReportPart;
+}
+
+export interface ReportContent {
+  /** 2: evidence by reference. Reports stored before it (no `format`) are read by `readReportContent`. */
+  format: 2;
+  site: { url: string; domain: string; title: string };
+  language: string;
+  /** Null when the model's summary was unusable and withheld. */
+  summary: string | null;
+  offering: OfferingSection | null;
+  personas: Persona[];
+  /** Citations the model made that could not be resolved to a stored passage, by part. */
+  droppedEvidence: DroppedEvidence[];
+  /** What finalization took out because it failed the quality rules after the last repair. */
+  withheld: WithheldPart[];
+  generatedBy: {
+    model: string;
+    /** True when a local stand-in, not a real AI model, wrote any part of the report. */
+    standIn: boolean;
+  };
+  version: number;
+  instructions?: string;
+  /** A regeneration that redid only some parts: the version the others were carried over from. */
+  basedOn?: { version: number; carriedOver: Array<'summary' | 'offering' | 'personas'> };
+  /** Model usage of this version (its insight calls, synthesis and repairs); set at finalization. */
+  usage?: Usage;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the model answers
+
+/** The strict evidence field: IDs of the passages in the prompt, as one shared enum. */
+export function passageIdsSchema(ids: readonly string[]) {
+  const [first, ...rest] = ids.length > 0 ? ids : ['p0.0'];
+  return z.array(z.enum([first!, ...rest])).max(4).describe('IDs of the passages that support this, e.g. ["p1.2"]; empty if none does');
+}
+
+type EvidenceField = z.ZodType;
+
+/** Lenient list: a single value reads as a list, null as empty, extra items are cut. */
+function list<T extends z.ZodType>(item: T, max: number) {
+  return z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item)).transform((a) => a.slice(0, max));
+}
+
+/** A claim: `{ text, evidence }`; a bare string (what weak models send) is a claim without evidence. */
+function claimSchema(evidence: EvidenceField, strict: boolean) {
+  const object = z.object({ text: z.string().min(1).describe('The claim in one sentence'), evidence });
+  return strict ? object : z.union([z.string().transform((text) => ({ text, evidence: [] as unknown[] })), object]);
+}
+
+function personaModelSchema(evidence: EvidenceField, strict: boolean) {
+  const claims = (what: string) => (strict ? z.array(claimSchema(evidence, true)).min(1).max(5).describe(what) : list(claimSchema(evidence, false), 5));
+  const strings = (what: string) => (strict ? z.array(z.string().min(1)).min(1).max(5).describe(what) : list(z.string(), 5));
+  return z.object({
+    name: z.string().min(1).describe('A human first name plus a descriptor, e.g. "Maria, the cautious CFO"'),
+    role: z.string().min(1).describe('Job title or situation'),
+    summary: z.string().min(1).describe('Two or three sentences about who this person is'),
+    goals: claims('What this person wants to achieve'),
+    painPoints: claims('What frustrates or blocks this person today'),
+    objections: claims('Why this person might hesitate to buy'),
+    buyingTriggers: claims('Events or needs that make this person act now'),
+    channels: strings('Where this person looks for information and solutions'),
+    messaging: strings('Messages from the company that would resonate with this person'),
+    evidence: strict ? evidence : citedEvidenceListSchema,
+  });
+}
+
+function offeringModelSchema(evidence: EvidenceField, strict: boolean) {
+  const strings = (max: number, what: string) => (strict ? z.array(z.string().min(1)).min(1).max(max).describe(what) : list(z.string(), max));
+  return z.object({
+    summary: z.string().min(1).describe('What the company sells and to whom, in two or three sentences'),
+    products: strings(8, 'Products or services, one short line each'),
+    valuePropositions: strings(6, 'Benefits the site promises, one line each'),
+    evidence: strict ? evidence : citedEvidenceListSchema,
+  });
+}
+
+/** A claim as the lenient schema reads it; evidence is resolved later (evidence.ts). */
+export interface ModelClaim {
+  text: string;
+  evidence: unknown[];
+}
+
+export interface ModelPersona {
+  name: string;
+  role: string;
+  summary: string;
+  goals: ModelClaim[];
+  painPoints: ModelClaim[];
+  objections: ModelClaim[];
+  buyingTriggers: ModelClaim[];
+  channels: string[];
+  messaging: string[];
+  evidence: unknown[];
+}
+
+export interface ModelOffering {
+  summary: string;
+  products: string[];
+  valuePropositions: string[];
+  evidence: unknown[];
+}
+
+/** What the synthesis answers: the parts asked for. */
+export interface SynthesisAnswer {
+  summary?: string;
+  offering?: ModelOffering;
+  personas?: ModelPersona[];
+}
+
+export interface SynthesisParts {
+  summary: boolean;
+  offering: boolean;
+  /** 0 when the personas are carried over. */
+  personaCount: number;
+}
+
+/**
+ * The synthesis answer for the parts being written. Strict: exactly `personaCount` personas,
+ * evidence from `ids`. Lenient: whatever count came (extra personas are cut by the caller).
+ */
+export function synthesisSchemas(parts: SynthesisParts, ids: readonly string[]): AnswerSchemas<SynthesisAnswer> {
+  const strictEvidence = passageIdsSchema(ids);
+  const build = (strict: boolean) =>
+    z.object({
+      ...(parts.summary ? { summary: z.string().min(1).describe('An executive summary of who buys from this company and why') } : {}),
+      ...(parts.offering ? { offering: offeringModelSchema(strict ? strictEvidence : citedEvidenceListSchema, strict) } : {}),
+      ...(parts.personaCount > 0
+        ? {
+            personas: strict
+              ? z.array(personaModelSchema(strictEvidence, true)).length(parts.personaCount)
+              : list(personaModelSchema(citedEvidenceListSchema, false), 4),
+          }
+        : {}),
+    });
+  return { request: build(true), accept: build(false) as unknown as z.ZodType<SynthesisAnswer>, definitions: { passage_ids: strictEvidence } };
+}
+
+export function summaryRepairSchemas() {
+  const schema = z.object({ summary: z.string().min(1).describe('An executive summary of who buys from this company and why') });
+  return { request: schema, accept: schema, definitions: {} };
+}
+
+export function offeringRepairSchemas(ids: readonly string[]) {
+  const strictEvidence = passageIdsSchema(ids);
+  return {
+    request: z.object({ offering: offeringModelSchema(strictEvidence, true) }),
+    accept: z.object({ offering: offeringModelSchema(citedEvidenceListSchema, false) }) as unknown as z.ZodType<{ offering: ModelOffering }>,
+    definitions: { passage_ids: strictEvidence },
+  };
+}
+
+export function personaRepairSchemas(ids: readonly string[]) {
+  const strictEvidence = passageIdsSchema(ids);
+  return {
+    request: z.object({ persona: personaModelSchema(strictEvidence, true) }),
+    accept: z.object({ persona: personaModelSchema(citedEvidenceListSchema, false) }) as unknown as z.ZodType<{ persona: ModelPersona }>,
+    definitions: { passage_ids: strictEvidence },
+  };
+}
+
+/**
+ * A model answer's two schemas: `request` is sent (strict), `accept` validates what comes back;
+ * `definitions` are shared sub-schemas sent once and referenced (the passage-ID enum: providers
+ * limit enum values per schema, so it must not be repeated in every evidence field).
+ */
+export interface AnswerSchemas<T> {
+  request: z.ZodType;
+  accept: z.ZodType<T>;
+  definitions: Record<string, z.ZodType>;
+}
 
 export type ReportStatus = 'draft' | 'passed' | 'degraded';

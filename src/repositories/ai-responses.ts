@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AiResponsesTable, Database } from '../database.js';
 import { INSIGHT_KINDS, type InsightKind } from '../domain/analysis.js';
 
@@ -13,10 +13,28 @@ export interface NewAiResponse {
   rawOutput: string;
   /** Null when the output was not valid JSON for the schema (kept for debugging). */
   parsed: object | null;
+  /** All input tokens, cached ones included. */
   promptTokens: number;
+  /** The part of promptTokens served from the endpoint's prompt cache. */
+  cachedTokens?: number;
   completionTokens: number;
   totalTokens: number;
   costUsd: number | null;
+  /** How the JSON was asked for (json_schema, json_object or text). */
+  outputMode?: 'json_schema' | 'json_object' | 'text' | null;
+}
+
+/** What an analysis's model calls used, summed over its ai_responses rows. */
+export interface AiUsage {
+  calls: number;
+  /** All input tokens, cached ones included. */
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+  /** Estimated USD; 'unknown' when any counted call has no price (a model missing from the price table). */
+  costUsd: number | 'unknown';
+  /** USD of the calls that have a price: a lower bound when costUsd is 'unknown' (what a USD budget can enforce). */
+  pricedCostUsd: number;
 }
 
 export type AiResponseRow = Selectable<AiResponsesTable>;
@@ -39,10 +57,39 @@ export const aiResponsesRepository = {
         completion_tokens: r.completionTokens,
         total_tokens: r.totalTokens,
         cost_usd: r.costUsd,
+        cached_tokens: r.cachedTokens ?? 0,
+        output_mode: r.outputMode ?? null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  },
+
+  /** Totals of the analysis's model calls, of one version when given: tokens, calls and estimated cost. */
+  async usage(db: Kysely<Database>, analysisId: string, version?: number): Promise<AiUsage> {
+    let query = db
+      .selectFrom('ai_responses')
+      .where('analysis_id', '=', analysisId)
+      .select([
+        sql<string>`count(*)`.as('calls'),
+        sql<string>`coalesce(sum(prompt_tokens), 0)`.as('input_tokens'),
+        sql<string>`coalesce(sum(cached_tokens), 0)`.as('cached_tokens'),
+        sql<string>`coalesce(sum(completion_tokens), 0)`.as('output_tokens'),
+        sql<string>`coalesce(sum(cost_usd), 0)`.as('priced_cost_usd'),
+        sql<string>`count(*) filter (where cost_usd is null)`.as('unpriced_calls'),
+      ]);
+    if (version !== undefined) query = query.where('version', '=', version);
+    const row = await query.executeTakeFirstOrThrow();
+    // Postgres sums integers as bigint and numerics as numeric: both arrive as strings.
+    const pricedCostUsd = Number(Number(row.priced_cost_usd).toFixed(6));
+    return {
+      calls: Number(row.calls),
+      inputTokens: Number(row.input_tokens),
+      cachedTokens: Number(row.cached_tokens),
+      outputTokens: Number(row.output_tokens),
+      costUsd: Number(row.unpriced_calls) > 0 ? 'unknown' : pricedCostUsd,
+      pricedCostUsd,
+    };
   },
 
   async byIds(db: Kysely<Database>, ids: readonly string[]): Promise<AiResponseRow[]> {

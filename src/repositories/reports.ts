@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { QualityResult } from '../../activities/types.js';
 import type { Database, ReportsTable } from '../database.js';
+import type { QualityResult } from '../domain/quality.js';
+import { readReportContent } from '../domain/report-legacy.js';
 import type { ReportContent, ReportStatus } from '../domain/report.js';
 
 export interface StoredReport {
@@ -13,6 +14,8 @@ export interface StoredReport {
   instructions: string | null;
   model: string;
   standIn: boolean;
+  /** The insight responses (by kind) the version was built from; null for reports stored before they were kept. */
+  insightIds: Record<string, string> | null;
   createdAt: Date;
   /** Set once by finalization; a report is visible to the API only from then on. */
   finalizedAt: Date | null;
@@ -32,11 +35,12 @@ function toStoredReport(row: Selectable<ReportsTable>): StoredReport {
     analysisId: row.analysis_id,
     version: row.version,
     status: row.status,
-    content: row.content as ReportContent,
+    content: readReportContent(row.content),
     quality: row.quality as QualityResult | null,
     instructions: row.instructions,
     model: row.model,
     standIn: row.stand_in,
+    insightIds: row.insight_ids,
     createdAt: row.created_at,
     finalizedAt: row.finalized_at,
   };
@@ -60,9 +64,10 @@ export const reportsRepository = {
    */
   async create(
     db: Kysely<Database>,
-    r: { analysisId: string; version: number; content: ReportContent; instructions?: string | null },
+    r: { analysisId: string; version: number; content: ReportContent; instructions?: string | null; insightIds: Record<string, string> },
   ): Promise<string> {
     const values = {
+      insight_ids: JSON.stringify(r.insightIds),
       status: 'draft' as const,
       content: JSON.stringify(r.content),
       quality: null,
@@ -173,11 +178,14 @@ export const reportsRepository = {
       .execute();
   },
 
-  /** Marks the report finished. True only for the call that did it, so exactly one caller notifies. */
-  async finalize(db: Kysely<Database>, id: string): Promise<boolean> {
+  /**
+   * Marks the report finished, with its final content (what failed its rules withheld, usage
+   * added). True only for the call that did it, so exactly one caller notifies.
+   */
+  async finalize(db: Kysely<Database>, id: string, content: ReportContent): Promise<boolean> {
     const result = await db
       .updateTable('reports')
-      .set({ finalized_at: new Date() })
+      .set({ finalized_at: new Date(), content: JSON.stringify(content) })
       .where('id', '=', id)
       .where('finalized_at', 'is', null)
       .executeTakeFirst();

@@ -42,7 +42,7 @@ export function reportRoute(deps: ApiDeps): Hono<AppEnv> {
     const meta: RenderMeta = {
       version: report.version,
       status: report.status,
-      qualityIssues: report.quality?.issues ?? [],
+      quality: report.quality,
       createdAt: report.createdAt,
     };
     c.header('X-Report-Version', String(report.version));
