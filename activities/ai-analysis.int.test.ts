@@ -52,14 +52,14 @@ describe('analyzeInsight', () => {
     expect(row.completion_tokens).toBeGreaterThan(10);
     expect(row.total_tokens).toBe(row.prompt_tokens + row.completion_tokens);
     expect(Number(row.cost_usd)).toBe(0);
-    expect(insightSchemas[kind].safeParse(row.parsed).success).toBe(true);
+    expect(insightSchemas(kind, []).accept.safeParse(row.parsed).success).toBe(true);
     expect(JSON.parse(row.raw_output)).toEqual(row.parsed);
 
     const step = await db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId).executeTakeFirstOrThrow();
     expect(step).toMatchObject({ step: 'ai_analysis', version: 1, attempts: 1 });
   });
 
-  it('asks with a strict JSON schema, the pages, the language and the instructions', async () => {
+  it('asks with a strict JSON schema of the passage IDs shown, the numbered passages, the language and the instructions', async () => {
     const { analysisId } = await seedAnalysis(db, { site: GERMAN_SITE, language: 'fr' });
     await analyze({
       analysisId,
@@ -70,11 +70,18 @@ describe('analyzeInsight', () => {
     const request = ai.lastRequest()!;
     expect(request.model).toBe('gpt-4o-mini');
     expect(request.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'insight_audience_segments', strict: true } });
-    const user = String(request.messages!.at(-1)!.content);
-    expect(user).toContain('=== PAGE https://www.rs-ingenieure.de/tragwerksplanung ===');
-    expect(user).toContain('=== END PAGES ===');
-    expect(user).toMatch(/^Write in: fr /m);
-    expect(user).toContain('Focus on public-sector clients');
+    // System rules, then the site (the same for every call of the analysis: a cacheable prefix), then the task.
+    expect(request.messages!.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+    const site = String(request.messages![1]!.content);
+    expect(site).toContain('Page 1: https://www.rs-ingenieure.de/tragwerksplanung');
+    const shown = [...site.matchAll(/^\[(p\d+\.\d+)\] /gm)].map((m) => m[1]);
+    expect(shown.length).toBeGreaterThan(5);
+    const schema = JSON.stringify(request.response_format);
+    const enumValues = /"enum":(\[[^\]]*\])/.exec(schema)![1]!;
+    expect(JSON.parse(enumValues)).toEqual(shown);
+    const task = String(request.messages!.at(-1)!.content);
+    expect(task).toMatch(/^Write in: fr /m);
+    expect(task).toContain('Focus on public-sector clients');
   });
 
   it('turns a 500 from the endpoint into a retryable failure', async () => {
@@ -126,22 +133,23 @@ describe('analyzeInsight', () => {
     expect(failure.message).not.toContain('127.0.0.1');
   });
 
-  it('stores invalid output for debugging and fails retryably', async () => {
+  it('stores invalid output for debugging and fails retryably when its one repair fails too', async () => {
     const { analysisId } = await seedAnalysis(db);
-    ai.replyNext('{"companyName": "Acme", "summary": ');
+    ai.replyNext('{"companyName": "Acme", "summary": ', 2);
     const failure = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }));
     expect(failure.type).toBe('InvalidModelOutput');
     expect(failure.nonRetryable).toBe(false);
 
-    ai.replyNext('{"companyName": "Acme"}');
+    ai.replyNext('{"companyName": "Acme"}', 2);
     const mismatch = await failureOf(analyze({ analysisId, version: 1, kind: 'offering' }, quietActivityEnvironment({ attempt: 2 })));
     expect(mismatch.message).toContain('does not match the schema');
 
     const rows = await db.selectFrom('ai_responses').selectAll().where('analysis_id', '=', analysisId).orderBy('attempt').execute();
-    expect(rows.map((r) => [r.attempt, r.parsed, r.raw_output])).toEqual([
-      [1, null, '{"companyName": "Acme", "summary": '],
-      [2, null, '{"companyName": "Acme"}'],
+    expect(rows.map((r) => [r.attempt, r.parsed])).toEqual([
+      [1, null],
+      [2, null],
     ]);
+    expect(rows.map((r) => r.raw_output)).toEqual(expect.arrayContaining([expect.stringContaining('{"companyName": "Acme", "summary": '), expect.stringContaining('{"companyName": "Acme"}')]));
   });
 
   it('fails non-retryably for an analysis without content', async () => {
@@ -163,7 +171,7 @@ describe('analyzeInsight', () => {
         env.cancel();
       });
       const err = await analyze({ analysisId, version: 1, kind: 'offering' }, env).catch((e: unknown) => e);
-      expect(heartbeats[0]).toMatchObject({ kind: 'offering', waitingSeconds: 5 });
+      expect(heartbeats[0]).toMatchObject({ kind: 'offering' });
       expect(err).toBeInstanceOf(CancelledFailure);
     } finally {
       ai.setLatency(0);

@@ -9,7 +9,8 @@ import { reportsRepository } from '../src/repositories/reports.js';
 import { GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import { createReportActivities } from './report.js';
-import type { ActivityDeps, GenerateReportInput, InsightIds, QualityResult, RepairInput } from './types.js';
+import type { QualityResult } from '../src/domain/quality.js';
+import type { ActivityDeps, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 import { quietActivityEnvironment, standInActivityDeps } from '../test/support/activity-env.js';
 
 
@@ -72,7 +73,7 @@ describe('generateReport', () => {
     expect(synthesis[0]!.total_tokens).toBeGreaterThan(0);
     const prompt = String(ai.lastRequest()!.messages!.at(-1)!.content);
     expect(prompt).toContain(`exactly ${personaCount} distinct persona`);
-    expect(prompt).toContain('--- goals_and_pains ---');
+    expect(prompt).toContain('goals_and_pains: {');
   });
 
   it('writes in the requested language and keeps the instructions', async () => {
@@ -122,7 +123,7 @@ describe('checkQuality and repairReport', () => {
   it('passes a stand-in report and records the result', async () => {
     const { analysisId, reportId } = await draftReport();
     const result = await check(reportId);
-    expect(result).toEqual({ passed: true, issues: [] });
+    expect(result).toMatchObject({ passed: true, issues: [] });
     const report = (await reportsRepository.byId(db, reportId))!;
     expect(report.status).toBe('passed');
     expect(report.quality).toEqual(result);
@@ -144,7 +145,7 @@ describe('checkQuality and repairReport', () => {
 
     const failed = await check(reportId);
     expect(failed.passed).toBe(false);
-    expect(failed.issues).toEqual([expect.objectContaining({ section: 'personas[1]', rule: 'evidence_not_found' })]);
+    expect(failed.issues).toEqual([expect.objectContaining({ part: { kind: 'persona', index: 1 }, rule: 'evidence_not_found' })]);
     expect((await reportsRepository.byId(db, reportId))!.status).toBe('degraded');
 
     await repair({ reportId, issues: failed.issues, insightIds });
@@ -157,21 +158,21 @@ describe('checkQuality and repairReport', () => {
     expect(repaired.content.personas[0]).toEqual(original.personas[0]);
     expect(repaired.content.personas[2]).toEqual(original.personas[2]);
     expect(repaired.content.personas[1]).not.toEqual(tampered.personas[1]);
-    expect(await check(reportId)).toEqual({ passed: true, issues: [] });
+    expect(await check(reportId)).toMatchObject({ passed: true, issues: [] });
     expect((await reportsRepository.byId(db, reportId))!.status).toBe('passed');
 
     const repairs = await db.selectFrom('ai_responses').select('kind').where('analysis_id', '=', analysisId).where('kind', 'like', 'repair:%').execute();
-    expect(repairs.map((r) => r.kind)).toEqual(['repair:personas[1]']);
+    expect(repairs.map((r) => r.kind)).toEqual(['repair:persona_2']);
   });
 
   it('repairs placeholder text in the summary and offering', async () => {
     const { reportId, insightIds } = await draftReport({ personaCount: 1 });
     const content = (await reportsRepository.byId(db, reportId))!.content;
     content.summary = 'TODO';
-    content.offering.products = ['TBD'];
+    content.offering!.products = ['TBD'];
     await reportsRepository.updateContent(db, reportId, content);
     const failed = await check(reportId);
-    expect(failed.issues.map((i) => i.section)).toEqual(['summary', 'offering']);
+    expect(failed.issues.map((i) => i.part.kind)).toEqual(['summary', 'offering']);
     await repair({ reportId, issues: failed.issues, insightIds });
     expect((await check(reportId)).passed).toBe(true);
   });
@@ -200,7 +201,7 @@ describe('checkQuality and repairReport', () => {
 
     await repair({ reportId, issues, insightIds });
     const notes = String(ai.lastRequest()!.messages!.at(-1)!.content);
-    expect(notes).toContain('--- offering ---');
+    expect(notes).toContain('offering: {');
     expect(notes).not.toContain('NEWER-ROW-MARKER');
 
     await repair({ reportId, issues, insightIds: { ...insightIds, offering: newer } });
@@ -223,7 +224,7 @@ describe('checkQuality and repairReport', () => {
     const { reportId } = await draftReport({ personaCount: 2 });
     await check(reportId);
     const report = (await reportsRepository.byId(db, reportId))!;
-    const meta = { version: report.version, status: report.status, qualityIssues: report.quality?.issues ?? [], createdAt: report.createdAt };
+    const meta = { version: report.version, status: report.status, quality: report.quality, createdAt: report.createdAt };
     expect(renderMarkdown(report.content, meta)).toContain('local stand-in, not a real AI model');
     expect(renderHtml(report.content, meta)).toContain('local stand-in, not a real AI model');
   });

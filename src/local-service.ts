@@ -4,7 +4,8 @@ import type { Config } from './config.js';
 import { createDatabase } from './database.js';
 import type { Logger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
-import { aiEndpointAnswers, createOpenAIClient } from './openai.js';
+import { createModelClient } from './model-client.js';
+import { aiEndpointAnswers } from './openai.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
 import { connectTemporal } from './temporal.js';
 import { startWorker } from './worker.js';
@@ -32,12 +33,15 @@ export async function startLocalService(
   };
   try {
     await migrateDatabase(db);
-    const openai = createOpenAIClient(config);
+    const workerLogger = logger.child({ service: 'worker' });
+    // One per worker process: every activity shares its concurrency limit and detected output mode.
+    const ai = createModelClient(config, workerLogger);
+    cleanups.push(async () => ai.close());
     const worker = await startWorker({
       temporalAddress: config.TEMPORAL_ADDRESS,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { db, logger: logger.child({ service: 'worker' }), openai, config },
+      deps: { db, logger: workerLogger, ai, config },
       shutdownGraceTime: '5s',
     });
     cleanups.push(() => worker.stop());
@@ -51,7 +55,7 @@ export async function startLocalService(
       logger: logger.child({ service: 'api' }),
       config,
       workflowIdleTimeout: options.workflowIdleTimeout,
-      checkAi: () => aiEndpointAnswers(openai),
+      checkAi: () => aiEndpointAnswers(ai.openai),
     });
     const api = await startApi({ app, port: config.PORT, hostname: options.hostname ?? '127.0.0.1' });
     cleanups.push(() => api.close());

@@ -3,7 +3,7 @@ import { LOCAL_TEMPORAL_ADDRESS, loadConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { createLogger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
-import { createOpenAIClient } from './openai.js';
+import { createModelClient } from './model-client.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { startWorker } from './worker.js';
@@ -22,11 +22,22 @@ await migrateDatabase(db);
 const temporalAddress = config.TEMPORAL_ADDRESS ?? LOCAL_TEMPORAL_ADDRESS;
 await ensureSearchAttributes(temporalAddress, config.TEMPORAL_NAMESPACE, logger);
 
+// One per worker process: every activity shares its concurrency limit and detected output mode.
+const ai = createModelClient(config, logger);
+logger.info('AI endpoint', {
+  model: ai.model,
+  fallbackModel: ai.fallbackModel,
+  structuredOutput: ai.structuredOutput,
+  timeoutSeconds: ai.timeoutMs / 1000,
+  maxConcurrency: ai.maxConcurrency,
+  budget: ai.budget,
+});
+
 const running = await startWorker({
   temporalAddress,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: { db, logger, openai: createOpenAIClient(config), config },
+  deps: { db, logger, ai, config },
   workflowBundle: { codePath: fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) },
 });
 logger.info('worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, temporalAddress });

@@ -6,7 +6,8 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Activities } from '../activities/index.js';
-import type { InsightIds, QualityIssue } from '../activities/types.js';
+import type { InsightIds } from '../activities/types.js';
+import type { QualityIssue } from '../src/domain/quality.js';
 import { INSIGHT_KINDS, STEP_NAMES, type InsightKind, type StepName } from '../src/domain/analysis.js';
 import { freePort } from '../src/dev/free-port.js';
 import { SEARCH_ATTRIBUTES } from '../src/dev/stack.js';
@@ -15,6 +16,8 @@ import { startTemporalDevServer } from '../src/dev/temporal-server.js';
 import { recordHistoryIfAsked } from '../test/support/histories.js';
 import type { AnalysisWorkflow } from './analysis.js';
 import { progressQuery, regenerateSignal, WORKFLOW_TYPE, type AnalysisWorkflowInput, type RegenerateSignal } from './definitions.js';
+
+const QUALITY_TALLIES = { droppedEvidence: {}, claims: { total: 0, withEvidence: 0, share: null }, fields: { checked: 0, rejected: 0 } };
 
 /**
  * AnalysisWorkflow's tricky paths: the real workflow code on a real Temporal dev server and a real
@@ -50,7 +53,7 @@ function standInActivities(overrides: Partial<Activities> = {}) {
     processContent: async () => ({ pageCount: 3, language: 'en', tokenEstimate: 1200 }),
     analyzeInsight: async ({ kind, version }) => insightId(kind, version),
     generateReport: async ({ version }) => reportIdOf(version),
-    checkQuality: async () => ({ passed: true, issues: [] }),
+    checkQuality: async () => ({ passed: true, issues: [], ...QUALITY_TALLIES }),
     repairReport: async () => {},
     finalizeReport: async () => {},
     recordStep: async () => {},
@@ -334,8 +337,8 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
   });
 
   it('repairs a failing report at most twice, then finalizes it as it is (degraded, not failed)', async () => {
-    const issues: QualityIssue[] = [{ section: 'personas[0]', rule: 'evidence_not_found', message: 'quote not on the page it cites' }];
-    const { handle, calls, workflowId } = await startAnalysis({ checkQuality: async () => ({ passed: false, issues }) });
+    const issues: QualityIssue[] = [{ part: { kind: 'persona', index: 0 }, rule: 'evidence_not_found', message: 'evidence p1.1 is not a passage of https://acme.test/' }];
+    const { handle, calls, workflowId } = await startAnalysis({ checkQuality: async () => ({ passed: false, issues, ...QUALITY_TALLIES }) });
 
     expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
     expect(inputsOf(calls, 'checkQuality')).toHaveLength(3);
@@ -348,7 +351,7 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
 
   it('stops repairing when a repair fails for good, and still finalizes', async () => {
     const { handle, calls } = await startAnalysis({
-      checkQuality: async () => ({ passed: false, issues: [{ section: 'summary', rule: 'placeholder', message: 'lorem ipsum' }] }),
+      checkQuality: async () => ({ passed: false, issues: [{ part: { kind: 'summary' }, rule: 'placeholder', message: 'lorem ipsum' }], ...QUALITY_TALLIES }),
       repairReport: async () => {
         throw fatal('the repair produced invalid JSON');
       },

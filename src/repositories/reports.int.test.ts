@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../database.js';
+import { sampleReport } from '../../test/support/sample-report.js';
 import type { ReportContent } from '../domain/report.js';
 import { aiResponsesRepository, type NewAiResponse } from './ai-responses.js';
 import { reportsRepository } from './reports.js';
@@ -35,44 +36,39 @@ async function analysis(): Promise<string> {
 }
 
 function content(version: number, summary = 'Acme sells bridges.'): ReportContent {
-  return {
-    site: { url: 'https://acme.test/', domain: 'acme.test', title: 'Acme' },
-    language: 'en',
-    summary,
-    offering: { summary: 's', products: ['p'], valuePropositions: ['v'], evidence: [{ quote: 'q q q', sourceUrl: 'https://acme.test/' }] },
-    personas: [],
-    generatedBy: { model: 'gpt-4o-mini', standIn: false },
-    version,
-  };
+  return sampleReport({ summary, personas: [], version });
 }
+
+const insightIds = { offering: crypto.randomUUID() };
+const QUALITY = { droppedEvidence: {}, claims: { total: 0, withEvidence: 0, share: null }, fields: { checked: 0, rejected: 0 } };
 
 describe('reportsRepository', () => {
   it('shows a report only once it is finalized, and finalizes exactly once', async () => {
     const analysisId = await analysis();
-    const id = await reportsRepository.create(db, { analysisId, version: 1, content: content(1) });
+    const id = await reportsRepository.create(db, { analysisId, version: 1, content: content(1), insightIds });
     expect(await reportsRepository.latest(db, analysisId)).toBeUndefined();
     expect(await reportsRepository.byVersion(db, analysisId, 1)).toBeUndefined();
     expect(await reportsRepository.byVersion(db, analysisId, 1, { includeUnfinished: true })).toMatchObject({ id, status: 'draft' });
 
-    await reportsRepository.setQuality(db, id, 'degraded', { passed: false, issues: [{ section: 'summary', rule: 'placeholder', message: 'x' }] });
+    await reportsRepository.setQuality(db, id, 'degraded', { passed: false, issues: [{ part: { kind: 'summary' }, rule: 'placeholder', message: 'x' }], ...QUALITY });
     expect(await reportsRepository.latest(db, analysisId)).toBeUndefined();
 
-    expect(await reportsRepository.finalize(db, id)).toBe(true);
-    expect(await reportsRepository.finalize(db, id)).toBe(false);
+    expect(await reportsRepository.finalize(db, id, content(1))).toBe(true);
+    expect(await reportsRepository.finalize(db, id, content(1, 'late retry'))).toBe(false);
     const latest = await reportsRepository.latest(db, analysisId);
     expect(latest).toMatchObject({ id, version: 1, status: 'degraded', quality: { passed: false }, content: { summary: 'Acme sells bridges.' } });
     expect(latest!.finalizedAt).toBeInstanceOf(Date);
 
     // A finalized report is immutable, even for a late retry of the generate activity.
-    expect(await reportsRepository.create(db, { analysisId, version: 1, content: content(1, 'changed') })).toBe(id);
+    expect(await reportsRepository.create(db, { analysisId, version: 1, content: content(1, 'changed'), insightIds })).toBe(id);
     await reportsRepository.updateContent(db, id, content(1, 'changed'));
     expect((await reportsRepository.byId(db, id))!.content.summary).toBe('Acme sells bridges.');
 
     // v2 stays hidden until it too is finalized.
-    const v2 = await reportsRepository.create(db, { analysisId, version: 2, content: content(2), instructions: 'More detail' });
+    const v2 = await reportsRepository.create(db, { analysisId, version: 2, content: content(2), instructions: 'More detail', insightIds });
     expect((await reportsRepository.latest(db, analysisId))!.version).toBe(1);
-    await reportsRepository.setQuality(db, v2, 'passed', { passed: true, issues: [] });
-    await reportsRepository.finalize(db, v2);
+    await reportsRepository.setQuality(db, v2, 'passed', { passed: true, issues: [], ...QUALITY });
+    await reportsRepository.finalize(db, v2, content(2));
     expect(await reportsRepository.latest(db, analysisId)).toMatchObject({ version: 2, status: 'passed', instructions: 'More detail' });
     expect((await reportsRepository.listVersions(db, analysisId)).map((v) => [v.version, v.status])).toEqual([
       [1, 'degraded'],
@@ -82,9 +78,9 @@ describe('reportsRepository', () => {
 
   it('replaces the draft when create is retried', async () => {
     const analysisId = await analysis();
-    const id = await reportsRepository.create(db, { analysisId, version: 1, content: content(1, 'first') });
-    await reportsRepository.setQuality(db, id, 'passed', { passed: true, issues: [] });
-    expect(await reportsRepository.create(db, { analysisId, version: 1, content: content(1, 'second') })).toBe(id);
+    const id = await reportsRepository.create(db, { analysisId, version: 1, content: content(1, 'first'), insightIds });
+    await reportsRepository.setQuality(db, id, 'passed', { passed: true, issues: [], ...QUALITY });
+    expect(await reportsRepository.create(db, { analysisId, version: 1, content: content(1, 'second'), insightIds })).toBe(id);
     const report = await reportsRepository.byId(db, id);
     expect(report).toMatchObject({ status: 'draft', quality: null, content: { summary: 'second' } });
   });

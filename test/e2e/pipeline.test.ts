@@ -70,6 +70,14 @@ describe('an analysis end to end, over HTTP, on a real Temporal server and Postg
     expect(report.version).toBe(1);
     expect(report.report.personas).toHaveLength(2);
     expect(report.report.generatedBy.standIn).toBe(true);
+    // Evidence by reference: each quote names its stored passage and page.
+    const evidence = report.report.personas.flatMap((p: any) => p.evidence);
+    expect(evidence.length).toBeGreaterThan(0);
+    for (const e of evidence) expect(e).toEqual({ passageId: expect.stringMatching(/^p\d+\.\d+$/), url: expect.stringContaining(acme.url), quote: expect.any(String) });
+    // What version 1 cost: five insights and the synthesis at least, priced (the stand-in is free).
+    expect(report.report.usage).toMatchObject({ calls: expect.any(Number), costUsd: 0 });
+    expect(report.report.usage.calls).toBeGreaterThanOrEqual(6);
+    expect(report.quality.claims.total).toBeGreaterThan(0);
 
     const markdown = await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=markdown`);
     expect(markdown.headers.get('content-type')).toMatch(/^text\/markdown/);
@@ -98,6 +106,13 @@ describe('an analysis end to end, over HTTP, on a real Temporal server and Postg
     const first = await api(service.apiUrl, `/analysis/${id}/report?version=1`);
     expect(first.body.data.version).toBe(1);
     expect(first.body.data.report).toEqual(report.report);
+
+    // What changed from version 1 to 2, beside the instruction that caused it.
+    const diff = await api(service.apiUrl, `/analysis/${id}/report?version=2&diff=1`);
+    expect(diff.status).toBe(200);
+    expect(diff.body.data).toMatchObject({ analysisId: id, from: 1, to: 2, instructions: 'Focus on agencies with more than ten people.' });
+    const missing = await api(service.apiUrl, `/analysis/${id}/report?version=2&diff=9`);
+    expect(missing.status).toBe(404);
 
     // Regeneration re-read nothing from the site: content comes from the cache.
     expect(acme.hits.get('/pricing')).toBe(1);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cleanPage, fitTokenBudget } from '../../src/domain/clean-page.js';
-import type { CleanPage } from '../../src/domain/corpus.js';
+import { withPassages, type CleanPage } from '../../src/domain/corpus.js';
 import type { Db } from '../../src/database.js';
 import { readFixture } from './fixtures.js';
 
@@ -51,9 +51,11 @@ export async function seedAnalysis(
       .executeTakeFirstOrThrow();
     contentIds.push(row.id);
   }
-  const corpus = fitTokenBudget(
-    pages.map((page, i) => ({ contentId: contentIds[i]!, url: page.url, page })),
-    8_000,
+  const corpus = withPassages(
+    fitTokenBudget(
+      pages.map((page, i) => ({ contentId: contentIds[i]!, url: page.url, page })),
+      8_000,
+    ),
   );
   const url = site[0]![0];
   await db

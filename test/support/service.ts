@@ -22,7 +22,15 @@ export interface TestService {
  * PostgreSQL, with the AI stand-in. Each caller gets its own task queue, so workers of other test
  * files never pick up its tasks.
  */
-export async function startTestService(options: { workflowIdleTimeout?: string } = {}): Promise<TestService> {
+export async function startTestService(
+  options: {
+    workflowIdleTimeout?: string;
+    /** Another OpenAI-compatible endpoint than the cooperative stand-in (e.g. the misbehaving one). */
+    aiBaseUrl?: string;
+    /** More configuration, e.g. AI_BUDGET_TOKENS. */
+    env?: Record<string, string>;
+  } = {},
+): Promise<TestService> {
   const standIn = await startStandInAi();
   const taskQueue = `e2e-${randomUUID()}`;
   const config = loadConfig({
@@ -30,10 +38,11 @@ export async function startTestService(options: { workflowIdleTimeout?: string }
     DATABASE_URL: inject('databaseUrl'),
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: taskQueue,
-    OPENAI_BASE_URL: standIn.baseUrl,
+    OPENAI_BASE_URL: options.aiBaseUrl ?? standIn.baseUrl,
     OPENAI_MODEL: 'stand-in-model',
     SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'warn',
+    ...options.env,
   });
   const service: LocalService = await startLocalService(
     { ...config, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress') },

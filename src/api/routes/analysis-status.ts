@@ -4,6 +4,7 @@ import { progressQuery } from '../../../workflows/definitions.js';
 import type { AnalysisStepsTable } from '../../database.js';
 import { progressPercent, REPORT_STEPS, STEP_NAMES, type Progress, type StepName, type StepProgress } from '../../domain/analysis.js';
 import type { Logger } from '../../logger.js';
+import { aiResponsesRepository, type AiUsage } from '../../repositories/ai-responses.js';
 import type { AnalysisRow } from '../../repositories/analyses.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
@@ -27,6 +28,8 @@ export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
   completedAt: string | null;
   /** Where status and step states came from; attempts and errors always include PostgreSQL's rows. */
   source: 'workflow' | 'database';
+  /** What the analysis's model calls used so far, every version together; costUsd is 'unknown' when a model has no price. */
+  usage: Omit<AiUsage, 'pricedCostUsd'>;
 }
 
 /**
@@ -86,11 +89,13 @@ async function queryProgress(deps: ApiDeps, row: AnalysisRow, log: Logger): Prom
 }
 
 export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logger): Promise<AnalysisStatusView> {
-  const [progress, rows] = await Promise.all([
+  const [progress, rows, used] = await Promise.all([
     // Also right after a regenerate was accepted: the row still says completed, the workflow knows better.
     isActive(row) ? queryProgress(deps, row, log) : undefined,
     stepsRepository.list(deps.db, row.id),
+    aiResponsesRepository.usage(deps.db, row.id),
   ]);
+  const usage = { calls: used.calls, inputTokens: used.inputTokens, cachedTokens: used.cachedTokens, outputTokens: used.outputTokens, costUsd: used.costUsd };
   const common = {
     analysisId: row.id,
     url: row.url,
@@ -115,6 +120,7 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
       steps,
       ...(progress.error ? { error: progress.error } : {}),
       source: 'workflow',
+      usage,
     };
   }
 
@@ -131,6 +137,7 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
     steps,
     ...(row.error ? { error: { code: row.error.code, message: row.error.message } } : {}),
     source: 'database',
+    usage,
   };
 }
 

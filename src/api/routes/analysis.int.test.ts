@@ -9,6 +9,7 @@ import { AnalysisStatusKey, SiteDomainKey, type AnalysisWorkflowInput } from '..
 import { loadConfig } from '../../config.js';
 import { createDatabase, type Db } from '../../database.js';
 import { freePort } from '../../dev/free-port.js';
+import { samplePersona, sampleReport } from '../../../test/support/sample-report.js';
 import type { ReportContent } from '../../domain/report.js';
 import { createLogger } from '../../logger.js';
 import { migrateToLatest } from '../../migrate.js';
@@ -137,29 +138,7 @@ async function historyEvents(analysisId: string, runId?: string) {
 }
 
 function reportContent(domain: string, version: number): ReportContent {
-  const evidence = [{ quote: 'We build bridges.', sourceUrl: `https://${domain}/` }];
-  return {
-    site: { url: `https://${domain}/`, domain, title: 'Acme Bridges' },
-    language: 'en',
-    summary: 'Acme sells bridge planning software.',
-    offering: { summary: 'Bridge planning software.', products: ['Planner'], valuePropositions: ['Faster plans'], evidence },
-    personas: [
-      {
-        name: 'Maria, the municipal engineer',
-        role: 'Lead bridge engineer',
-        summary: 'Plans bridges for a city.',
-        goals: ['Finish plans faster'],
-        painPoints: ['Manual calculations'],
-        objections: ['Procurement rules'],
-        buyingTriggers: ['A funded project'],
-        channels: ['Trade fairs'],
-        messaging: ['Safer bridges in half the time'],
-        evidence,
-      },
-    ],
-    generatedBy: { model: 'test-model', standIn: false },
-    version,
-  };
+  return sampleReport({ site: { url: `https://${domain}/`, domain, title: 'Acme Bridges' }, personas: [samplePersona()], version });
 }
 
 /** What a worker would have written: a finished first report. */

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { REPORT_HTML_CSP, renderHtml, renderMarkdown, type RenderMeta } from '../../domain/render-report.js';
+import { diffReports } from '../../domain/report-diff.js';
 import { reportsRepository } from '../../repositories/reports.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
@@ -11,6 +12,8 @@ import { isActive, loadAnalysis } from './shared.js';
 const reportQuerySchema = z.object({
   version: z.coerce.number().int().min(1).max(1_000_000).optional(),
   format: z.enum(['json', 'markdown', 'html']).default('json'),
+  /** Another version to compare with: the answer is what changed from it to `version` (JSON). */
+  diff: z.coerce.number().int().min(1).max(1_000_000).optional(),
 });
 
 // Same policy as the <meta> in renderHtml; as a header it also covers browsers that ignore the meta.
@@ -18,7 +21,7 @@ const reportQuerySchema = z.object({
 export function reportRoute(deps: ApiDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().get('/analysis/:id/report', validate('query', reportQuerySchema), async (c) => {
     const row = await loadAnalysis(c, deps);
-    const { version, format } = c.req.valid('query');
+    const { version, format, diff } = c.req.valid('query');
     const report =
       version === undefined
         ? await reportsRepository.latest(deps.db, row.id)
@@ -37,6 +40,13 @@ export function reportRoute(deps: ApiDeps): Hono<AppEnv> {
         throw new ApiError(409, 'REPORT_NOT_READY', `Version ${version} of the report is not ready yet.`, { status: row.status });
       }
       throw ApiError.notFound(`This analysis has no report version ${version}.`);
+    }
+
+    if (diff !== undefined) {
+      if (format !== 'json') throw new ApiError(400, 'VALIDATION_ERROR', 'A comparison of versions is available as JSON only.', { fields: { format: ['use format=json with diff'] } });
+      const other = await reportsRepository.byVersion(deps.db, row.id, diff);
+      if (!other) throw ApiError.notFound(`This analysis has no finished report version ${diff} to compare with.`);
+      return ok(c, { analysisId: row.id, ...diffReports(other.content, report.content) });
     }
 
     const meta: RenderMeta = {

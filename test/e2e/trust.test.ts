@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/database.js';
+import { startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
+import { ACME_PAGES } from '../support/acme-site.js';
+import { api, pollStatus } from '../support/api.js';
+import { readFixture } from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { serveSite, type TestSite } from '../support/sites.js';
+import { judgeReport, promptSentences, promptsOf } from '../support/trust-oracle.js';
+
+/**
+ * Trust, end to end: the real workflow and activities, driven over HTTP, with a STAND-IN model
+ * that makes on purpose the mistakes real models make (src/dev/misbehaving-ai.ts). Whatever it
+ * does, the delivered report (JSON, Markdown, HTML; every version) shows no quote that is not on
+ * the page it cites and no prompt text, and a degraded report says why. The judge
+ * (test/support/trust-oracle.ts) knows none of the product's rules.
+ */
+
+let service: TestService;
+let ai: MisbehavingAi;
+let db: Db;
+let acme: TestSite;
+let saved: TestSite;
+
+beforeAll(async () => {
+  ai = await startMisbehavingAi();
+  service = await startTestService({ aiBaseUrl: ai.baseUrl });
+  db = service.db;
+  acme = await serveSite(ACME_PAGES);
+  // Real saved company pages, linked from a home page of their own.
+  saved = await serveSite({
+    '/': `<!doctype html><html lang="en"><head><title>Caktus Group</title></head><body><main>${readFixture('caktusgroup.com.django.html').replace(/^[\s\S]*?<body[^>]*>|<\/body>[\s\S]*$/g, '')}<a href="/node">Node course</a></main></body></html>`,
+    '/node': readFixture('learnnode.com.html'),
+  });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await ai?.stop();
+  await acme?.close();
+  await saved?.close();
+});
+
+/** The cleaned pages an analysis read, by URL, as stored. */
+async function storedPages(analysisId: string): Promise<Map<string, string>> {
+  const row = await db.selectFrom('analyses').select('content_ids').where('id', '=', analysisId).executeTakeFirstOrThrow();
+  const pages = await db.selectFrom('website_content').select(['url', 'cleaned']).where('id', 'in', row.content_ids).execute();
+  const map = new Map<string, string>();
+  for (const p of pages) {
+    const cleaned = p.cleaned as { url: string; text: string };
+    map.set(cleaned.url, cleaned.text);
+    map.set(p.url, cleaned.text);
+  }
+  return map;
+}
+
+async function analyse(siteUrl: string, options: object = { maxPages: 6, personaCount: 2 }): Promise<string> {
+  const start = await api(service.apiUrl, '/analysis/start', { method: 'POST', json: { url: siteUrl, options } });
+  expect(start.status).toBe(202);
+  const id: string = start.body.data.analysisId;
+  const { final } = await pollStatus(service.apiUrl, id, (s) => ['completed', 'failed'].includes(s.status), 240_000);
+  expect(final.status, JSON.stringify(final.error)).toBe('completed');
+  return id;
+}
+
+/** Reads a version in every format and holds it to the judge. */
+async function expectTrustworthy(analysisId: string, prompts: string[], version?: number) {
+  const q = version ? `?version=${version}&` : '?';
+  const json = await api(service.apiUrl, `/analysis/${analysisId}/report${q.slice(0, -1)}`);
+  expect(json.status).toBe(200);
+  const { report, quality, status } = json.body.data;
+  const pages = await storedPages(analysisId);
+  const verdict = judgeReport(report, pages, prompts);
+  expect(verdict.unverified, 'quotes not on the page they cite').toEqual([]);
+  expect(verdict.promptText, 'fields holding prompt text').toEqual([]);
+
+  const markdown = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=markdown`)).text();
+  const html = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=html`)).text();
+  const readable = (s: string) => s.replace(/\\(.)/g, '$1').replace(/\s+/g, ' ').toLowerCase();
+  const siteText = [...pages.values()].join('\n');
+  for (const sentence of promptSentences(prompts, siteText).filter((s) => s.split(' ').length >= 5)) {
+    expect(readable(markdown), 'Markdown holds prompt text').not.toContain(sentence);
+  }
+  for (const rendered of [markdown, html]) expect(rendered).not.toMatch(/\[p\d+\.\d+\]\s|Page \d+: https?:|Page title:/);
+
+  if (status === 'degraded') {
+    // Degraded says why: the reasons are listed in the JSON and in every rendering.
+    expect(quality.issues.length + report.withheld.length).toBeGreaterThan(0);
+    expect(markdown).toContain('**Quality: degraded.**');
+    expect(html).toContain('Quality: degraded.');
+  }
+  return { report, quality, status, verdict, markdown };
+}
+
+function since(before: number): string[] {
+  return promptsOf(ai.received().slice(before));
+}
+
+describe('a report never shows what it cannot back, whatever the model does', () => {
+  const cases: Array<[string, Behaviour[], number | undefined, (r: Awaited<ReturnType<typeof expectTrustworthy>>) => void]> = [
+    ['paraphrased quotes', ['paraphrased_quotes'], undefined, ({ quality }) => expect(JSON.stringify(quality.droppedEvidence)).toContain('not_found')],
+    ['merged quotes', ['merged_quotes'], undefined, ({ verdict }) => expect(verdict.quotes).toBeGreaterThan(0)],
+    ['curly quotes, dashes and case', ['typographic_quotes'], undefined, ({ verdict }) => expect(verdict.verifiedQuotes).toBeGreaterThan(0)],
+    ['quotes cited to the wrong page', ['wrong_page'], undefined, ({ verdict }) => expect(verdict.verifiedQuotes).toBeGreaterThan(0)],
+    ['www. and fragment variants of URLs', ['url_variants'], undefined, ({ verdict }) => expect(verdict.verifiedQuotes).toBeGreaterThan(0)],
+    ['invented URLs and quotes', ['invented_urls'], undefined, ({ quality }) => expect(JSON.stringify(quality.droppedEvidence)).toContain('not_found')],
+    ['passage IDs that do not exist', ['unknown_ids'], undefined, ({ quality }) => expect(JSON.stringify(quality.droppedEvidence)).toContain('unknown_id')],
+    ['instruction text copied into fields', ['instruction_text'], undefined, ({ quality }) => expect(quality.fields.rejected).toBeGreaterThan(0)],
+    ['placeholder text', ['placeholders'], undefined, ({ quality }) => expect(quality.fields.rejected).toBeGreaterThan(0)],
+    ['duplicate personas', ['duplicate_personas'], undefined, ({ report }) => expect(new Set(report.personas.map((p: any) => p.name.toLowerCase())).size).toBe(report.personas.length)],
+    ['truncated JSON (three answers)', ['truncated_json'], 3, ({ status }) => expect(['passed', 'degraded']).toContain(status)],
+    ['prose around the JSON', ['prose_around_json'], undefined, ({ verdict }) => expect(verdict.fields).toBeGreaterThan(5)],
+    ['a refusal (two answers)', ['refusal'], 2, ({ status }) => expect(['passed', 'degraded']).toContain(status)],
+    ['an endpoint without json_schema', ['no_json_schema'], undefined, ({ verdict }) => expect(verdict.fields).toBeGreaterThan(5)],
+  ];
+
+  it.each(cases)('%s', async (_name, behaviours, times, specific) => {
+    ai.use(behaviours, times ? { times } : undefined);
+    const before = ai.received().length;
+    const id = await analyse(acme.url);
+    specific(await expectTrustworthy(id, since(before)));
+  }, 300_000);
+
+  it('ends degraded, saying why and showing less, when the model answers with any sentence of its prompt, on real saved pages', async () => {
+    ai.use(['any_prompt_sentence']);
+    const before = ai.received().length;
+    const id = await analyse(saved.url);
+    const { status, report, quality, markdown } = await expectTrustworthy(id, since(before));
+    expect(status).toBe('degraded');
+    expect(quality.fields.rejected).toBeGreaterThan(0);
+    expect(report.withheld.length).toBeGreaterThan(0);
+    expect(markdown).toMatch(/withheld/i);
+  }, 300_000);
+
+  it('ends degraded on junk (identifiers, punctuation, markup), and a personas-only regeneration under junk is held to the same rules', async () => {
+    ai.use(['junk', 'unknown_ids']);
+    const before = ai.received().length;
+    const id = await analyse(acme.url);
+    const v1 = await expectTrustworthy(id, since(before), 1);
+    expect(v1.status).toBe('degraded');
+
+    const regen = await api(service.apiUrl, `/analysis/${id}/regenerate`, { method: 'POST', json: { sections: ['personas'] } });
+    expect(regen.status).toBe(202);
+    await pollStatus(service.apiUrl, id, (s) => s.latestReportVersion === 2 && s.status === 'completed', 240_000);
+    const v2 = await expectTrustworthy(id, since(before), 2);
+    // The parts it did not ask for carried over unchanged.
+    expect(v2.report.summary).toEqual(v1.report.summary);
+    expect(v2.report.offering).toEqual(v1.report.offering);
+    expect(v2.report.basedOn).toEqual({ version: 1, carriedOver: ['summary', 'offering'] });
+    ai.use([]);
+  }, 400_000);
+});

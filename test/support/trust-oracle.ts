@@ -1,0 +1,128 @@
+/**
+ * An independent judge of a delivered report, for tests and the benchmark. It imports nothing of
+ * the product's rules: it reads the report JSON the API serves, the cleaned pages as stored, and
+ * the prompts the model endpoint actually received, and answers two questions.
+ *
+ *   1. Is every quote on the page it cites? (verbatim, whitespace aside)
+ *   2. Does any text field hold prompt text: a sentence or line the product said to the model
+ *      that the site does not say (instructions, page headers, labels, passage tags)?
+ */
+
+export interface TrustVerdict {
+  quotes: number;
+  verifiedQuotes: number;
+  /** Quotes not found on their page, with the URL they cite. */
+  unverified: string[];
+  /** Fields (path: text) that hold prompt text. */
+  promptText: string[];
+  claims: number;
+  claimsWithEvidence: number;
+  fields: number;
+}
+
+const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
+const fold = (s: string) => flat(s).toLowerCase();
+const words = (s: string) => fold(s).split(' ').filter((w) => /\p{L}/u.test(w));
+
+interface Evidence {
+  passageId?: unknown;
+  url?: unknown;
+  quote?: unknown;
+}
+
+function* evidenceOf(value: unknown): Generator<Evidence> {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const v of value) yield* evidenceOf(v);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'evidence' && Array.isArray(v)) yield* v as Evidence[];
+    else yield* evidenceOf(v);
+  }
+}
+
+/** The report's text fields a reader sees, by path. */
+function* textFields(report: any): Generator<[string, string]> {
+  if (typeof report.summary === 'string') yield ['summary', report.summary];
+  const o = report.offering;
+  if (o) {
+    yield ['offering.summary', o.summary];
+    for (const [i, p] of (o.products ?? []).entries()) yield [`offering.products[${i}]`, p];
+    for (const [i, p] of (o.valuePropositions ?? []).entries()) yield [`offering.valuePropositions[${i}]`, p];
+  }
+  for (const [n, p] of (report.personas ?? []).entries()) {
+    for (const f of ['name', 'role', 'summary']) yield [`personas[${n}].${f}`, p[f]];
+    for (const f of ['goals', 'painPoints', 'objections', 'buyingTriggers']) {
+      for (const [i, c] of (p[f] ?? []).entries()) yield [`personas[${n}].${f}[${i}]`, typeof c === 'string' ? c : c.text];
+    }
+    for (const f of ['channels', 'messaging']) for (const [i, c] of (p[f] ?? []).entries()) yield [`personas[${n}].${f}[${i}]`, c];
+  }
+}
+
+/**
+ * Sentences and lines of the prompts that the site does not say. Lines that carry JSON are the
+ * model's own earlier answers (research notes, a rejected version), not prompt text.
+ */
+export function promptSentences(prompts: readonly string[], siteText: string): string[] {
+  const site = ` ${words(siteText).join(' ')} `;
+  const out = new Set<string>();
+  for (const prompt of prompts) {
+    for (const rawLine of prompt.split('\n')) {
+      const line = rawLine.replace(/^\s*\[[^\]\s]{1,16}\]\s*/, '').trim();
+      if (!line || /[{[]\s*"/.test(line)) continue;
+      for (const piece of [line, ...line.split(/(?<=[.!?:])\s+/)]) {
+        const w = words(piece);
+        if (w.length >= 3 && !site.includes(` ${w.join(' ')} `)) out.add(w.join(' '));
+      }
+    }
+  }
+  return [...out];
+}
+
+export function judgeReport(report: any, pages: ReadonlyMap<string, string>, prompts: readonly string[]): TrustVerdict {
+  const siteText = [...pages.values()].join('\n');
+  const normalizedPages = new Map([...pages].map(([url, text]) => [url, flat(text)]));
+  const unverified: string[] = [];
+  let quotes = 0;
+  for (const e of evidenceOf(report)) {
+    quotes++;
+    const page = typeof e.url === 'string' ? normalizedPages.get(e.url) : undefined;
+    const ok = typeof e.passageId === 'string' && e.passageId !== '' && typeof e.quote === 'string' && page !== undefined && page.includes(flat(e.quote));
+    if (!ok) unverified.push(`${String(e.url)}: ${String(e.quote).slice(0, 80)}`);
+  }
+
+  const scaffold = promptSentences(prompts, siteText);
+  const site = ` ${words(siteText).join(' ')} `;
+  const tags = new Set(prompts.flatMap((p) => [...p.matchAll(/\[([^\]\s]{1,16})\]/g)].map((m) => m[0].toLowerCase())));
+  const promptText: string[] = [];
+  let fields = 0;
+  for (const [path, text] of textFields(report)) {
+    if (typeof text !== 'string') continue;
+    fields++;
+    const w = words(text).join(' ');
+    const padded = ` ${w} `;
+    const holds = scaffold.some((s) => padded.includes(` ${s} `));
+    const isPiece = words(text).length >= 3 && !site.includes(padded) && scaffold.some((s) => ` ${s} `.includes(padded));
+    const tagged = [...tags].some((t) => text.toLowerCase().includes(t));
+    if (holds || isPiece || tagged) promptText.push(`${path}: ${text.slice(0, 100)}`);
+  }
+
+  const claims = (report.personas ?? []).flatMap((p: any) => ['goals', 'painPoints', 'objections', 'buyingTriggers'].flatMap((f) => p[f] ?? []));
+  return {
+    quotes,
+    verifiedQuotes: quotes - unverified.length,
+    unverified,
+    promptText,
+    claims: claims.length,
+    claimsWithEvidence: claims.filter((c: any) => Array.isArray(c.evidence) && c.evidence.length > 0).length,
+    fields,
+  };
+}
+
+/** Every message text of the chat requests an endpoint received. */
+export function promptsOf(requests: readonly { messages?: { content: unknown }[] }[]): string[] {
+  return requests.flatMap((r) =>
+    (r.messages ?? []).map((m) => (typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p: any) => p.text ?? '').join('\n') : '')),
+  );
+}
