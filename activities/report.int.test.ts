@@ -72,7 +72,7 @@ describe('generateReport', () => {
     expect(synthesis).toHaveLength(1);
     expect(synthesis[0]!.total_tokens).toBeGreaterThan(0);
     const prompt = String(ai.lastRequest()!.messages!.at(-1)!.content);
-    expect(prompt).toContain(`exactly ${personaCount} distinct persona`);
+    expect(prompt).toContain(`exactly ${personaCount} distinct customer persona`);
     expect(prompt).toContain('goals_and_pains: {');
   });
 
@@ -83,6 +83,36 @@ describe('generateReport', () => {
     const report = (await reportsRepository.byId(db, reportId))!;
     expect(report.content).toMatchObject({ language: 'de', version: 2, instructions: 'Mehr über Bauherren' });
     expect(report.instructions).toBe('Mehr über Bauherren');
+  });
+
+  it('fills every piece of evidence from the stored passages: verbatim on the cleaned page it names', async () => {
+    const { reportId, pages } = await draftReport({ personaCount: 2 });
+    const report = (await reportsRepository.byId(db, reportId))!;
+    const refs = [...report.content.offering!.evidence, ...report.content.personas.flatMap((p) => [...p.evidence, ...p.goals.flatMap((g) => g.evidence)])];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const r of refs) {
+      const page = pages.find((p) => p.url === r.url);
+      expect(page, r.url).toBeDefined();
+      expect(page!.text).toContain(r.quote);
+      expect(r.passageId).toMatch(/^p\d+\.\d+$/);
+    }
+  });
+
+  it('rewrites only the personas for sections ["personas"], carrying summary and offering over from the latest finished report', async () => {
+    const { analysisId, insightIds, reportId } = await draftReport({ personaCount: 2 });
+    await check(reportId);
+    const v1 = (await reportsRepository.byId(db, reportId))!;
+    await reportsRepository.finalize(db, reportId, v1.content);
+    const v2Id = await generate({ analysisId, version: 2, insightIds, sections: ['personas'], instructions: 'Other people please' });
+    const v2 = (await reportsRepository.byId(db, v2Id))!;
+    expect(v2.content.summary).toBe(v1.content.summary);
+    expect(v2.content.offering).toEqual(v1.content.offering);
+    expect(v2.content.basedOn).toEqual({ version: 1, carriedOver: ['summary', 'offering'] });
+    expect(v2.insightIds).toEqual(insightIds);
+    // The synthesis was asked for personas only.
+    const asked = JSON.stringify(ai.lastRequest()!.response_format);
+    expect(asked).toContain('"personas"');
+    expect(asked).not.toContain('"offering"');
   });
 
   it('is idempotent for a version: a retried attempt replaces the draft', async () => {

@@ -189,8 +189,12 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
       // Compiled while queued; the queue place is taken now, so requests are served in arrival order.
       const grammarReady = grammars.get(parsed.output);
       grammarReady.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
-      const answer = await slot(async () => {
-        if (abort.signal.aborted) return undefined; // left while queued: dropped
+      // A client that leaves while queued is answered (recorded) at once; its turn is skipped when it comes.
+      const leftWhileQueued = new Promise<undefined>((resolve) =>
+        abort.signal.addEventListener('abort', () => rec.startedAt === undefined && resolve(undefined), { once: true }),
+      );
+      const answer = await Promise.race([leftWhileQueued, slot(async () => {
+        if (abort.signal.aborted) return undefined;
         const grammar = await grammarReady;
         rec.startedAt = Date.now();
         try {
@@ -198,7 +202,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
         } finally {
           rec.finishedAt = Date.now();
         }
-      });
+      })]);
       if (!answer || abort.signal.aborted) {
         rec.status = 499; // nginx's "client closed request": nobody is there to read an answer
         rec.finishReason = 'aborted';

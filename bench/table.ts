@@ -1,0 +1,60 @@
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+
+/** One measurement. `raw` holds the counts behind a share (e.g. `{ verified, total }`). */
+export interface Row {
+  name: string;
+  value: number | string | null;
+  unit: string;
+  /** What it should be; null when the row only reports. */
+  target: number | null;
+  /** null when there is no target or no value. */
+  met: boolean | null;
+  raw: Record<string, unknown>;
+  note?: string;
+}
+
+/** A share in percent (one decimal), null when there is nothing to divide. */
+export function percent(part: number, total: number): number | null {
+  return total > 0 ? Math.round((1000 * part) / total) / 10 : null;
+}
+
+/** A row with a target: met when the value reaches it (`at_most`: stays at or under it). */
+export function row(
+  name: string,
+  value: number | string | null,
+  unit: string,
+  raw: Record<string, unknown>,
+  opts: { target?: number; atMost?: boolean; note?: string } = {},
+): Row {
+  const target = opts.target ?? null;
+  let met: boolean | null = null;
+  if (target !== null && typeof value === 'number') met = opts.atMost ? value <= target : value >= target;
+  else if (target !== null && value === null && opts.note === undefined) met = false;
+  return { name, value, unit, target, met, raw, ...(opts.note ? { note: opts.note } : {}) };
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'boolean') return v ? 'yes' : 'NO';
+  return String(v);
+}
+
+/** A Markdown table (readable as is on a terminal): name, value, unit, target, met, note. */
+export function formatTable(rows: readonly Row[]): string {
+  const header = ['name', 'value', 'unit', 'target', 'met', 'note'];
+  const lines = rows.map((r) => [r.name, cell(r.value), r.unit, cell(r.target), cell(r.met), r.note ?? '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
+
+export async function writeResults(file: URL, startedAt: Date, rows: readonly Row[]): Promise<void> {
+  const results = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version },
+    rows,
+  };
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+}
