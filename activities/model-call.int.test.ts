@@ -257,6 +257,24 @@ describe('callModel', () => {
     expect(endpoint.requests.map(formatOf)).toEqual(['json_schema', 'json_object', 'json_object']);
   });
 
+  it('falls back for one call, without remembering, when the endpoint refuses only this schema', async () => {
+    const endpoint = await fakeEndpoint((req, i) =>
+      req.response_format?.type === 'json_schema' && i === 0 ? apiError(400, "Invalid schema for response_format 'test_answer': 'required' is required") : good(),
+    );
+    const deps = depsFor(endpoint);
+    expect((await run(deps, modelCall(await newAnalysis()))).result.mode).toBe('json_object');
+    expect((await run(deps, modelCall(await newAnalysis()))).result.mode).toBe('json_schema');
+    expect(endpoint.requests.map(formatOf)).toEqual(['json_schema', 'json_object', 'json_schema']);
+  });
+
+  it('fails at once when a configured mode is refused, saying how to fix it', async () => {
+    const endpoint = await fakeEndpoint(() => apiError(400, "response_format 'json_schema' is not supported"));
+    const failure = await failureOf(run(depsFor(endpoint, { OPENAI_STRUCTURED_OUTPUT: 'json_schema' }), modelCall(await newAnalysis())));
+    expect(failure).toMatchObject({ type: FailureType.AiNotConfigured, nonRetryable: true });
+    expect(failure.message).toContain('OPENAI_STRUCTURED_OUTPUT=auto');
+    expect(endpoint.requests).toHaveLength(1);
+  });
+
   it.each([
     ['fenced JSON among prose', `Sure! Here is the answer:\n\n\`\`\`json\n${JSON.stringify(GOOD, null, 2)}\n\`\`\`\n\nLet me know {if} you need more.`],
     ['a JSON object among prose', `I think {this} fits best: ${JSON.stringify({ ...GOOD, name: 'Dana {the} "data" engineer' })} -- hope that helps.`],

@@ -107,7 +107,7 @@ const REFUSAL = /^\W*(?:I['’]m sorry|I am sorry|sorry\b|I apologi[sz]e|I can(?
 type Reading<T> = { ok: true; parsed: T } | { ok: false; parsed: null; problem: string; repair: 'invalid' | 'shorter' };
 
 function schemaProblem(err: z.ZodError): string {
-  const issues = err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '$'}: ${i.message}`);
+  const issues = err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '$'}: ${clip(i.message, 160)}`);
   return `the output does not match the schema (${issues.join('; ')}${err.issues.length > 3 ? `; ${err.issues.length - 3} more` : ''})`;
 }
 
@@ -418,7 +418,7 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
     // The first answer, probing the mode when `auto` has not settled it for this model yet.
     let sent = withFormat(mode, call.messages);
     let completion: OpenAI.Chat.ChatCompletion;
-    let remember = probing && known === undefined;
+    let schemaSpecific = false;
     for (;;) {
       try {
         completion = await send(mode, sent);
@@ -436,12 +436,12 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
           error: err instanceof Error ? err.message : String(err),
         });
         // OpenAI's strict-mode rules can refuse one schema while json_schema works for others.
-        if (rejectsThisSchema(err)) remember = false;
+        if (rejectsThisSchema(err)) schemaSpecific = true;
         mode = next;
         sent = withFormat(mode, call.messages);
       }
     }
-    if (remember) ai.rememberMode(requested, mode);
+    if (probing && !schemaSpecific && mode !== known) ai.rememberMode(requested, mode);
 
     const first = readAnswer(completion, call.schemas.accept);
     const firstStored = await store(completion, first.parsed, false);

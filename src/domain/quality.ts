@@ -73,7 +73,7 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
 }
 
 const MARKUP = /<\/?[a-z][\w-]*(\s[^<>]*)?\/?>|&[a-z]+;|&#\d+;/i;
-const JSON_FRAGMENT = /^\s*\{|^\s*\[\s*["{[\d]|[{[]\s*"|\}\s*$|"\s*\]\s*$|"\s*:\s*["{[\d]|",\s*"|\\n|\\"/;
+const JSON_FRAGMENT = /^\s*\{|^\s*\[\s*["{[\d]|[{[]\s*"|\}\s*$|"\s*[}\]]|"\s*,\s*$|"\s*:\s*["{[\d]|",\s*"|\\n|\\"/;
 
 /**
  * Why a text is junk rather than words, or null: what weak models emit when they lose track of
@@ -123,11 +123,6 @@ export function promptEcho(text: string, ctx: Pick<QualityContext, 'scaffolding'
   return null;
 }
 
-function preview(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
 class Checker {
   readonly issues: QualityIssue[] = [];
   checked = 0;
@@ -174,7 +169,8 @@ class Checker {
             : null;
     if (!problem) return true;
     this.rejected++;
-    this.add({ ...at, rule: problem[0], message: `${where} ${problem[1]}: "${preview(value)}"` });
+    // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.
+    this.add({ ...at, rule: problem[0], message: `${where} ${problem[1]}` });
     return false;
   }
 
@@ -238,7 +234,7 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
       const first = seen.get(k);
       // The later duplicate is the one to redo; the first keeps its place.
       if (first !== undefined) {
-        c.add({ part: { kind: 'persona', index: i }, field, rule: 'distinct_personas', message: `${field} "${preview(p[field])}" repeats persona ${first + 1}'s ${field}` });
+        c.add({ part: { kind: 'persona', index: i }, field, rule: 'distinct_personas', message: `${field} repeats persona ${first + 1}'s ${field}` });
       } else {
         seen.set(k, i);
       }

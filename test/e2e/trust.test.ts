@@ -76,10 +76,12 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
 
   const markdown = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=markdown`)).text();
   const html = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=html`)).text();
-  const readable = (s: string) => s.replace(/\\(.)/g, '$1').replace(/\s+/g, ' ').toLowerCase();
+  // The rendered content (not the quality notes, which may name a rule the prompt also named).
+  const content = markdown.split('## Evidence and quality')[0]!.split('\n').filter((l) => !l.startsWith('>')).join(' ');
+  const readable = ` ${content.replace(/\\(.)/g, '$1').toLowerCase().split(/[^\p{L}\p{N}']+/u).filter(Boolean).join(' ')} `;
   const siteText = [...pages.values()].join('\n');
   for (const sentence of promptSentences(prompts, siteText).filter((s) => s.split(' ').length >= 5)) {
-    expect(readable(markdown), 'Markdown holds prompt text').not.toContain(sentence);
+    expect(readable, 'Markdown holds prompt text').not.toContain(` ${sentence} `);
   }
   for (const rendered of [markdown, html]) expect(rendered).not.toMatch(/\[p\d+\.\d+\]\s|Page \d+: https?:|Page title:/);
 

@@ -174,7 +174,7 @@ describe('local model server with a real model', () => {
 
   it('measures prompt and generation speed (free text and under a JSON grammar)', async () => {
     // A fresh prompt of ~1000 tokens (no prefix shared with earlier requests) for prompt speed.
-    const filler = Array.from({ length: 90 }, (_, i) => `Fact ${i + 1}: the warehouse in sector ${i % 7} ships ${i * 3} boxes a day.`).join(' ');
+    const filler = Array.from({ length: 50 }, (_, i) => `Fact ${i + 1}: the warehouse in sector ${i % 7} ships ${i * 3} boxes a day.`).join(' ');
     const free = await client.chat.completions.create({
       model: 'm',
       messages: [{ role: 'system', content: `Notes: ${filler}` }, ...user('Write a short paragraph about logistics.')],

@@ -22,7 +22,7 @@ export interface TrustVerdict {
 
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
 const fold = (s: string) => flat(s).toLowerCase();
-const words = (s: string) => fold(s).split(' ').filter((w) => /\p{L}/u.test(w));
+const words = (s: string) => fold(s).split(/[^\p{L}\p{N}']+/u).filter((w) => /\p{L}/u.test(w));
 
 interface Evidence {
   passageId?: unknown;

@@ -189,20 +189,21 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
       // Compiled while queued; the queue place is taken now, so requests are served in arrival order.
       const grammarReady = grammars.get(parsed.output);
       grammarReady.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
-      // A client that leaves while queued is answered (recorded) at once; its turn is skipped when it comes.
-      const leftWhileQueued = new Promise<undefined>((resolve) =>
-        abort.signal.addEventListener('abort', () => rec.startedAt === undefined && resolve(undefined), { once: true }),
-      );
-      const answer = await Promise.race([leftWhileQueued, slot(async () => {
-        if (abort.signal.aborted) return undefined;
+      const turn = slot(async () => {
         const grammar = await grammarReady;
+        if (abort.signal.aborted) return undefined; // left while queued: its turn is skipped
         rec.startedAt = Date.now();
         try {
           return await generate(chat, sequence, parsed, grammar, context.contextSize - rec.promptTokens, abort.signal, rec);
         } finally {
           rec.finishedAt = Date.now();
         }
-      })]);
+      });
+      // A client that leaves while queued is done with (and recorded) at once, not when its turn comes.
+      const leftWhileQueued = new Promise<undefined>((resolve) =>
+        abort.signal.addEventListener('abort', () => rec.startedAt === undefined && resolve(undefined), { once: true }),
+      );
+      const answer = await Promise.race([turn, leftWhileQueued]);
       if (!answer || abort.signal.aborted) {
         rec.status = 499; // nginx's "client closed request": nobody is there to read an answer
         rec.finishReason = 'aborted';

@@ -1,0 +1,100 @@
+import type { Db } from '../src/database.js';
+import { judgeReport, promptsOf, type TrustVerdict } from '../test/support/trust-oracle.js';
+import type { ChatBody } from './ai-router.js';
+
+/** What one analysis delivered, as the API served it and the independent judge saw it. */
+export interface AnalysisOutcome {
+  site: string;
+  analysisId?: string;
+  /** completed, failed, or what it still was at the deadline (`timeout: <status>`); `start refused` when the start failed. */
+  final: string;
+  error?: string;
+  seconds: number;
+  reportStatus?: string;
+  fields?: { checked: number; rejected: number };
+  verdict?: TrustVerdict;
+}
+
+async function call(apiUrl: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any }> {
+  const { json, ...rest } = init;
+  const res = await fetch(`${apiUrl}/api/v2${path}`, {
+    ...rest,
+    headers: json !== undefined ? { 'content-type': 'application/json' } : undefined,
+    body: json !== undefined ? JSON.stringify(json) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/** The cleaned pages an analysis read, by URL, as stored (analyses.content_ids → website_content.cleaned). */
+export async function storedPages(db: Db, analysisId: string): Promise<Map<string, string>> {
+  const row = await db.selectFrom('analyses').select('content_ids').where('id', '=', analysisId).executeTakeFirstOrThrow();
+  const pages = row.content_ids.length
+    ? await db.selectFrom('website_content').select(['url', 'cleaned']).where('id', 'in', row.content_ids).execute()
+    : [];
+  const map = new Map<string, string>();
+  for (const p of pages) {
+    const cleaned = p.cleaned as { url: string; text: string };
+    map.set(cleaned.url, cleaned.text);
+    map.set(p.url, cleaned.text);
+  }
+  return map;
+}
+
+/**
+ * Start → poll `GET /analysis/{id}` until completed or failed → read the JSON report → judge it
+ * against the stored pages and the prompts the endpoint received (read after the run, so repairs count).
+ */
+export async function analyse(opts: {
+  apiUrl: string;
+  db: Db;
+  site: string;
+  url: string;
+  options: Record<string, unknown>;
+  prompts: () => ChatBody[];
+  timeoutMs: number;
+  pollMs?: number;
+}): Promise<AnalysisOutcome> {
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 100) / 10;
+  const start = await call(opts.apiUrl, '/analysis/start', { method: 'POST', json: { url: opts.url, options: opts.options } });
+  if (start.status !== 202) {
+    return { site: opts.site, final: 'start refused', error: `${start.status} ${JSON.stringify(start.body?.error)}`, seconds: seconds() };
+  }
+  const analysisId: string = start.body.data.analysisId;
+  let status: any;
+  for (;;) {
+    const res = await call(opts.apiUrl, `/analysis/${analysisId}`);
+    status = res.body?.data;
+    if (status && ['completed', 'failed', 'cancelled'].includes(status.status)) break;
+    if (Date.now() - started > opts.timeoutMs) {
+      return { site: opts.site, analysisId, final: `timeout: ${status?.status}`, error: `still ${status?.status} at step ${status?.currentStep} after ${seconds()} s`, seconds: seconds() };
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+  }
+  const elapsed = seconds();
+  if (status.status !== 'completed') {
+    const failedSteps = (status.steps ?? []).filter((s: any) => s.lastError).map((s: any) => `${s.name}: ${typeof s.lastError === 'string' ? s.lastError : JSON.stringify(s.lastError)}`);
+    return {
+      site: opts.site,
+      analysisId,
+      final: status.status,
+      error: [status.error ? `${status.error.code}: ${status.error.message}` : undefined, ...failedSteps].filter(Boolean).join(' | ').slice(0, 600),
+      seconds: elapsed,
+    };
+  }
+  const report = await call(opts.apiUrl, `/analysis/${analysisId}/report`);
+  if (report.status !== 200) {
+    return { site: opts.site, analysisId, final: 'completed', error: `report: ${report.status} ${JSON.stringify(report.body?.error)}`, seconds: elapsed };
+  }
+  const data = report.body.data;
+  const verdict = judgeReport(data.report, await storedPages(opts.db, analysisId), promptsOf(opts.prompts()));
+  return {
+    site: opts.site,
+    analysisId,
+    final: 'completed',
+    seconds: elapsed,
+    reportStatus: data.status,
+    fields: data.quality?.fields,
+    verdict,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: how trustworthy the delivered reports are, measured through the real API.
+ * Starts everything it needs (Temporal dev server, PostgreSQL, worker and API, local sites, model
+ * stand-ins) and stops all of it at the end, on error and on Ctrl-C. Only 127.0.0.1 is contacted.
+ *
+ *   --only <prefix>          only the rows (and the runs behind them) whose name starts with it
+ *   --real-model             run the real-model rows, installing the model into .dev/ if needed
+ *   --no-real-model          skip them even when the model is installed
+ *   --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
+ *   --concurrency N          stand-in analyses at a time (default 3)
+ */
+import { parseArgs } from 'node:util';
+import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
+import { startAiRouter, type AiRouter } from './ai-router.js';
+import { localModelInstalled, notRunRows, runRealModel } from './real-model.js';
+import { benchSites } from './sites.js';
+import { startBenchService, startBenchStack, type BenchStack } from './stack.js';
+import { formatTable, writeResults, type Row } from './table.js';
+import { runTrust, trustRows } from './trust.js';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    'real-model': { type: 'boolean', default: false },
+    'no-real-model': { type: 'boolean', default: false },
+    'real-model-sites': { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '3' },
+  },
+});
+
+const startedAt = new Date();
+const log = (msg: string) => console.error(`[bench +${Math.round((Date.now() - startedAt.getTime()) / 1000)}s] ${msg}`);
+const only = args.only ?? '';
+const wants = (prefix: string) => prefix.startsWith(only) || only.startsWith(prefix);
+
+// ---- stopping everything, whatever happens -------------------------------------------------------
+const stops: (() => Promise<void>)[] = [];
+let stopping: Promise<void> | undefined;
+const stopAll = () =>
+  (stopping ??= (async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((err: Error) => log(`while stopping: ${err.message}`));
+    }
+  })());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping everything the benchmark started...`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<Row[]> {
+  const sites = await benchSites();
+  const kinds = (['misbehaving', 'stand_in'] as const).filter((k) => wants(`trust.${k}`));
+  const installed = await localModelInstalled();
+  const realModel = wants('real_model') && !args['no-real-model'] && (args['real-model'] || installed);
+  const rows: Row[] = [];
+  if (kinds.length === 0 && !realModel) return rows;
+
+  log('starting Temporal dev server and PostgreSQL...');
+  const stack: BenchStack = await startBenchStack(log);
+  stops.push(stack.stop);
+  // Requests that name no known site go to a cooperative stand-in (none are expected).
+  const fallback = await startStandInAi();
+  stops.push(fallback.stop);
+  const router: AiRouter = await startAiRouter({ baseUrl: fallback.baseUrl });
+  stops.push(router.stop);
+
+  if (kinds.length > 0) {
+    const service = await startBenchService(stack, { OPENAI_BASE_URL: router.baseUrl, OPENAI_MODEL: STAND_IN_MODEL });
+    stops.push(service.stop);
+    const started = Date.now();
+    log(`${kinds.join(' and ')}: ${sites.length} sites each, ${args.concurrency} analyses at a time`);
+    const results = await runTrust({ kinds: [...kinds], sites, router, apiUrl: service.apiUrl, db: stack.db, concurrency: Number(args.concurrency), log });
+    log(`stand-in analyses took ${Math.round((Date.now() - started) / 1000)} s`);
+    await service.stop();
+    for (const kind of kinds) rows.push(...trustRows(`trust.${kind}`, results.get(kind) ?? []));
+  }
+
+  if (wants('real_model')) {
+    if (realModel) {
+      const started = Date.now();
+      rows.push(...(await runRealModel({ stack, router, sites, siteCount: Number(args['real-model-sites']), log, onStop: (s) => stops.push(s) })));
+      log(`real-model analyses took ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+  }
+  if (router.unrouted() > 0) log(`warning: ${router.unrouted()} model requests named no known site`);
+  return rows;
+}
+
+try {
+  let rows = await main();
+  if (wants('real_model') && !rows.some((r) => r.name.startsWith('real_model.'))) {
+    rows.push(...notRunRows(args['no-real-model'] ? 'not run: --no-real-model' : 'not run: pass --real-model (installs node-llama-cpp and SmolLM2-135M, ~180 MB, into .dev/ once; a few minutes per analysis)'));
+  }
+  rows = rows.filter((r) => r.name.startsWith(only));
+  await stopAll();
+  console.log(formatTable(rows));
+  if (only) log('--only: bench/results.json left as it was (it holds the last full run)');
+  else await writeResults(new URL('./results.json', import.meta.url), startedAt, rows);
+  log(`done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
+  process.exit(0);
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  await stopAll();
+  process.exit(1);
+}
