@@ -145,8 +145,11 @@ describe('analyzeInsight', () => {
     expect(mismatch.message).toContain('does not match the schema');
 
     const rows = await db.selectFrom('ai_responses').selectAll().where('analysis_id', '=', analysisId).orderBy('attempt').execute();
+    // Every answer is kept: each attempt's first answer and its one repair.
     expect(rows.map((r) => [r.attempt, r.parsed])).toEqual([
       [1, null],
+      [1, null],
+      [2, null],
       [2, null],
     ]);
     expect(rows.map((r) => r.raw_output)).toEqual(expect.arrayContaining([expect.stringContaining('{"companyName": "Acme", "summary": '), expect.stringContaining('{"companyName": "Acme"}')]));

@@ -63,8 +63,9 @@ export function sitePrompt(analysis: AnalysisForPrompt, maxTokens: number): Site
   };
 }
 
+/** The passages budget of one prompt (AI_PROMPT_TOKENS): a small local model has a small context window. */
 export function promptTokens(deps: ActivityDeps): number {
-  return (deps.config as { AI_PROMPT_TOKENS?: number }).AI_PROMPT_TOKENS ?? DEFAULT_PROMPT_TOKENS;
+  return deps.config.AI_PROMPT_TOKENS ?? DEFAULT_PROMPT_TOKENS;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CleanPage, Corpus } from '../src/domain/corpus.js';
 import { createDatabase, type Db } from '../src/database.js';
@@ -10,6 +9,7 @@ import { createProcessingActivities } from './processing.js';
 import { createScrapingActivities } from './scraping.js';
 import type { ActivityDeps, ProcessingResult } from './types.js';
 import { FIXTURES_DIR } from '../test/support/fixtures.js';
+import { unusedModelClient } from '../test/support/activity-env.js';
 import { insertAnalysis } from '../test/support/activity-env.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const deps: ActivityDeps = {
     db,
     logger: createLogger('error'),
-    openai: new OpenAI({ apiKey: 'unused', baseURL: 'http://127.0.0.1:9/v1' }),
+    ai: unusedModelClient(),
     config: { OPENAI_MODEL: 'unused', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
   };
   activities = { ...createScrapingActivities(deps), ...createProcessingActivities(deps) };

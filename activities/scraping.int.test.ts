@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../src/database.js';
 import { createLogger } from '../src/logger.js';
 import { serveSite, type Route, type TestSite } from '../test/support/sites.js';
 import { createScrapingActivities } from './scraping.js';
 import type { ActivityDeps } from './types.js';
+import { unusedModelClient } from '../test/support/activity-env.js';
 import { insertAnalysis } from '../test/support/activity-env.js';
 
 const databaseUrl = inject('databaseUrl');
@@ -28,7 +28,7 @@ function activities(allowPrivate = true) {
     db,
     logger: createLogger('error'),
     // Never called by these activities.
-    openai: new OpenAI({ apiKey: 'unused', baseURL: 'http://127.0.0.1:9/v1' }),
+    ai: unusedModelClient(),
     config: { OPENAI_MODEL: 'unused', SCRAPE_ALLOW_PRIVATE_NETWORKS: allowPrivate, CACHE_TTL_HOURS: 24 },
   };
   return createScrapingActivities(deps);

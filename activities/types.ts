@@ -11,7 +11,7 @@ export interface ActivityDeps {
   logger: Logger;
   /** The AI endpoint: one per worker process (concurrency limit, detected output mode); `ai.openai` is the client. */
   ai: ModelClient;
-  config: Pick<Config, 'OPENAI_MODEL' | 'SCRAPE_ALLOW_PRIVATE_NETWORKS' | 'CACHE_TTL_HOURS'>;
+  config: Pick<Config, 'OPENAI_MODEL' | 'SCRAPE_ALLOW_PRIVATE_NETWORKS' | 'CACHE_TTL_HOURS'> & Partial<Pick<Config, 'AI_PROMPT_TOKENS'>>;
 }
 
 export interface AnalysisRef {

@@ -8,21 +8,23 @@ import { percent, row, type Row } from './table.js';
 
 /**
  * Behaviour mixes of the misbehaving stand-in, one per site in turn (site i gets MIXES[i % n]).
- * Together they cover every behaviour but `no_json_schema`: that one makes the product's model
- * client switch its output mode for the whole worker process (it remembers per model what worked),
- * which would change what every other analysis running beside it is asked.
- * `times`: the mix applies to that many requests, then `standing` (so such runs can complete).
+ * A string behaviour spoils every text field it reaches, and the quote behaviours act together on
+ * every evidence item, so a mix pairs at most one of each with mistakes of other kinds: each
+ * mistake stays visible in the counts. Together they cover every behaviour but `no_json_schema`:
+ * that one makes the product's model client switch its output mode for the whole worker process
+ * (it remembers per model what worked), which would change what every analysis running beside it
+ * is asked. `times`: the mix applies to that many requests, then `standing` (so such runs complete).
  */
 export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing?: Behaviour[] }[] = [
   { behaviours: ['any_prompt_sentence'] },
   { behaviours: ['junk', 'unknown_ids'] },
-  { behaviours: ['paraphrased_quotes', 'instruction_text'] },
-  { behaviours: ['wrong_page', 'placeholders'] },
-  { behaviours: ['merged_quotes', 'typographic_quotes', 'duplicate_personas'] },
-  { behaviours: ['url_variants', 'invented_urls', 'prose_around_json'] },
-  { behaviours: ['quotes_not_ids', 'any_prompt_sentence', 'unknown_ids'] },
-  { behaviours: ['truncated_json'], times: 3, standing: ['instruction_text', 'paraphrased_quotes'] },
-  { behaviours: ['refusal'], times: 2, standing: ['placeholders', 'junk'] },
+  { behaviours: ['paraphrased_quotes', 'prose_around_json'] },
+  { behaviours: ['wrong_page', 'duplicate_personas'] },
+  { behaviours: ['merged_quotes', 'typographic_quotes'] },
+  { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids'] },
+  { behaviours: ['invented_urls'] },
+  { behaviours: ['truncated_json'], times: 3, standing: ['instruction_text'] },
+  { behaviours: ['refusal'], times: 2, standing: ['placeholders'] },
 ];
 
 export function describeMix(mix: (typeof MIXES)[number]): string {

@@ -50,6 +50,8 @@ export const configSchema = z.object({
   AI_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
   /** Model requests in flight per worker process. */
   AI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
+  /** How much of the site's passages one prompt may carry, in tokens: fit it to the model's context window. */
+  AI_PROMPT_TOKENS: z.coerce.number().int().min(200).max(1_000_000).default(10_000),
   AI_PRICES: priceTable.optional(),
   /** Per analysis: no further model call once its calls cost this much (USD) ... */
   AI_BUDGET_USD: z.coerce.number().positive().optional(),

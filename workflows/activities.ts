@@ -47,7 +47,14 @@ export const modelCallPolicy: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: [FailureType.AiNotConfigured, FailureType.AnalysisNotFound, FailureType.InsightMissing, FailureType.ReportNotFound],
+    nonRetryableErrorTypes: [
+      FailureType.AiNotConfigured,
+      FailureType.AiQuotaExceeded,
+      FailureType.BudgetExceeded,
+      FailureType.AnalysisNotFound,
+      FailureType.InsightMissing,
+      FailureType.ReportNotFound,
+    ],
   },
 };
 
