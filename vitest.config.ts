@@ -47,6 +47,8 @@ export default defineConfig({
                 name: 'real-model',
                 include: [`${realModelDir}/**/*.test.ts`],
                 exclude,
+                // pipeline.test.ts runs the real service: the same Temporal dev server and PostgreSQL as the integration project.
+                globalSetup: ['test/global-setup.ts'],
                 // One model on 2 cores at a time: files in parallel would only slow each other down.
                 fileParallelism: false,
                 testTimeout: 10 * 60_000,

@@ -95,7 +95,9 @@ describe('processContent', () => {
 
     const again = await crawlAndProcess(acme);
     const corpus = (await storedAnalysis(again.analysisId)).corpus as Corpus;
-    expect(corpus.pages).toEqual([{ contentId, url: acme.url, title: 'Marker', text: 'Text from the earlier cleaning.' }]);
+    expect(corpus.pages).toEqual([
+      { contentId, url: acme.url, title: 'Marker', text: 'Text from the earlier cleaning.', passages: [{ id: 'p1.1', text: 'Text from the earlier cleaning.' }] },
+    ]);
   });
 
   it('uses the language asked for in the options over the detected one', async () => {

@@ -11,6 +11,7 @@ import {
   instructionsLines,
   languageLine,
   notesLines,
+  repairProblem,
   repairTask,
   synthesisTask,
 } from '../src/domain/prompts.js';
@@ -129,7 +130,7 @@ function replaceDrops(content: ReportContent, part: ReportPart, drops: ReportCon
 
 /** Re-asks the model for one part and writes the answer into `content`; returns whether a stand-in answered. */
 async function repairPart(c: Conversation, content: ReportContent, part: ReportPart, issues: readonly QualityIssue[], notes: string[]): Promise<boolean> {
-  const problems = issues.map((i) => i.message);
+  const problems = [...new Set(issues.map((i) => repairProblem(i.field, i.rule, i.item)))];
   const common = [languageLine(c.analysis.language), ...instructionsLines(content.instructions), ...notes];
   const kind = `repair:${partLabel(part).replace(' ', '_')}`;
   if (part.kind === 'summary') {

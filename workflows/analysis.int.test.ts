@@ -241,6 +241,27 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
   });
 
+  it('builds a version on the insights of the last finished one, never on those of a regeneration that failed', async () => {
+    const { handle, calls } = await startAnalysis({
+      generateReport: async ({ version }) => {
+        if (version === 2) throw fatal('the synthesis of version 2 failed');
+        return reportIdOf(version);
+      },
+    });
+    await waitFor('version 1', finalized(calls, 1));
+    // Version 2 redoes the offering insight, then fails before its report exists.
+    await handle.signal(regenerateSignal, { sections: ['offering'], version: 2 });
+    await waitFor('version 2 to fail', () => inputsOf(calls, 'finishAnalysis').some((i) => i.version === 2));
+    // Version 3 redoes only the personas: it must build on version 1's offering, not version 2's.
+    await handle.signal(regenerateSignal, { sections: ['personas'], version: 3 });
+    await waitFor('version 3', finalized(calls, 3));
+
+    expect(inputsOf(calls, 'analyzeInsight').filter((i) => i.version === 2).map((i) => i.kind)).toEqual(['offering']);
+    expect(inputsOf(calls, 'analyzeInsight').filter((i) => i.version === 3)).toEqual([]);
+    const v3 = inputsOf(calls, 'generateReport').find((i) => i.version === 3);
+    expect(v3).toMatchObject({ insightIds: insightIdsOf(1), sections: ['personas'] });
+  });
+
   it('regenerates version 2 with instructions, and ignores a duplicate version-2 signal', async () => {
     const { handle, calls } = await startAnalysis();
     await waitFor('version 1', finalized(calls, 1));

@@ -1,5 +1,6 @@
 import type { InsightKind } from './analysis.js';
 import type { Corpus } from './corpus.js';
+import type { QualityRule } from './quality.js';
 import { MAX_PROMPT_PASSAGES, type Passage } from './passages.js';
 
 /**
@@ -119,6 +120,24 @@ export const PART_TASKS = {
   personas: 'the personas',
 } as const;
 
+/** Why a part is asked for again, per rule: fixed phrases, so a field that copies one is recognised as prompt text. */
+export const REPAIR_PROBLEMS: Record<QualityRule, string> = {
+  required_section: 'is empty',
+  placeholder: 'is placeholder text or a generic name',
+  junk: 'is not words: junk, markup, JSON or an identifier',
+  prompt_echo: 'repeats these instructions instead of the site or your own words',
+  evidence_not_found: 'cites evidence that is not on the page',
+  unsupported: 'cites no passage of the site',
+  distinct_personas: 'repeats another persona',
+};
+
+const REPAIRED_FIELDS = ['summary', 'name', 'role', 'products', 'valuePropositions', 'goals', 'painPoints', 'objections', 'buyingTriggers', 'channels', 'messaging', 'evidence', 'the part'];
+
+/** One line of a repair request: the field and why it was rejected (never the rejected text: the part itself follows as JSON). */
+export function repairProblem(field: string | undefined, rule: QualityRule, item?: number): string {
+  return `${field ?? 'the part'}${item === undefined ? '' : ` item ${item + 1}`} ${REPAIR_PROBLEMS[rule]}`;
+}
+
 export function repairTask(what: string, problems: readonly string[], others?: { names: string[]; roles: string[] }): string[] {
   return [
     `Task: rewrite ${what} of a customer persona report. The last version was rejected for these reasons:`,
@@ -172,6 +191,7 @@ export const PROMPT_SCAFFOLDING: readonly string[] = [
   OUTPUT_FORMAT.invalidAnswer(''),
   OUTPUT_FORMAT.shorterAnswer,
   languageLine(''),
+  ...REPAIRED_FIELDS.flatMap((field) => (Object.keys(REPAIR_PROBLEMS) as QualityRule[]).map((rule) => repairProblem(field, rule))),
 ];
 
 /** Lines of the prompt format itself: page headers, passage tags, labels. A field holding one copied the prompt. */

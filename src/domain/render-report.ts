@@ -110,7 +110,8 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
 
 function qualityLines(meta: RenderMeta): string[] {
   const q = meta.quality;
-  if (!q) return [];
+  // Reports checked before these figures were kept have none to show.
+  if (!q?.claims || !q.fields) return [];
   const lines = ['## Evidence and quality', ''];
   const share = q.claims.share === null ? 'no claims' : `${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})`;
   lines.push(`- Persona claims backed by a cited passage: ${share}; the others are marked inferred.`);
