@@ -242,7 +242,7 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
   });
 
   it('builds a version on the insights of the last finished one, never on those of a regeneration that failed', async () => {
-    const { handle, calls } = await startAnalysis({
+    const { handle, calls, workflowId } = await startAnalysis({
       generateReport: async ({ version }) => {
         if (version === 2) throw fatal('the synthesis of version 2 failed');
         return reportIdOf(version);
@@ -260,6 +260,7 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     expect(inputsOf(calls, 'analyzeInsight').filter((i) => i.version === 3)).toEqual([]);
     const v3 = inputsOf(calls, 'generateReport').find((i) => i.version === 3);
     expect(v3).toMatchObject({ insightIds: insightIdsOf(1), sections: ['personas'] });
+    await recordHistoryIfAsked(client, workflowId, 'regeneration-on-finished-insights');
   });
 
   it('regenerates version 2 with instructions, and ignores a duplicate version-2 signal', async () => {
