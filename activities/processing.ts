@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { cleanPage, fitTokenBudget, type BudgetPage } from '../src/domain/clean-page.js';
+import { cleanPage } from '../src/domain/clean-page.js';
+import { fitTokenBudget, type BudgetPage } from '../src/domain/token-budget.js';
 import { withPassages, type CleanPage } from '../src/domain/corpus.js';
 import { FailureType } from '../src/domain/failures.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';

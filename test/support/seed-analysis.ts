@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { cleanPage, fitTokenBudget } from '../../src/domain/clean-page.js';
+import { cleanPage } from '../../src/domain/clean-page.js';
+import { fitTokenBudget } from '../../src/domain/token-budget.js';
 import { withPassages, type CleanPage } from '../../src/domain/corpus.js';
 import type { Db } from '../../src/database.js';
 import { readFixture } from './fixtures.js';
