@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { cleanPage } from '../src/domain/clean-page.js';
+import { CLEANER_VERSION, cleanPage } from '../src/domain/clean-page.js';
 import { fitTokenBudget, type BudgetPage } from '../src/domain/token-budget.js';
 import { withPassages, type CleanPage } from '../src/domain/corpus.js';
 import { FailureType } from '../src/domain/failures.js';
@@ -27,7 +27,8 @@ export function createProcessingActivities(deps: ActivityDeps) {
         const pages: BudgetPage[] = [];
         for (const [i, row] of rows.entries()) {
           // A page cached by an earlier analysis was cleaned then; cleaning is deterministic.
-          let page = row.cleaned as CleanPage | null;
+          // A page cleaned by another cleaner version is cleaned again rather than served as old text.
+          let page = row.cleaner_version === CLEANER_VERSION ? (row.cleaned as CleanPage | null) : null;
           if (!page) {
             page = cleanPage(row.html, row.url);
             await contentRepository.saveCleaned(deps.db, row.id, page, page.language);

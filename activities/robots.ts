@@ -5,8 +5,16 @@ import { RefusedResponse } from './fetch-resource.js';
 // robots-parser is CommonJS (`module.exports = fn`) but its types declare an ES default export.
 const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
 
-/** The product token robots.txt groups are matched against. */
+/**
+ * The product token of our User-Agent: robots.txt groups are matched against it (robots-parser
+ * takes the part before the `/` of the configured SCRAPE_USER_AGENT, case-insensitively).
+ */
 export const ROBOTS_USER_AGENT = 'PersonaAnalyzer';
+
+/** The product token of a User-Agent string (`PersonaAnalyzer/1.0 (+url)` → `PersonaAnalyzer`). */
+export function productToken(userAgent: string): string {
+  return userAgent.split('/')[0]!.trim() || ROBOTS_USER_AGENT;
+}
 const MAX_CRAWL_DELAY_S = 10;
 
 export interface Robots {
@@ -35,9 +43,10 @@ export async function readRobots(ctx: CrawlContext, siteUrl: string): Promise<Ro
   }
   if (resource.statusCode >= 400 || resource.statusCode < 200) return ALLOW_ALL;
   const robots = robotsParser(robotsUrl, resource.body);
+  const agent = productToken(ctx.userAgent);
   return {
-    isAllowed: (url) => robots.isAllowed(url, ROBOTS_USER_AGENT) !== false,
-    crawlDelaySeconds: Math.min(robots.getCrawlDelay(ROBOTS_USER_AGENT) ?? 0, MAX_CRAWL_DELAY_S),
+    isAllowed: (url) => robots.isAllowed(url, agent) !== false,
+    crawlDelaySeconds: Math.min(robots.getCrawlDelay(agent) ?? 0, MAX_CRAWL_DELAY_S),
     sitemaps: robots.getSitemaps(),
   };
 }

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../src/database.js';
 import { createLogger } from '../src/logger.js';
 import { serveSite, type Route, type TestSite } from '../test/support/sites.js';
-import { createScrapingActivities } from './scraping.js';
-import type { ActivityDeps } from './types.js';
+import { createScrapingActivities, type ScrapingDeps } from './scraping.js';
+import { testResolver } from '../test/support/test-resolver.js';
 import { unusedModelClient } from '../test/support/activity-env.js';
 import { insertAnalysis } from '../test/support/activity-env.js';
 
@@ -23,13 +23,17 @@ afterAll(async () => {
   await db?.destroy();
 });
 
+/** Names resolve through a test resolver, never the machine's DNS: localhost is the loopback, anything else does not exist. */
+const resolve = testResolver({ localhost: ['127.0.0.1', '::1'] });
+
 function activities(allowPrivate = true) {
-  const deps: ActivityDeps = {
+  const deps: ScrapingDeps = {
     db,
     logger: createLogger('error'),
     // Never called by these activities.
     ai: unusedModelClient(),
     config: { OPENAI_MODEL: 'unused', SCRAPE_ALLOW_PRIVATE_NETWORKS: allowPrivate, CACHE_TTL_HOURS: 24 },
+    resolve,
   };
   return createScrapingActivities(deps);
 }
@@ -259,7 +263,7 @@ describe('validateSite', () => {
 
   it.each(['ftp://example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'https://user:secret@example.com/'])('refuses %s as an invalid URL', async (url) => {
     const error = await run(activities().validateSite, await newAnalysis(url)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ type: 'InvalidUrl', nonRetryable: true });
+    expect(error).toMatchObject({ type: 'UrlNotAllowed', nonRetryable: true });
   });
 
   it('refuses a host that does not exist', async () => {

@@ -1,13 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../src/domain/failures.js';
-import { InvalidUrlError, normalizeUrl, siteDomain } from '../src/domain/url.js';
+import { allowedPorts } from '../src/domain/address.js';
+import { InvalidUrlError, normalizeUrl, RefusedUrlError, siteDomain } from '../src/domain/url.js';
 import type { Logger } from '../src/logger.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';
-import { cachedOrFetched, type CrawlContext, type Resource } from './cached-fetch.js';
+import { CRAWL_DEFAULTS, DEFAULT_USER_AGENT, type Config } from '../src/config.js';
+import { contentRepository } from '../src/repositories/content.js';
+import { cachedOrFetched, createHostThrottle, type CrawlContext, type Resource } from './cached-fetch.js';
 import { crawlSite } from './crawl.js';
-import { anyType, RefusedResponse } from './fetch-resource.js';
-import { checkHostOnce, createHostCheck } from './host-check.js';
+import { anyType, FetchFailure, RefusedResponse } from './fetch-resource.js';
+import { checkHostOnce, createHostCheck, type Resolver } from './host-check.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { readRobots, type Robots } from './robots.js';
 import { trackAttempt } from './tracking.js';
@@ -19,8 +22,18 @@ import type { ActivityDeps, AnalysisRef, ExtractionResult, ValidationResult } fr
  *   fetch-resource.ts  one GET with our limits: size, type, time, same-site redirects
  *   cached-fetch.ts    the page cache (website_content) in front of it, and the crawl delay
  *   robots.ts          robots.txt rules for our user agent
- *   crawl.ts           breadth-first crawl from the start page and the sitemap
+ *   crawl.ts           best-first crawl: links of every page and the sitemap ranked together
  */
+
+/**
+ * What the scraping steps need beyond every activity's dependencies: the worker passes its whole
+ * configuration (SCRAPE_ALLOWED_PORTS included); tests pass a resolver so no test asks the
+ * machine's DNS (production resolves through the system).
+ */
+export interface ScrapingDeps extends ActivityDeps {
+  config: ActivityDeps['config'] & Partial<Pick<Config, 'SCRAPE_ALLOWED_PORTS'>>;
+  resolve?: Resolver;
+}
 
 function nonRetryable(type: FailureType, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -31,34 +44,55 @@ function startUrlOf(analysis: LoadedAnalysis): string {
   try {
     return normalizeUrl(analysis.url);
   } catch (err) {
+    if (err instanceof RefusedUrlError) throw nonRetryable(FailureType.UrlNotAllowed, err.message);
     if (err instanceof InvalidUrlError) throw nonRetryable(FailureType.InvalidUrl, err.message);
     throw err;
   }
 }
 
-// Transport errors that will not go away by trying again.
-const PERMANENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ENODATA', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
-
 /** A failure reading the start page or robots.txt: the site as a whole is unusable (or not now). */
 function startPageFailure(url: string, err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
-  // Our own plain errors (a failing robots.txt, an unresolvable host) already say what happened.
-  if (err instanceof Error && !(err instanceof RefusedResponse) && !('code' in err)) return err;
   if (err instanceof RefusedResponse) {
     if (err.reason === 'not_accepted' || err.reason === 'too_large') return nonRetryable(FailureType.NoContent, err.message);
+    if (err.reason === 'redirect_loop' || err.reason === 'too_many_redirects') return nonRetryable(FailureType.SiteUnreachable, err.message);
     return nonRetryable(FailureType.SiteUnreachable, `${err.message} Start an analysis of the site it leads to instead.`);
   }
-  const code = (err as { code?: string }).code ?? '';
-  const message = `${url} could not be reached (${code || (err as Error).message}).`;
-  if (PERMANENT_CODES.has(code)) return nonRetryable(FailureType.SiteUnreachable, message);
-  return new Error(message); // timeouts, resets: retryable
+  // Transport failures say why in words; transient ones are retried, and read SITE_UNREACHABLE when retries run out.
+  if (err instanceof FetchFailure) {
+    return ApplicationFailure.create({
+      type: err.transient ? FailureType.SiteUnavailable : FailureType.SiteUnreachable,
+      message: err.message,
+      nonRetryable: !err.transient,
+    });
+  }
+  // Our own plain errors (a failing robots.txt) already say what happened.
+  if (err instanceof Error && !('code' in err)) return err;
+  return ApplicationFailure.create({ type: FailureType.SiteUnavailable, message: `${url} could not be reached; trying again.`, nonRetryable: false });
 }
 
-function startPageStatusFailure(url: string, status: number): Error {
+function startPageStatusFailure(url: string, status: number, userAgent: string): Error {
   const message = `${url} answered HTTP ${status}.`;
+  if (status === 403 || status === 406) {
+    return nonRetryable(
+      FailureType.BlockedBySite,
+      `${siteDomain(url)} refused our crawler (HTTP ${status} to "${userAgent}"). The analyzer says who it is instead of pretending to be a browser; the site's owner can allow it, or analyze another site.`,
+    );
+  }
   // 408 and 429 say "not now"; 5xx is the server's own trouble: both may pass.
   if (status === 408 || status === 429 || status >= 500) return new Error(message);
   return nonRetryable(FailureType.SiteUnreachable, message);
+}
+
+/** Who the crawler says it is and how far it may go (read from the configuration, defaults when a test leaves them out). */
+function crawlSettings(config: ActivityDeps['config']) {
+  return {
+    userAgent: config.SCRAPE_USER_AGENT ?? DEFAULT_USER_AGENT,
+    maxDepth: config.CRAWL_MAX_DEPTH ?? CRAWL_DEFAULTS.maxDepth,
+    maxBytes: config.CRAWL_MAX_BYTES ?? CRAWL_DEFAULTS.maxBytes,
+    maxSeconds: config.CRAWL_MAX_SECONDS ?? CRAWL_DEFAULTS.maxSeconds,
+    concurrency: config.CRAWL_CONCURRENCY ?? CRAWL_DEFAULTS.concurrency,
+  };
 }
 
 /**
@@ -67,20 +101,26 @@ function startPageStatusFailure(url: string, status: number): Error {
  * start host's addresses are checked even when robots.txt then comes from the cache.
  */
 async function openSite(
-  deps: ActivityDeps,
+  deps: ScrapingDeps,
   log: Logger,
   analysis: LoadedAnalysis,
   opts: { checkHostFirst?: boolean } = {},
 ): Promise<{ ctx: CrawlContext; robots: Robots; startUrl: string }> {
   const startUrl = startUrlOf(analysis);
+  const settings = crawlSettings(deps.config);
   const ctx: CrawlContext = {
     deps,
-    hosts: createHostCheck(deps.config.SCRAPE_ALLOW_PRIVATE_NETWORKS, log),
+    hosts: createHostCheck(deps.config.SCRAPE_ALLOW_PRIVATE_NETWORKS, log, {
+      allowedPorts: allowedPorts(deps.config),
+      ...(deps.resolve ? { resolve: deps.resolve } : {}),
+    }),
     signal: Context.current().cancellationSignal,
     session: {},
     accept: anyType,
     forceRefresh: analysis.options.forceRefresh,
     delayMs: 0,
+    userAgent: settings.userAgent,
+    throttle: createHostThrottle(settings.concurrency),
   };
   if (opts.checkHostFirst) await checkHostOnce(ctx.hosts, startUrl);
   const robots = await readRobots(ctx, startUrl).catch((err: unknown) => Promise.reject(startPageFailure(startUrl, err)));
@@ -91,7 +131,7 @@ async function openSite(
   return { ctx, robots, startUrl };
 }
 
-export function createScrapingActivities(deps: ActivityDeps) {
+export function createScrapingActivities(deps: ScrapingDeps) {
   return {
     /** Refuses what must not or cannot be analyzed before anything is crawled. */
     async validateSite({ analysisId }: AnalysisRef): Promise<ValidationResult> {
@@ -104,12 +144,15 @@ export function createScrapingActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Crawls up to `maxPages` pages of the site, most telling first, from the cache where fresh;
-     * stores their ids on the analysis in crawl order.
+     * Crawls up to `maxPages` pages of the site, most valuable first across the whole crawl, from
+     * the cache where fresh; stores their ids on the analysis (start page first, then by value) and
+     * what was read and skipped, with why (`analyses.crawl`).
      */
     async extractContent({ analysisId }: AnalysisRef): Promise<ExtractionResult> {
       const analysis = await loadAnalysis(deps, analysisId);
       return trackAttempt(deps, { analysisId, version: 1, step: 'content_extraction' }, async (log) => {
+        const startedAt = Date.now();
+        const settings = crawlSettings(deps.config);
         const { ctx, robots, startUrl } = await openSite(deps, log, analysis);
         const { maxPages } = analysis.options;
 
@@ -120,26 +163,34 @@ export function createScrapingActivities(deps: ActivityDeps) {
           if (ctx.signal.aborted) throw err;
           throw startPageFailure(startUrl, err);
         }
-        if (start.statusCode < 200 || start.statusCode >= 300) throw startPageStatusFailure(startUrl, start.statusCode);
+        if (start.statusCode < 200 || start.statusCode >= 300) throw startPageStatusFailure(startUrl, start.statusCode, ctx.userAgent);
+        if (start.body.trim() === '') throw nonRetryable(FailureType.NoContent, `${startUrl} has no readable pages.`);
         const context = Context.current();
         let done = 1;
         context.heartbeat({ done, total: maxPages });
 
-        const crawled = await crawlSite(ctx, {
+        const { pages, report } = await crawlSite(ctx, {
           startUrl,
           start,
           robots,
-          maxPages,
+          limits: {
+            maxPages,
+            maxDepth: settings.maxDepth,
+            maxBytes: settings.maxBytes,
+            deadline: startedAt + settings.maxSeconds * 1000,
+            concurrency: settings.concurrency,
+          },
           log,
           onPageTried: () => context.heartbeat({ done: Math.min(++done, maxPages), total: maxPages }),
         });
 
-        const usable = crawled.filter((p) => p.id !== null && p.body.trim() !== '').slice(0, maxPages);
+        const usable = pages.filter((p) => p.id !== null).slice(0, maxPages);
         if (usable.length === 0) throw nonRetryable(FailureType.NoContent, `${startUrl} has no readable pages.`);
         const ids = usable.map((p) => p.id!);
         await analysisContentRepository.setContentIds(deps.db, analysisId, ids);
+        await contentRepository.saveCrawlReport(deps.db, analysisId, report);
         const fromCache = usable.filter((p) => p.fromCache).length;
-        log.info('site crawled', { pages: ids.length, fromCache });
+        log.info('site crawled', { pages: ids.length, fromCache, skipped: report.skipped.length + report.moreSkipped });
         return { pageCount: ids.length, fetched: ids.length - fromCache, fromCache };
       });
     },

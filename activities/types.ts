@@ -11,7 +11,9 @@ export interface ActivityDeps {
   logger: Logger;
   /** The AI endpoint: one per worker process (concurrency limit, detected output mode); `ai.openai` is the client. */
   ai: ModelClient;
-  config: Pick<Config, 'OPENAI_MODEL' | 'SCRAPE_ALLOW_PRIVATE_NETWORKS' | 'CACHE_TTL_HOURS'> & Partial<Pick<Config, 'AI_PROMPT_TOKENS'>>;
+  /** Required: what every test must decide; optional: what has a sensible default when a test leaves it out. */
+  config: Pick<Config, 'OPENAI_MODEL' | 'SCRAPE_ALLOW_PRIVATE_NETWORKS' | 'CACHE_TTL_HOURS'> &
+    Partial<Pick<Config, 'AI_PROMPT_TOKENS' | 'SCRAPE_USER_AGENT' | 'SCRAPE_ALLOWED_PORTS' | 'CRAWL_MAX_DEPTH' | 'CRAWL_MAX_BYTES' | 'CRAWL_MAX_SECONDS' | 'CRAWL_CONCURRENCY'>>;
 }
 
 export interface AnalysisRef {

@@ -63,6 +63,8 @@ export async function startAiRouter(fallback: Route): Promise<AiRouter> {
         {
           host: base.hostname,
           port: base.port,
+          // A fresh connection each time: a reused one the endpoint is just closing fails the request.
+          agent: false,
           method: req.method,
           path: `${base.pathname.replace(/\/$/, '')}${suffix}`,
           headers: { ...forwardable(req.headers), host: base.host, 'content-length': String(raw.length) },
@@ -85,7 +87,6 @@ export async function startAiRouter(fallback: Route): Promise<AiRouter> {
     });
   });
   server.requestTimeout = 0;
-  server.keepAliveTimeout = 100;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 

@@ -6,11 +6,13 @@ import type { ChatBody } from './ai-router.js';
 export interface AnalysisOutcome {
   site: string;
   analysisId?: string;
-  /** completed, failed, or what it still was at the deadline (`timeout: <status>`); `start refused` when the start failed. */
+  /** completed, failed, cancelled, `timed out` (cancelled by the benchmark at its deadline) or `start refused`. */
   final: string;
   error?: string;
   seconds: number;
   reportStatus?: string;
+  /** Chat requests the judge read the prompts of. */
+  modelRequests?: number;
   fields?: { checked: number; rejected: number };
   verdict?: TrustVerdict;
 }
@@ -67,7 +69,13 @@ export async function analyse(opts: {
     status = res.body?.data;
     if (status && ['completed', 'failed', 'cancelled'].includes(status.status)) break;
     if (Date.now() - started > opts.timeoutMs) {
-      return { site: opts.site, analysisId, final: `timeout: ${status?.status}`, error: `still ${status?.status} at step ${status?.currentStep} after ${seconds()} s`, seconds: seconds() };
+      const at = seconds();
+      const firstSentence = (e: unknown) => String(e).split(/(?<=[.!?])\s/)[0]!.slice(0, 300);
+      const lastErrors = (status?.steps ?? []).filter((s: any) => s.lastError).map((s: any) => `last error of ${s.name} (${s.attempts} attempts): ${firstSentence(s.lastError)}`);
+      // Stop it, so it does not keep the worker and the model busy.
+      await call(opts.apiUrl, `/analysis/${analysisId}/cancel`, { method: 'POST' }).catch(() => {});
+      const error = [`cancelled after ${at} s at step ${status?.currentStep}`, ...lastErrors].join('; ').slice(0, 600);
+      return { site: opts.site, analysisId, final: 'timed out', error, seconds: at };
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
   }
@@ -87,13 +95,15 @@ export async function analyse(opts: {
     return { site: opts.site, analysisId, final: 'completed', error: `report: ${report.status} ${JSON.stringify(report.body?.error)}`, seconds: elapsed };
   }
   const data = report.body.data;
-  const verdict = judgeReport(data.report, await storedPages(opts.db, analysisId), promptsOf(opts.prompts()));
+  const requests = opts.prompts();
+  const verdict = judgeReport(data.report, await storedPages(opts.db, analysisId), promptsOf(requests));
   return {
     site: opts.site,
     analysisId,
     final: 'completed',
     seconds: elapsed,
     reportStatus: data.status,
+    modelRequests: requests.length,
     fields: data.quality?.fields,
     verdict,
   };

@@ -67,12 +67,14 @@ export async function runRealModel(opts: {
   router: AiRouter;
   sites: SiteSpec[];
   siteCount: number;
+  /** Per analysis: then it is cancelled and counted as not completed. */
+  minutes: number;
   log: (msg: string) => void;
-  onStop: (stop: () => Promise<void>) => void;
+  onStop: (what: string, stop: () => Promise<void>) => void;
 }): Promise<Row[]> {
   const files = await ensureLocalModel({ devDir: DEV_DIR, log: opts.log });
   const server = await startLocalModelServer({ ...files, log: (line) => opts.log(line) });
-  opts.onStop(() => server.stop());
+  opts.onStop('the local model server', () => server.stop());
   opts.log(`real model ${server.modelName} loaded in ${server.loadMs} ms (context ${server.contextSize} tokens)`);
 
   const notes: string[] = [];
@@ -91,7 +93,7 @@ export async function runRealModel(opts: {
     },
     acceptsPromptTokens ? {} : { AI_PROMPT_TOKENS: 1500 },
   );
-  opts.onStop(service.stop);
+  opts.onStop('the real-model worker and API', service.stop);
 
   const runs: TrustRun[] = [];
   for (const spec of realModelSites(opts.sites, opts.siteCount)) {
@@ -106,7 +108,7 @@ export async function runRealModel(opts: {
         url: site.url,
         options: { maxPages: 3, personaCount: 1 },
         prompts: () => opts.router.received(site.port),
-        timeoutMs: 30 * 60_000,
+        timeoutMs: opts.minutes * 60_000,
         pollMs: 3000,
       });
       opts.log(
@@ -124,12 +126,12 @@ export async function runRealModel(opts: {
   const note = notes.join('; ') || undefined;
   const trust = trustRows('real_model', runs).filter((r) => wanted.has(r.name));
   const first = runs[0]!.outcome;
-  const failures = runs.filter((r) => r.outcome.error).map((r) => `${r.outcome.site}: ${r.outcome.final}: ${r.outcome.error}`);
+  const failures = runs.filter((r) => r.outcome.error).map((r) => `${r.outcome.site}: ${r.outcome.error}`);
   const perSite = runs.map((r) => ({ site: r.outcome.site, final: r.outcome.final, reportStatus: r.outcome.reportStatus, seconds: r.outcome.seconds, error: r.outcome.error }));
   const tps = (tokens: number, ms: number) => (ms > 0 ? Math.round((tokens * 10_000) / ms) / 10 : null);
   return [
     ...trust,
-    row('real_model.analysis_seconds', first.seconds, 's', { site: first.site, perSite }, { note: first.site === 'acme' ? 'ACME, maxPages 3, personaCount 1' : undefined }),
+    row('real_model.analysis_seconds', first.seconds, 's', { site: first.site, perSite }, { note: first.final === 'completed' ? `${first.site}, maxPages 3, personaCount 1` : `${first.site}: did not finish (${first.final})` }),
     row('real_model.prompt_tokens_per_second', tps(stats.promptEvalTokens, stats.promptEvalMs), 'tok/s', {
       promptTokens: stats.promptTokens, promptEvalTokens: stats.promptEvalTokens, promptEvalMs: stats.promptEvalMs, requests: stats.requests,
     }),
@@ -138,7 +140,7 @@ export async function runRealModel(opts: {
       refused: stats.recent.filter((r) => r.status !== 200).map((r) => r.status),
     }),
     row('real_model.status', runs.map((r) => r.outcome.reportStatus ?? r.outcome.final).join(', '), '', { perSite, passed: percent(runs.filter((r) => r.outcome.reportStatus === 'passed').length, runs.length) }, {
-      note: [note, ...failures].filter(Boolean).join('; ').slice(0, 300) || undefined,
+      note: [note, ...failures].filter(Boolean).join('; ').slice(0, 600) || undefined,
     }),
   ];
 }

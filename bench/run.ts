@@ -7,6 +7,7 @@
  *   --real-model             run the real-model rows, installing the model into .dev/ if needed
  *   --no-real-model          skip them even when the model is installed
  *   --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
+ *   --real-model-minutes M   give up on (and cancel) a real-model analysis after M minutes (default 8)
  *   --concurrency N          stand-in analyses at a time (default 3)
  */
 import { parseArgs } from 'node:util';
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     'real-model': { type: 'boolean', default: false },
     'no-real-model': { type: 'boolean', default: false },
     'real-model-sites': { type: 'string', default: '1' },
+    'real-model-minutes': { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '3' },
   },
 });
@@ -34,20 +36,46 @@ const only = args.only ?? '';
 const wants = (prefix: string) => prefix.startsWith(only) || only.startsWith(prefix);
 
 // ---- stopping everything, whatever happens -------------------------------------------------------
-const stops: (() => Promise<void>)[] = [];
+const stops: [string, () => Promise<void>][] = [];
+const onStop = (what: string, stop: () => Promise<void>) => stops.push([what, stop]);
 let stopping: Promise<void> | undefined;
 const stopAll = () =>
   (stopping ??= (async () => {
-    for (const stop of stops.splice(0).reverse()) {
-      await stop().catch((err: Error) => log(`while stopping: ${err.message}`));
+    for (const [what, stop] of stops.splice(0).reverse()) {
+      if (interrupted) log(`stopping ${what}...`);
+      await stop().catch((err: Error) => log(`while stopping ${what}: ${err.message}`));
     }
   })());
+let interrupted = false;
+let interruptedAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // `on`, not `once`: tsx relays a signal again when the child is slow to confirm it, and a
+  // signal without a listener would end the process before everything is stopped. A second
+  // Ctrl-C a second or more later gives up on stopping cleanly.
+  process.on(signal, () => {
+    if (interrupted) {
+      if (Date.now() - interruptedAt > 1000) {
+        log(`${signal} again: exiting without stopping the rest`);
+        process.exit(130);
+      }
+      return;
+    }
+    interrupted = true;
+    interruptedAt = Date.now();
     log(`${signal}: stopping everything the benchmark started...`);
     void stopAll().finally(() => process.exit(130));
   });
 }
+
+// Ctrl-C in a terminal reaches PostgreSQL too: it closes every connection at once, and a pool
+// without an error listener reports that as an uncaught error. Expected while stopping; anything
+// else still stops everything before exiting.
+process.on('uncaughtException', (err: Error & { code?: string }) => {
+  if (interrupted) return; // servers going away under running requests: expected now
+  if (err.code === '57P01') return log('PostgreSQL closed a connection (it is stopping)');
+  log(`uncaught: ${err.stack ?? String(err)}`);
+  void stopAll().finally(() => process.exit(1));
+});
 
 async function main(): Promise<Row[]> {
   const sites = await benchSites();
@@ -59,16 +87,16 @@ async function main(): Promise<Row[]> {
 
   log('starting Temporal dev server and PostgreSQL...');
   const stack: BenchStack = await startBenchStack(log);
-  stops.push(stack.stop);
+  onStop('Temporal and PostgreSQL', stack.stop);
   // Requests that name no known site go to a cooperative stand-in (none are expected).
   const fallback = await startStandInAi();
-  stops.push(fallback.stop);
+  onStop('the fallback stand-in', fallback.stop);
   const router: AiRouter = await startAiRouter({ baseUrl: fallback.baseUrl });
-  stops.push(router.stop);
+  onStop('the AI router', router.stop);
 
   if (kinds.length > 0) {
     const service = await startBenchService(stack, { OPENAI_BASE_URL: router.baseUrl, OPENAI_MODEL: STAND_IN_MODEL });
-    stops.push(service.stop);
+    onStop('the worker and API', service.stop);
     const started = Date.now();
     log(`${kinds.join(' and ')}: ${sites.length} sites each, ${args.concurrency} analyses at a time`);
     const results = await runTrust({ kinds: [...kinds], sites, router, apiUrl: service.apiUrl, db: stack.db, concurrency: Number(args.concurrency), log });
@@ -80,7 +108,7 @@ async function main(): Promise<Row[]> {
   if (wants('real_model')) {
     if (realModel) {
       const started = Date.now();
-      rows.push(...(await runRealModel({ stack, router, sites, siteCount: Number(args['real-model-sites']), log, onStop: (s) => stops.push(s) })));
+      rows.push(...(await runRealModel({ stack, router, sites, siteCount: Number(args['real-model-sites']), minutes: Number(args['real-model-minutes']), log, onStop })));
       log(`real-model analyses took ${Math.round((Date.now() - started) / 1000)} s`);
     }
   }
@@ -101,7 +129,7 @@ try {
   log(`done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
   process.exit(0);
 } catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  if (!interrupted) log(`failed: ${(err as Error).stack ?? String(err)}`);
   await stopAll();
-  process.exit(1);
+  process.exit(interrupted ? 130 : 1);
 }

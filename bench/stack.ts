@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.js';
-import { createDatabase, type Db } from '../src/database.js';
+import type { Database, Db } from '../src/database.js';
 import { freePort } from '../src/dev/free-port.js';
 import { startDevStack } from '../src/dev/stack.js';
 import { findTemporalCli } from '../src/dev/temporal-cli.js';
@@ -27,6 +29,7 @@ export interface BenchStack {
  */
 export async function startBenchStack(log: (msg: string) => void): Promise<BenchStack> {
   await mkdir(DEV_DIR, { recursive: true });
+  await removeAbandonedDirs();
   const stateDir = await mkdtemp(path.join(DEV_DIR, 'bench-'));
   // As root, Postgres runs as the postgres user and must reach its data dir inside.
   await chmod(stateDir, 0o755);
@@ -44,7 +47,7 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
     let db: Db | undefined;
     try {
       await migrateToLatest(stack.databaseUrl);
-      db = createDatabase(stack.databaseUrl, 2);
+      db = readerDb(stack.databaseUrl);
     } catch (err) {
       await stack.stop();
       throw err;
@@ -54,6 +57,7 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
       databaseUrl: stack.databaseUrl,
       db,
       async stop() {
+        await othersGone(db);
         await db.destroy().catch(() => {});
         await stack.stop();
         await rm(stateDir, { recursive: true, force: true });
@@ -62,6 +66,52 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
   } catch (err) {
     await rm(stateDir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * The benchmark's own reader of the stored pages. An idle connection that PostgreSQL closes while
+ * it shuts down (just after the pool ended) is reported on the pool: expected here, so ignored.
+ */
+const READER = 'bench-reader';
+
+function readerDb(databaseUrl: string): Db {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: READER });
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * A service's pool has ended when its stop() returns, but its connections close a moment later;
+ * PostgreSQL stopping before then would make them report errors on a pool nobody listens to.
+ */
+async function othersGone(db: Db, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and application_name <> ${READER}`.execute(db).catch(() => ({ rows: [{ n: 0 }] }));
+    if ((rows[0]?.n ?? 0) === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A killed run leaves its directory behind (its servers die with it); spare those of runs still going. */
+async function removeAbandonedDirs(): Promise<void> {
+  for (const name of await readdir(DEV_DIR)) {
+    if (!name.startsWith('bench-')) continue;
+    const dir = path.join(DEV_DIR, name);
+    const ageMs = Date.now() - (await stat(dir)).mtimeMs;
+    const pid = Number((await readFile(path.join(dir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    if (ageMs > 10 * 60_000 && !(pid > 0 && isAlive(pid))) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

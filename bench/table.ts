@@ -40,10 +40,13 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-/** A Markdown table (readable as is on a terminal): name, value, unit, target, met, note. */
+const NOTE_CHARS = 200;
+
+/** A Markdown table (readable as is on a terminal): name, value, unit, target, met, note (cut short; whole in results.json). */
 export function formatTable(rows: readonly Row[]): string {
   const header = ['name', 'value', 'unit', 'target', 'met', 'note'];
-  const lines = rows.map((r) => [r.name, cell(r.value), r.unit, cell(r.target), cell(r.met), r.note ?? '']);
+  const short = (note = '') => (note.length > NOTE_CHARS ? `${note.slice(0, NOTE_CHARS - 1)}…` : note).replaceAll('|', '/');
+  const lines = rows.map((r) => [r.name, cell(r.value), r.unit, cell(r.target), cell(r.met), short(r.note)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');

@@ -95,11 +95,9 @@ export async function runTrust(opts: {
   const jobs = opts.kinds.flatMap((kind) =>
     opts.sites.map((spec, index) => ({ kind, promise: limit(() => runOne({ ...opts, kind, spec, index })) })),
   );
+  const runs = await Promise.all(jobs.map((j) => j.promise));
   const results = new Map<'misbehaving' | 'stand_in', TrustRun[]>();
-  for (const job of jobs) {
-    const run = await job.promise;
-    results.set(job.kind, [...(results.get(job.kind) ?? []), run]);
-  }
+  for (const [i, job] of jobs.entries()) results.set(job.kind, [...(results.get(job.kind) ?? []), runs[i]!]);
   return results;
 }
 
@@ -125,6 +123,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
     final: r.outcome.final,
     reportStatus: r.outcome.reportStatus,
     seconds: r.outcome.seconds,
+    modelRequests: r.outcome.modelRequests,
     quotes: r.outcome.verdict?.quotes,
     verified: r.outcome.verdict?.verifiedQuotes,
     promptText: r.outcome.verdict?.promptText.length,

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely/migration';
 import * as initial from './0001_initial.js';
 import * as modelCalls from './0002_model_calls.js';
 import * as reportInsights from './0003_report_insights.js';
+import * as pageCache from './0004_page_cache.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from the built JavaScript. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_model_calls': modelCalls,
   '0003_report_insights': reportInsights,
+  '0004_page_cache': pageCache,
 };

@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.js';
 import { parsePriceTable, type PriceTable } from './domain/pricing.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+/** Crawl limits when CRAWL_* are unset. */
+export const CRAWL_DEFAULTS = { maxDepth: 3, maxBytes: 20_000_000, maxSeconds: 240, concurrency: 2 } as const;
+
+/** Who the crawler says it is, in robots.txt matching and on every request: the product, its version, a contact URL. */
+export const DEFAULT_USER_AGENT = `PersonaAnalyzer/${packageJson.version} (+https://github.com/persona-analyzer)`;
 
 /** Where a Temporal server is looked for when TEMPORAL_ADDRESS is unset (the dev server's default). */
 export const LOCAL_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -62,7 +69,36 @@ export const configSchema = z.object({
     .optional()
     .transform((v) => (v ? v.split(',').map((k) => k.trim()).filter(Boolean) : [])),
   SCRAPE_ALLOW_PRIVATE_NETWORKS: flag.default(false),
+  /**
+   * Ports sites may be read on: a comma list, or `*` for any. Unset: 80 and 443, or any port when
+   * SCRAPE_ALLOW_PRIVATE_NETWORKS is true (local dev servers); see `allowedPorts` in domain/address.
+   */
+  SCRAPE_ALLOWED_PORTS: z
+    .string()
+    .trim()
+    .regex(/^(\*|\d{1,5}(\s*,\s*\d{1,5})*)$/, 'must be a comma-separated list of ports, e.g. "80,443,8080", or *')
+    .transform((v, ctx): number[] | 'any' => {
+      if (v === '*') return 'any';
+      const ports = v.split(',').map((p) => Number(p.trim()));
+      if (ports.some((p) => p < 1 || p > 65535)) {
+        ctx.addIssue({ code: 'custom', message: 'ports must be between 1 and 65535' });
+        return z.NEVER;
+      }
+      return ports;
+    })
+    .optional(),
   CACHE_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** `Product/version (+contact URL)`: robots.txt groups are matched against the product token. */
+  SCRAPE_USER_AGENT: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][\w.-]*\/[\w.-]+\b.*\bhttps?:\/\/\S+/, 'must name the product, its version and a contact URL, e.g. "PersonaAnalyzer/1.0 (+https://example.com/bot)"')
+    .default(DEFAULT_USER_AGENT),
+  /** Crawl limits per analysis: link depth from the start page, bytes read, seconds spent, requests in flight per host. */
+  CRAWL_MAX_DEPTH: z.coerce.number().int().min(1).max(10).default(CRAWL_DEFAULTS.maxDepth),
+  CRAWL_MAX_BYTES: z.coerce.number().int().min(100_000).default(CRAWL_DEFAULTS.maxBytes),
+  CRAWL_MAX_SECONDS: z.coerce.number().positive().max(480).default(CRAWL_DEFAULTS.maxSeconds),
+  CRAWL_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(CRAWL_DEFAULTS.concurrency),
   CACHE_RETENTION_DAYS: z.coerce.number().positive().optional(),
   ANALYSIS_RETENTION_DAYS: z.coerce.number().positive().optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),

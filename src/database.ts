@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, type ColumnType, type Generated, type JSONColumnType } from 'kysely';
 import pg from 'pg';
 import type { AnalysisStatus, StepName, StepState } from './domain/analysis.js';
+import type { CrawlReport } from './domain/site-links.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -25,6 +26,8 @@ export interface AnalysesTable {
   /** The cleaned text the insight calls read, fitted to the token budget. */
   corpus: JSONColumnType<object> | null;
   language: string | null;
+  /** What content_extraction read and skipped, each with why; null before it finished. */
+  crawl: ColumnType<CrawlReport | null, string | null | undefined, string | null>;
   error: JSONColumnType<{ code: string; message: string; version?: number }> | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -54,6 +57,11 @@ export interface WebsiteContentTable {
   /** The page after cleanPage; null until content_processing has seen it. */
   cleaned: JSONColumnType<object> | null;
   language: string | null;
+  /** CLEANER_VERSION that produced `cleaned`; another version cleans the page again. */
+  cleaner_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Validators for a conditional request once the copy is stale. */
+  etag: ColumnType<string | null, string | null | undefined, string | null>;
+  last_modified: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AiResponsesTable {

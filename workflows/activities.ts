@@ -8,6 +8,7 @@ const BAD_INPUT = [
   FailureType.UrlNotAllowed,
   FailureType.SiteUnreachable,
   FailureType.RobotsDisallowed,
+  FailureType.BlockedBySite,
   FailureType.NoContent,
   FailureType.AnalysisNotFound,
 ];

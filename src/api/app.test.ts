@@ -92,8 +92,6 @@ function fieldPaths(body: ApiResponse<unknown>): string[] {
 describe('POST /analysis/start validation', () => {
   it.each([
     ['not a URL', { url: 'not a url' }, 'url'],
-    ['ftp scheme', { url: 'ftp://example.com/file' }, 'url'],
-    ['javascript scheme', { url: 'javascript:alert(1)' }, 'url'],
     ['missing url', {}, 'url'],
     ['url not a string', { url: 42 }, 'url'],
     ['empty url', { url: '   ' }, 'url'],
@@ -107,6 +105,20 @@ describe('POST /analysis/start validation', () => {
     expect(res.status).toBe(400);
     expectEnvelopeError(body, 'VALIDATION_ERROR');
     expect(fieldPaths(body)).toContain(path);
+    expect(touched).toEqual([]);
+  });
+
+  it.each([
+    ['ftp scheme', 'ftp://example.com/file'],
+    ['javascript scheme', 'javascript:alert(1)'],
+    ['credentials in the URL', 'https://user:secret@example.com/'],
+    ['a loopback address', 'http://127.0.0.1/'],
+    ['a metadata address', 'http://169.254.169.254/latest/meta-data/'],
+    ['a decimal loopback spelling', 'http://2130706433/'],
+  ])('%s → 422 URL_NOT_ALLOWED, nothing started', async (_name, url) => {
+    const { res, body } = await call('/analysis/start', { method: 'POST', json: { url } });
+    expect(res.status).toBe(422);
+    expectEnvelopeError(body, 'URL_NOT_ALLOWED');
     expect(touched).toEqual([]);
   });
 

@@ -4,38 +4,42 @@ import type { CleanPage } from './corpus.js';
 import { data as francData } from 'franc-min/data.js';
 import { expressions as francExpressions } from 'franc-min/expressions.js';
 import { iso6393To1 } from 'iso-639-3';
+import { blockText, flatText, hiddenByStylesheet, prune, type DomNode } from './clean-dom.js';
+import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
+
+/**
+ * The cleaner's version. Raise it with every change of cleanPage's output: pages cached with text
+ * cleaned by another version are cleaned again rather than served as old text.
+ * 1: the first cleaner. 2: (reserved by the cache work). 3: main-content detection measured on
+ * eval/ (boilerplate inside the content area, hidden text, form sentences, ruby, JS shells,
+ * JSON-LD summary).
+ */
+export const CLEANER_VERSION = 3;
 
 type CheerioRoot = cheerio.CheerioAPI;
-// domhandler's node types, taken from cheerio's own API rather than a transitive dependency.
-type Element = Parameters<typeof cheerio.contains>[0];
 
-// Never visible text.
-const NON_CONTENT = 'script, style, noscript, svg, iframe, template, object, embed, canvas, select, textarea, datalist, map, head';
+/**
+ * htmlparser2 rather than parse5: about four times faster on real pages, and as good for reading
+ * text (eval/README.md). `xml` with `xmlMode: false` is cheerio's switch to it in HTML mode.
+ */
+const PARSE_OPTIONS = { xml: { xmlMode: false, decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true } } as const;
 
-// Site chrome, repeated on every page: it says nothing about this page.
-const BOILERPLATE =
-  'nav, aside, dialog, [role="navigation"], [role="complementary"], [role="search"], [role="dialog"], [role="alertdialog"], [aria-modal="true"]';
+// Characters nobody sees: zero-width spaces and joiners' misuse, direction overrides, soft hyphens,
+// Unicode tag characters (used to smuggle invisible instructions into text). ZWNJ and ZWJ stay:
+// Persian, Indic scripts and emoji need them.
+// eslint-disable-next-line no-misleading-character-class
+const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0\u{E0000}-\u{E007F}]/gu;
+// A line worth reading has a letter, a digit or a currency sign.
+const MEANINGFUL = /[\p{L}\p{N}\p{Sc}]/u;
 
-const HIDDEN = '[hidden], [aria-hidden="true"], input[type="hidden"]';
-const HIDDEN_STYLE = /(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important)?\s*(?:;|$)/i;
-
-// Consent banners, by their usual names (OneTrust, Cookiebot, cookieconsent, CMPs) ...
-const CONSENT_NAME = /cookie|consent|gdpr|onetrust|cookiebot|(^|[\s_-])cmp([\s_-]|$)|cc-window|cc-banner/i;
-// ... or by what they say: a short block about cookies that asks to accept.
-const CONSENT_TEXT = /cookie/i;
-const CONSENT_ACTION = /accept|agree|allow all|got it|einverstanden|akzeptieren|zustimmen|alle zulassen|accepter|aceptar|accetta/i;
-const CONSENT_MAX_CHARS = 1500;
-
-const MENU_MIN_LINKS = 8;
-const MENU_MAX_LINK_CHARS = 30;
-
-// Elements that start a new line of text; everything else flows inline.
-const BLOCK_TAGS = new Set([
-  'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
-  'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr',
-  'legend', 'li', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'summary', 'table', 'tbody', 'td', 'tfoot', 'th',
-  'thead', 'tr', 'ul', 'body', 'html',
-]);
+// Pages that render in the browser: an app root, an embedded state, a noscript asking for JavaScript.
+const APP_ROOT = '#__next, #root, #app, #__nuxt, #___gatsby, #svelte, app-root, [ng-app], [data-reactroot], [data-server-rendered]';
+const STATE_SCRIPTS =
+  'script#__NEXT_DATA__, script#__NUXT_DATA__, script[type="application/json"], script#__APOLLO_STATE__, script[data-state], script#initial-state';
+const STATE_ASSIGNMENT = /window\.(?:__NUXT__|__INITIAL_STATE__|__PRELOADED_STATE__|__APOLLO_STATE__|__APP_STATE__|__DATA__)\s*=/;
+const NEEDS_JAVASCRIPT = /enable javascript|javascript (?:is )?(?:disabled|required|must be enabled)|requires? javascript|turn on javascript|activate javascript|javascript aktivieren|browser does not support javascript/i;
+/** Below this many characters of visible text, a page with the marks of an app is an empty shell. */
+const SHELL_MAX_CHARS = 300;
 
 const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
 
@@ -62,9 +66,31 @@ function jsonLdBlocks($: CheerioRoot): unknown[] {
 function metaContent($: CheerioRoot, ...selectors: string[]): string {
   for (const selector of selectors) {
     const value = collapse($(selector).first().attr('content') ?? '');
-    if (value) return value;
+    if (value) return value.replace(INVISIBLE, '');
   }
   return '';
+}
+
+const OPEN_GRAPH_KEYS: Record<string, string> = {
+  'og:title': 'title',
+  'og:description': 'description',
+  'og:type': 'type',
+  'og:site_name': 'siteName',
+  'og:locale': 'locale',
+  'og:price:amount': 'priceAmount',
+  'og:price:currency': 'priceCurrency',
+  'product:price:amount': 'priceAmount',
+  'product:price:currency': 'priceCurrency',
+};
+
+function openGraph($: CheerioRoot): Record<string, string> {
+  const og: Record<string, string> = {};
+  $('meta[property], meta[name]').each((_, el) => {
+    const key = OPEN_GRAPH_KEYS[($(el).attr('property') ?? $(el).attr('name') ?? '').toLowerCase()];
+    const value = collapse($(el).attr('content') ?? '').replace(INVISIBLE, '');
+    if (key && value && !og[key]) og[key] = value;
+  });
+  return og;
 }
 
 function declaredLanguage($: CheerioRoot): string | undefined {
@@ -75,122 +101,6 @@ function declaredLanguage($: CheerioRoot): string | undefined {
     '';
   const primary = raw.trim().toLowerCase().split(/[-_,;\s]/)[0] ?? '';
   return /^[a-z]{2}$/.test(primary) ? primary : undefined;
-}
-
-/** Whether a top-level page header is site chrome (logo and menu) rather than a hero with the pitch. */
-function isChromeHeader(header: cheerio.Cheerio<Element>): boolean {
-  if (header.find('nav, [role="navigation"]').length > 0) return true;
-  const text = collapse(header.text()).length;
-  const linkText = collapse(header.find('a').text()).length;
-  return text < 80 || linkText / Math.max(text, 1) > 0.5;
-}
-
-/**
- * Consent banners: elements named like one (OneTrust, Cookiebot, cookieconsent, CMPs), and the
- * largest short block around a mention of cookies that asks the reader to accept them.
- */
-function removeConsentBanners($: CheerioRoot): void {
-  $('body [id], body [class], body [aria-label]')
-    .filter((_, el) => {
-      const node = $(el);
-      const names = `${node.attr('id') ?? ''} ${node.attr('class') ?? ''} ${node.attr('aria-label') ?? ''}`;
-      return el.tagName !== 'main' && CONSENT_NAME.test(names) && collapse(node.text()).length <= CONSENT_MAX_CHARS;
-    })
-    .remove();
-  const banners = new Set<Element>();
-  $('body *')
-    .contents()
-    .filter((_, node) => node.type === 'text' && CONSENT_TEXT.test((node as { data?: string }).data ?? ''))
-    .each((_, node) => {
-      let banner: Element | undefined;
-      for (const ancestor of $(node).parents().toArray()) {
-        if (ancestor.tagName === 'body' || ancestor.tagName === 'main') break;
-        const text = collapse($(ancestor).text());
-        if (text.length > CONSENT_MAX_CHARS) break;
-        if (/^(div|section|form|aside)$/.test(ancestor.tagName) && CONSENT_ACTION.test(text)) banner = ancestor;
-      }
-      if (banner) banners.add(banner);
-    });
-  for (const banner of banners) $(banner).remove();
-}
-
-function removeBoilerplate($: CheerioRoot): void {
-  $(NON_CONTENT).remove();
-  $(HIDDEN).remove();
-  $('[style]')
-    .filter((_, el) => HIDDEN_STYLE.test($(el).attr('style') ?? ''))
-    .remove();
-  $(BOILERPLATE).remove();
-  // A header or footer inside an article or section belongs to it (a section title, an author line);
-  // only the page's own ones are chrome. Page footers always are; page headers only when they are
-  // mostly links, because many landing pages put their headline and pitch in a top-level <header>.
-  const pageLevel = 'article, section, main, [role="main"]';
-  $('footer, [role="contentinfo"]')
-    .filter((_, el) => $(el).parents(pageLevel).length === 0)
-    .remove();
-  $('header, [role="banner"]')
-    .filter((_, el) => $(el).parents(pageLevel).length === 0 && isChromeHeader($(el)))
-    .remove();
-  removeConsentBanners($);
-  removeMenus($);
-}
-
-/**
- * Menus built from plain lists (many CMS themes use no <nav>): a list of many short links and
- * next to no other text. A list of links with descriptions (projects, case studies) stays.
- */
-function removeMenus($: CheerioRoot): void {
-  $('ul, ol')
-    .filter((_, el) => {
-      const list = $(el);
-      const links = list.find('a');
-      if (links.length < MENU_MIN_LINKS) return false;
-      const text = collapse(list.text()).length;
-      const linkText = links.toArray().reduce((sum, a) => sum + collapse($(a).text()).length, 0);
-      return linkText / Math.max(text, 1) >= 0.9 && linkText / links.length <= MENU_MAX_LINK_CHARS;
-    })
-    .remove();
-}
-
-interface DomNode {
-  type: string;
-  name?: string;
-  data?: string;
-  children?: DomNode[];
-}
-
-/** Visible text, one line per block element, whitespace inside a line collapsed to single spaces. */
-function blockText(root: DomNode): string {
-  const lines: string[] = [];
-  let line = '';
-  const breakLine = () => {
-    const text = collapse(line);
-    if (text && lines[lines.length - 1] !== text) lines.push(text);
-    line = '';
-  };
-  // Iterative walk: generated pages nest deeply enough to make recursion a risk.
-  const stack: Array<DomNode | 'break'> = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node === 'break') {
-      breakLine();
-      continue;
-    }
-    if (node.type === 'text') {
-      line += node.data ?? '';
-      continue;
-    }
-    if (node.type !== 'tag' && node.type !== 'root') continue;
-    const block = node.name !== undefined && BLOCK_TAGS.has(node.name);
-    if (block) {
-      breakLine();
-      stack.push('break');
-    }
-    const children = node.children ?? [];
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-  }
-  breakLine();
-  return lines.join('\n');
 }
 
 /**
@@ -216,6 +126,8 @@ const DETECTABLE = new Set(
 
 // Below this much prose, trigram statistics are too noisy to overrule what the page declares.
 const MIN_DETECTION_CHARS = 150;
+// Trigram statistics settle long before this; more only costs time.
+const MAX_DETECTION_CHARS = 3000;
 // How close to the best score the declared language must come to count as plausible.
 const PLAUSIBLE_SCORE = 0.9;
 
@@ -230,7 +142,7 @@ function detectLanguage(text: string, declared: string | undefined): string {
     .split('\n')
     .filter((l) => l.length >= 40)
     .join(' ');
-  const sample = prose.length >= MIN_DETECTION_CHARS ? prose : text.replace(/\n/g, ' ');
+  const sample = (prose.length >= MIN_DETECTION_CHARS ? prose : text.replace(/\n/g, ' ')).slice(0, MAX_DETECTION_CHARS);
   if (sample.length < MIN_DETECTION_CHARS) return declared ?? 'und';
   const scores = francAll(sample, { minLength: MIN_DETECTION_CHARS });
   const [best] = scores;
@@ -244,27 +156,139 @@ function detectLanguage(text: string, declared: string | undefined): string {
 }
 
 /**
+ * Lines as a person reads them: invisible characters gone, lines without a word or a number gone,
+ * and blocks the page repeats (a desktop and a mobile copy of the same menu or feature list)
+ * kept once.
+ */
+function tidyLines(text: string): string[] {
+  const lines: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = collapse(raw.replace(INVISIBLE, ''));
+    if (line && MEANINGFUL.test(line) && lines[lines.length - 1] !== line) lines.push(line);
+  }
+  // A repeated run of three lines or more, or a repeated long line, is a copy.
+  const firstAt = new Map<string, number>();
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const earlier = firstAt.get(line);
+    if (earlier !== undefined) {
+      let run = 0;
+      while (i + run < lines.length && earlier + run < i && lines[earlier + run] === lines[i + run]) run++;
+      if (run >= 3 || line.length >= 80) {
+        i += Math.max(run, 1) - 1;
+        continue;
+      }
+    } else firstAt.set(line, i);
+    out.push(line);
+  }
+  return out;
+}
+
+interface ShellEvidence {
+  states: unknown[];
+  noscript: string[];
+  marks: string[];
+}
+
+/** Read before pruning: what a page that renders in the browser carries for readers without JavaScript. */
+function shellEvidence($: CheerioRoot): ShellEvidence {
+  const states: unknown[] = [];
+  const marks: string[] = [];
+  $(STATE_SCRIPTS).each((_, el) => {
+    const id = $(el).attr('id');
+    const state = parseState($(el).text());
+    if (state !== undefined) {
+      states.push(state);
+      marks.push(id ? `#${id}` : 'JSON data script');
+    }
+  });
+  $('script:not([src])').each((_, el) => {
+    const code = $(el).text();
+    if (!STATE_ASSIGNMENT.test(code)) return;
+    const state = parseState(code.slice(code.search(STATE_ASSIGNMENT)).replace(STATE_ASSIGNMENT, ''));
+    if (state !== undefined) {
+      states.push(state);
+      marks.push(STATE_ASSIGNMENT.exec(code)![0].replace(/\s*=$/, ''));
+    }
+  });
+  const noscript: string[] = [];
+  let asksForJavaScript = false;
+  $('noscript').each((_, el) => {
+    const text = flatText(el as unknown as DomNode);
+    if (NEEDS_JAVASCRIPT.test(text)) asksForJavaScript = true;
+    else if (text.length >= 20) noscript.push(text);
+  });
+  if (noscript.length > 0) marks.push('noscript');
+  if (asksForJavaScript) marks.push('a noscript asking for JavaScript');
+  if ($(APP_ROOT).length > 0) marks.push('an app root element');
+  return { states, noscript, marks };
+}
+
+/**
  * Reduces a fetched page to what says something about the company: title, meta description,
- * headings, JSON-LD and the visible main text, without scripts, styles, site chrome (nav, page
- * header and footer, asides), consent banners and hidden elements.
+ * OpenGraph, headings, the facts of its JSON-LD and the visible main text, without scripts,
+ * styles, site chrome (nav, page header and footer, sidebars, menus), consent banners, forms,
+ * related posts, comments, share and tag lists, and anything hidden from people. A page that is an
+ * empty JavaScript shell gets the text of its embedded state and noscript, and `limited`.
  */
 export function cleanPage(html: string, url: string): CleanPage {
-  const $ = cheerio.load(html);
-  // Read before the cleanup below removes every <script> and <head>.
+  const $ = cheerio.load(html, PARSE_OPTIONS);
+  // Read before pruning removes every <script>, <style> and <head>.
   const jsonLd = jsonLdBlocks($);
   const description = metaContent($, 'meta[name="description" i]', 'meta[property="og:description"]', 'meta[name="twitter:description"]');
+  const og = openGraph($);
   const declared = declaredLanguage($);
-  const headTitle = collapse($('title').first().text()) || metaContent($, 'meta[property="og:title"]');
+  const headTitle = collapse($('title').first().text()).replace(INVISIBLE, '') || og.title || '';
+  const css = $('style')
+    .toArray()
+    .map((el) => $(el).text())
+    .join('\n')
+    .slice(0, 500_000);
+  const { classes: hiddenClasses, ids: hiddenIds } = hiddenByStylesheet(css);
+  const shell = shellEvidence($);
 
-  removeBoilerplate($);
+  const body = ($('body').get(0) ?? $.root().get(0)) as unknown as DomNode;
+  const scope = prune(body, { title: headTitle, hiddenClasses, hiddenIds });
 
   const headings: string[] = [];
-  $('h1, h2, h3').each((_, el) => {
-    const heading = collapse($(el).text());
-    if (heading && !headings.includes(heading)) headings.push(heading);
+  let firstH1 = '';
+  const rawText = blockText(scope, (level, node) => {
+    const heading = collapse(flatText(node).replace(INVISIBLE, ''));
+    if (!heading) return;
+    if (level === 1 && !firstH1) firstH1 = heading;
+    if (!headings.includes(heading)) headings.push(heading);
   });
-  const body = $('body').get(0) ?? $.root().get(0);
-  const text = blockText(body as unknown as DomNode);
-  const title = headTitle || collapse($('h1').first().text());
-  return { url, title, description, headings, text, jsonLd, language: detectLanguage(text, declared) };
+  let lines = tidyLines(rawText);
+
+  let limited: { reason: string } | undefined;
+  const visibleChars = lines.reduce((n, l) => n + l.length, 0);
+  if (visibleChars < SHELL_MAX_CHARS && shell.marks.length > 0) {
+    const recovered = [...shell.noscript, ...shell.states.flatMap((s) => stateText(s))];
+    const from = [...new Set(shell.marks)].join(', ');
+    limited = {
+      reason:
+        recovered.length > 0
+          ? `JavaScript shell: ${visibleChars} characters of text without running scripts; text recovered from ${from}`
+          : `JavaScript shell: ${visibleChars} characters of text without running scripts, nothing to recover (${from})`,
+    };
+    lines = tidyLines([...lines, ...recovered].join('\n'));
+  }
+
+  const text = lines.join('\n');
+  const title = headTitle || firstH1;
+  const summary = jsonLdSummary(jsonLd);
+  return {
+    url,
+    title,
+    description,
+    headings,
+    text,
+    jsonLd,
+    language: detectLanguage(text, declared),
+    ...(summary ? { summary } : {}),
+    ...(Object.keys(og).length > 0 ? { openGraph: og } : {}),
+    ...(limited ? { limited: true, limitedReason: limited.reason } : {}),
+    cleanerVersion: CLEANER_VERSION,
+  };
 }

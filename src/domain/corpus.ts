@@ -1,4 +1,5 @@
-import { splitPassages, type LocatablePassage, type Passage } from './passages.js';
+import type { PageKind } from './page-kind.js';
+import { passageId, splitPassages, type LocatablePassage, type Passage } from './passages.js';
 
 /** A page after cleanPage: what `website_content.cleaned` holds. */
 export interface CleanPage {
@@ -12,14 +13,41 @@ export interface CleanPage {
   jsonLd: unknown[];
   /** ISO 639-1 code, or 'und' when undetermined. */
   language: string;
+  /**
+   * The facts of the page's JSON-LD, one per line: "Organization: name — description",
+   * "Product: name — by brand — description — price 49 USD — rated 4.6/5 from 120 reviews",
+   * "FAQ: question answer", "Review (5/5) by author: text". Absent when there are none.
+   */
+  summary?: string;
+  /** OpenGraph: title, description, type, siteName, locale, priceAmount, priceCurrency (those present). */
+  openGraph?: Record<string, string>;
+  /** The page is an empty JavaScript shell: `text` holds what could be recovered without running it. */
+  limited?: boolean;
+  /** Why the page is limited, in words (what was found, where the text came from). */
+  limitedReason?: string;
+  /** CLEANER_VERSION of the cleaner that produced this page (absent before version 3). */
+  cleanerVersion?: number;
 }
 
 export interface CorpusPage {
   contentId: string;
   url: string;
   title: string;
-  /** The page's cleaned text, cut to fit the budget. */
+  /**
+   * What of the page's cleaned text the budget kept: its selected blocks (lines) in page order, each
+   * run of adjacent blocks a verbatim slice of `CleanPage.text`, runs separated by a blank line.
+   * In corpora stored before budgeting by value: a prefix of the cleaned text.
+   */
   text: string;
+  /** The page's kind (home, pricing, legal, ...), which its share of the budget follows. Absent in older corpora, as are the fields below. */
+  kind?: PageKind;
+  /** Characters of the page's cleaned text, and of it sent in `text` (blank lines between runs not counted). */
+  chars?: number;
+  sentChars?: number;
+  /** Page context shown to the model beside the passages, never cited: the meta description, headings, JSON-LD facts. */
+  description?: string;
+  headings?: string[];
+  facts?: string[];
   /**
    * The budgeted text as numbered passages (IDs `p<page>.<n>`, page = position in the corpus,
    * from 1). Absent in corpora stored before evidence by reference: `corpusPassages` derives them.
@@ -32,14 +60,36 @@ export interface Corpus {
   language: string;
   tokenEstimate: number;
   pages: CorpusPage[];
+  /** Pages that were read but sent nothing, and why (older corpora: absent). */
+  unsent?: UnsentPage[];
+}
+
+export interface UnsentPage {
+  url: string;
+  kind: PageKind;
+  chars: number;
+  /** empty: no visible text; repeated: every line also on a more telling page; budget: no room left. */
+  reason: 'empty' | 'repeated' | 'budget';
 }
 
 /** Numbers the corpus's passages; deterministic, so a retried processing step gives the same IDs. */
 export function withPassages(corpus: Corpus): Corpus {
-  return { ...corpus, pages: corpus.pages.map((p, i) => ({ ...p, passages: splitPassages(p.text, i + 1) })) };
+  return { ...corpus, pages: corpus.pages.map((p, i) => ({ ...p, passages: pagePassages(p.text, i + 1) })) };
+}
+
+/**
+ * A corpus page's passages: cut per run of adjacent blocks (runs are separated by a blank line), so
+ * no passage spans two runs and each is a substring of the cleaned page; numbered across the page.
+ */
+export function pagePassages(text: string, pageNumber: number): Passage[] {
+  let n = 0;
+  return text
+    .split(/\n\s*\n/)
+    .flatMap((run) => splitPassages(run, pageNumber))
+    .map((p) => ({ id: passageId(pageNumber, ++n), text: p.text }));
 }
 
 /** Every passage of the corpus with its page URL, in page order. */
 export function corpusPassages(corpus: Corpus): LocatablePassage[] {
-  return corpus.pages.flatMap((page, i) => (page.passages ?? splitPassages(page.text, i + 1)).map((p) => ({ ...p, url: page.url })));
+  return corpus.pages.flatMap((page, i) => (page.passages ?? pagePassages(page.text, i + 1)).map((p) => ({ ...p, url: page.url })));
 }

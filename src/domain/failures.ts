@@ -8,7 +8,11 @@ export const FailureType = {
   InvalidUrl: 'InvalidUrl',
   UrlNotAllowed: 'UrlNotAllowed',
   SiteUnreachable: 'SiteUnreachable',
+  /** Retryable: the site or its name server did not answer now (timeouts, resets); shown as SITE_UNREACHABLE when retries run out. */
+  SiteUnavailable: 'SiteUnavailable',
   RobotsDisallowed: 'RobotsDisallowed',
+  /** The site refused our (honest) crawler: it says who it is rather than pretending to be a browser. */
+  BlockedBySite: 'BlockedBySite',
   NoContent: 'NoContent',
   AnalysisNotFound: 'AnalysisNotFound',
   /** A report row an activity was handed is gone (deleted with its analysis). */
@@ -32,7 +36,9 @@ export const FAILURE_CODES: Record<FailureType, string> = {
   InvalidUrl: 'VALIDATION_ERROR',
   UrlNotAllowed: 'URL_NOT_ALLOWED',
   SiteUnreachable: 'SITE_UNREACHABLE',
+  SiteUnavailable: 'SITE_UNREACHABLE',
   RobotsDisallowed: 'ROBOTS_DISALLOWED',
+  BlockedBySite: 'BLOCKED_BY_SITE',
   NoContent: 'NO_CONTENT',
   AnalysisNotFound: 'NOT_FOUND',
   ReportNotFound: 'NOT_FOUND',

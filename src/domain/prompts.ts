@@ -26,11 +26,71 @@ export const ANALYST_SYSTEM_PROMPT = [
 
 export const SITE_HEADER = "The website's text as numbered passages. Cite passages by their ID.";
 
-/** What a prompt can hold of the site: passages in corpus order, round-robin across pages until the budget is spent. */
-export function promptPassages(corpus: Corpus, maxTokens: number, maxPassages = MAX_PROMPT_PASSAGES): Map<number, Passage[]> {
+/** What a prompt shows of a page beside its passages, at most (a quarter of the page's share when the budget is small). */
+const PAGE_CONTEXT_CHARS = 700;
+
+/** Labels of the page context lines: the page's own words, shown but not citable (they are no passages). */
+export const PAGE_CONTEXT_LABELS = {
+  description: 'Page description:',
+  headings: 'Page headings:',
+  facts: 'Page structured data:',
+} as const;
+
+const oneLine = (s: string) => s.replace(/\b(?:https?:\/\/|www\.)\S+/gi, '').replace(/\s+/g, ' ').trim();
+
+function clipTo(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, Math.max(0, max - 1));
+  const word = cut.replace(/\s+\S*$/, '');
+  return `${word.length >= max / 2 ? word : cut}…`;
+}
+
+/**
+ * A page's context lines within `maxChars`: its meta description, its headings, then what its
+ * JSON-LD says (organization, products and prices, FAQ, reviews), each under its label. They tell
+ * the model what a page is about when only some of its passages fit; they are not passages.
+ */
+export function pageContextLines(page: Corpus['pages'][number], maxChars = PAGE_CONTEXT_CHARS, shown: readonly Passage[] = []): string[] {
+  // What the passages shown already say is not said twice.
+  const said = ` ${shown.map((p) => oneLine(p.text)).join(' \n ').toLowerCase()} `;
+  const isShown = (text: string) => said.includes(oneLine(text).toLowerCase());
+  const lines: string[] = [];
+  let left = maxChars;
+  const push = (label: string, text: string, min = 40) => {
+    const body = oneLine(text);
+    if (!/\p{L}/u.test(body)) return;
+    const room = left - label.length - 2;
+    if (room < Math.min(min, body.length)) return;
+    const line = `${label} ${clipTo(body, room)}`;
+    lines.push(line);
+    left -= line.length + 1;
+  };
+  const title = oneLine(page.title ?? '');
+  if (page.description && oneLine(page.description) !== title && !isShown(page.description)) push(PAGE_CONTEXT_LABELS.description, page.description);
+  const headings = (page.headings ?? []).map(oneLine).filter((h) => h && h !== title && !isShown(h));
+  if (headings.length > 0) push(PAGE_CONTEXT_LABELS.headings, headings.join(' | '));
+  for (const fact of page.facts ?? []) push(PAGE_CONTEXT_LABELS.facts, fact, 60);
+  return lines;
+}
+
+const contextCost = (lines: readonly string[]) => lines.reduce((n, l) => n + l.length + 1, 0);
+
+/** The passages a prompt shows per page (by corpus index), and each shown page's context lines. */
+export type PromptSelection = Map<number, Passage[]> & { context?: Map<number, string[]> };
+
+/**
+ * What a prompt can hold of the site: passages in corpus order, round-robin across pages until the
+ * budget is spent. A page's context lines (description, headings, structured data) are paid for
+ * with its first passage, and get at most a quarter of the page's even share of the budget.
+ */
+export function promptPassages(corpus: Corpus, maxTokens: number, maxPassages = MAX_PROMPT_PASSAGES): PromptSelection {
   const pages = corpus.pages.map((p, i) => ({ index: i, queue: [...(p.passages ?? [])] }));
-  const chosen = new Map<number, Passage[]>();
+  const chosen: PromptSelection = new Map<number, Passage[]>();
+  const context = new Map<number, string[]>();
+  const paid = new Map<number, number>();
   let budget = maxTokens * 4;
+  const pagesWithPassages = Math.max(1, pages.filter((p) => p.queue.length > 0).length);
+  const contextChars = Math.min(PAGE_CONTEXT_CHARS, Math.floor(budget / pagesWithPassages / 4));
   let count = 0;
   // Round-robin by page: every page gets its opening passages before any page gets more.
   for (let progressed = true; progressed && count < maxPassages; ) {
@@ -38,10 +98,12 @@ export function promptPassages(corpus: Corpus, maxTokens: number, maxPassages = 
     for (const page of pages) {
       const next = page.queue[0];
       if (!next || count >= maxPassages) continue;
-      const cost = next.text.length + next.id.length + 4;
+      const lines = chosen.has(page.index) ? [] : pageContextLines(corpus.pages[page.index]!, contextChars);
+      const cost = next.text.length + next.id.length + 4 + contextCost(lines);
       if (cost > budget) continue;
       page.queue.shift();
       budget -= cost;
+      if (!chosen.has(page.index)) paid.set(page.index, contextCost(lines));
       count++;
       progressed = true;
       chosen.set(page.index, [...(chosen.get(page.index) ?? []), next]);
@@ -51,17 +113,31 @@ export function promptPassages(corpus: Corpus, maxTokens: number, maxPassages = 
   for (const [index, list] of chosen) {
     const order = corpus.pages[index]!.passages ?? [];
     chosen.set(index, [...list].sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+    // Paid for above at most; what the chosen passages already say is left out.
+    context.set(index, pageContextLines(corpus.pages[index]!, paid.get(index) ?? 0, list));
   }
+  chosen.context = context;
   return chosen;
 }
 
-/** The site message: the passages of `chosen` under their page's URL and title. */
-export function siteMessage(site: { url: string; domain: string }, corpus: Corpus, chosen: Map<number, Passage[]>): string {
+/**
+ * The site message: under each page's URL and title, its context lines (description, headings,
+ * structured data: not citable) and the passages of `chosen` with their IDs.
+ */
+export function siteMessage(site: { url: string; domain: string }, corpus: Corpus, chosen: PromptSelection): string {
   const blocks = corpus.pages.flatMap((page, i) => {
     const passages = chosen.get(i);
     if (!passages?.length) return [];
     const title = page.title.replace(/\s+/g, ' ').trim();
-    return [[`Page ${i + 1}: ${page.url}`, ...(title ? [`Page title: ${title}`] : []), ...passages.map((p) => `[${p.id}] ${p.text.replace(/\s+/g, ' ')}`)].join('\n')];
+    const context = chosen.context?.get(i) ?? pageContextLines(page, undefined, passages);
+    return [
+      [
+        `Page ${i + 1}: ${page.url}`,
+        ...(title ? [`Page title: ${title}`] : []),
+        ...context,
+        ...passages.map((p) => `[${p.id}] ${p.text.replace(/\s+/g, ' ')}`),
+      ].join('\n'),
+    ];
   });
   return [`Website: ${site.url} (${site.domain})`, SITE_HEADER, '', blocks.join('\n\n')].join('\n');
 }
@@ -198,6 +274,8 @@ export const PROMPT_SCAFFOLDING: readonly string[] = [
 export const PROMPT_MARKERS: readonly RegExp[] = [
   /^\s*Page \d+:/im,
   /\bPage title:/i,
+  // The page context labels, at the start of a line: a site may well write "page description" in prose.
+  /^\s*Page (description|headings|structured data):/im,
   /^\s*Website: https?:\/\//im,
   /\[p\d{1,3}\.\d{1,4}\]/i,
   /^\s*Task:/im,

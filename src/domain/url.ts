@@ -1,8 +1,11 @@
-import net from 'node:net';
-
 /** Why a URL was refused before anything was resolved or fetched. */
 export class InvalidUrlError extends Error {
   override name = 'InvalidUrlError';
+}
+
+/** A well-formed URL that is refused on purpose (scheme, credentials): `URL_NOT_ALLOWED`, not a validation error. */
+export class RefusedUrlError extends InvalidUrlError {
+  override name = 'RefusedUrlError';
 }
 
 /** Query parameters that only carry campaign tracking: dropping them lets one page have one cache key. */
@@ -36,9 +39,9 @@ export function normalizeUrl(input: string): string {
     throw new InvalidUrlError(`"${input}" is not a valid URL.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidUrlError(`Only http and https URLs can be analyzed, not ${url.protocol.slice(0, -1)}.`);
+    throw new RefusedUrlError(`Only http and https URLs can be analyzed, not ${url.protocol.slice(0, -1)}.`);
   }
-  if (url.username || url.password) throw new InvalidUrlError('URLs with a user name or password are not accepted.');
+  if (url.username || url.password) throw new RefusedUrlError('URLs with a user name or password are not accepted.');
   const host = url.hostname.replace(/\.$/, '');
   if (host === '') throw new InvalidUrlError(`"${input}" has no host name.`);
   url.hostname = host;
@@ -81,109 +84,5 @@ export function isSameSite(a: string, b: string): boolean {
   }
 }
 
-export type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'reserved';
-
-function blockList(ranges: readonly string[]): net.BlockList {
-  const list = new net.BlockList();
-  for (const range of ranges) {
-    const [address, prefix] = range.split('/') as [string, string | undefined];
-    const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(prefix), family);
-  }
-  return list;
-}
-
-// Checked in this order: the first match wins (metadata addresses sit inside link-local and ULA ranges).
-const ADDRESS_CLASSES: ReadonlyArray<[Exclude<AddressClass, 'public'>, net.BlockList]> = [
-  [
-    'metadata',
-    blockList([
-      '169.254.169.254', // AWS, GCP, Azure, OpenStack, DigitalOcean instance metadata
-      '169.254.170.2', // AWS ECS task metadata
-      '100.100.100.200', // Alibaba Cloud metadata
-      'fd00:ec2::254', // AWS IPv6 instance metadata
-    ]),
-  ],
-  ['loopback', blockList(['127.0.0.0/8', '::1/128'])],
-  ['link-local', blockList(['169.254.0.0/16', 'fe80::/10'])],
-  [
-    'private',
-    blockList([
-      '10.0.0.0/8',
-      '172.16.0.0/12',
-      '192.168.0.0/16',
-      '100.64.0.0/10', // carrier-grade NAT: another operator's private network
-      'fc00::/7', // unique local addresses (fd00::/8 in practice)
-      'fec0::/10', // deprecated site-local
-    ]),
-  ],
-  [
-    'reserved',
-    blockList([
-      '0.0.0.0/8',
-      '192.0.0.0/24',
-      '192.0.2.0/24',
-      '192.88.99.0/24',
-      '198.18.0.0/15',
-      '198.51.100.0/24',
-      '203.0.113.0/24',
-      '224.0.0.0/4', // multicast
-      '240.0.0.0/4', // reserved, including 255.255.255.255
-      '::/128',
-      '::/96', // deprecated IPv4-compatible addresses
-      '100::/64', // discard
-      '64:ff9b:1::/48', // local-use NAT64
-      '2001::/23', // IETF protocol assignments (Teredo, ORCHID, ...)
-      '2001:db8::/32', // documentation
-      '2002::/16', // 6to4: embeds an IPv4 address we would have to trust
-      'ff00::/8', // multicast
-    ]),
-  ],
-];
-
-/** The eight 16-bit groups of an IPv6 address (valid input assumed, zone id removed). */
-function ipv6Groups(address: string): number[] {
-  let text = address.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    const [a, b, c, d] = dotted[1].split('.').map(Number) as [number, number, number, number];
-    text = `${text.slice(0, -dotted[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const left = parse(head);
-  if (tail === undefined) return left;
-  const right = parse(tail);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) IPv6 address. */
-function embeddedIPv4(address: string): string | undefined {
-  const g = ipv6Groups(address);
-  const mapped = g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff;
-  const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
-  if (!mapped && !nat64) return undefined;
-  const [hi = 0, lo = 0] = g.slice(6);
-  return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
-}
-
-/**
- * What kind of network an IP address belongs to. Only 'public' addresses may be crawled (unless
- * SCRAPE_ALLOW_PRIVATE_NETWORKS): everything else reaches the worker's own machine, its network or
- * its cloud's metadata service. Throws a TypeError for something that is not an IP address.
- */
-export function classifyAddress(ip: string): AddressClass {
-  const address = ip.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const family = net.isIP(address);
-  if (family === 0) throw new TypeError(`Not an IP address: ${ip}`);
-  if (family === 6) {
-    const v4 = embeddedIPv4(address);
-    if (v4 !== undefined) return classifyAddress(v4);
-  }
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  for (const [kind, list] of ADDRESS_CLASSES) {
-    if (list.check(address, type)) return kind;
-  }
-  return 'public';
-}
+// Address classification lives in address.ts; re-exported for the callers that import it from here.
+export { classifyAddress, type AddressClass } from './address.js';

@@ -6,6 +6,7 @@ import { api, pollStatus } from '../support/api.js';
 import { readFixture } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
+import { storedPages } from '../support/stored-pages.js';
 import { judgeReport, promptSentences, promptsOf } from '../support/trust-oracle.js';
 
 /**
@@ -41,19 +42,6 @@ afterAll(async () => {
   await saved?.close();
 });
 
-/** The cleaned pages an analysis read, by URL, as stored. */
-async function storedPages(analysisId: string): Promise<Map<string, string>> {
-  const row = await db.selectFrom('analyses').select('content_ids').where('id', '=', analysisId).executeTakeFirstOrThrow();
-  const pages = await db.selectFrom('website_content').select(['url', 'cleaned']).where('id', 'in', row.content_ids).execute();
-  const map = new Map<string, string>();
-  for (const p of pages) {
-    const cleaned = p.cleaned as { url: string; text: string };
-    map.set(cleaned.url, cleaned.text);
-    map.set(p.url, cleaned.text);
-  }
-  return map;
-}
-
 async function analyse(siteUrl: string, options: object = { maxPages: 6, personaCount: 2 }): Promise<string> {
   const start = await api(service.apiUrl, '/analysis/start', { method: 'POST', json: { url: siteUrl, options } });
   expect(start.status).toBe(202);
@@ -69,8 +57,8 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
   const json = await api(service.apiUrl, `/analysis/${analysisId}/report${q.slice(0, -1)}`);
   expect(json.status).toBe(200);
   const { report, quality, status } = json.body.data;
-  const pages = await storedPages(analysisId);
-  const verdict = judgeReport(report, pages, prompts);
+  const { pages, siteText } = await storedPages(db, analysisId);
+  const verdict = judgeReport(report, pages, prompts, siteText);
   expect(verdict.unverified, 'quotes not on the page they cite').toEqual([]);
   expect(verdict.promptText, 'fields holding prompt text').toEqual([]);
 
@@ -79,7 +67,6 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
   // The rendered content (not the quality notes, which may name a rule the prompt also named).
   const content = markdown.split('## Evidence and quality')[0]!.split('\n').filter((l) => !l.startsWith('>')).join(' ');
   const readable = ` ${content.replace(/\\(.)/g, '$1').toLowerCase().split(/[^\p{L}\p{N}']+/u).filter(Boolean).join(' ')} `;
-  const siteText = [...pages.values()].join('\n');
   for (const sentence of promptSentences(prompts, siteText).filter((s) => s.split(' ').length >= 5)) {
     expect(readable, 'Markdown holds prompt text').not.toContain(` ${sentence} `);
   }

@@ -39,7 +39,15 @@ beforeAll(async () => {
   const files = await ensureLocalModel({ devDir, log: say });
   model = await startLocalModelServer({ ...files, ...(threads ? { threads } : {}), log: (line) => console.log(line) });
   say(`model ${model.modelName} loaded in ${model.loadMs} ms; context ${model.contextSize} tokens; ${threads ?? 'default (1)'} thread(s)`);
-  recorder = await startRecordingProxy(model.baseUrl);
+  recorder = await startRecordingProxy(model.baseUrl, (status, body) => {
+    let line = body;
+    try {
+      const c = JSON.parse(body);
+      line = c.choices ? `${c.choices[0].finish_reason}: ${c.choices[0].message.content}` : JSON.stringify(c.error ?? c);
+    } catch {}
+    line = line.replace(/\s+/g, ' ');
+    say(`answer ${status} ${line.length > 400 ? `${line.slice(0, 250)} … ${line.slice(-150)}` : line}`);
+  });
   service = await startTestService({
     aiBaseUrl: recorder.baseUrl,
     env: {
@@ -103,7 +111,8 @@ async function waitForEnd(analysisId: string): Promise<any> {
       last = line;
     }
     if (s.status === 'completed' || s.status === 'failed') return s;
-    if (Date.now() > deadline) throw new Error(`analysis ${analysisId} did not end in ${ANALYSIS_TIMEOUT_MS} ms; last: ${JSON.stringify(s)}`);
+    // Returned, not thrown: the caller prints what the model answered before failing.
+    if (Date.now() > deadline) return { ...s, timedOut: `did not end in ${ANALYSIS_TIMEOUT_MS / 1000} s` };
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
@@ -120,9 +129,9 @@ describe('the whole pipeline on a real small model', () => {
     const seconds = (Date.now() - started) / 1000;
     if (final.status !== 'completed') {
       const failedSteps = final.steps.filter((s: any) => s.lastError).map((s: any) => `${s.name} (${s.attempts} attempts): ${JSON.stringify(s.lastError)}`);
-      console.log(`analysis ${id} ${final.status}: ${JSON.stringify(final.error)}\n${failedSteps.join('\n')}\n${await modelOutputs(id)}`);
+      say(`analysis ${id} ${final.status}${final.timedOut ? `, ${final.timedOut}` : ''}: ${JSON.stringify(final.error)}\n${failedSteps.join('\n')}\nai_responses:\n${await modelOutputs(id)}`);
     }
-    expect(final.status, JSON.stringify(final.error)).toBe('completed');
+    expect(final.status, final.timedOut ?? JSON.stringify(final.error)).toBe('completed');
 
     // The report, judged against the stored pages and every prompt the model received.
     const json = await api(service.apiUrl, `/analysis/${id}/report`);
@@ -203,16 +212,18 @@ interface RecordingProxy {
   close(): Promise<void>;
 }
 
-async function startRecordingProxy(targetBaseUrl: string): Promise<RecordingProxy> {
+async function startRecordingProxy(targetBaseUrl: string, onAnswer: (status: number, body: string) => void): Promise<RecordingProxy> {
   const target = new URL(targetBaseUrl);
   const requests: RecordingProxy['requests'] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
     const body = Buffer.concat(chunks);
-    if (req.method === 'POST' && req.url?.endsWith('/chat/completions')) {
+    const isChat = req.method === 'POST' && !!req.url?.endsWith('/chat/completions');
+    if (isChat) {
       try {
         requests.push(JSON.parse(body.toString('utf8')));
+        if (process.env.TMP_DUMP) (await import('node:fs')).appendFileSync(process.env.TMP_DUMP, body.toString('utf8') + '\n');
       } catch {
         requests.push({});
       }
@@ -222,6 +233,12 @@ async function startRecordingProxy(targetBaseUrl: string): Promise<RecordingProx
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
+        if (isChat) {
+          // What the model said, in one line: a small model's failure modes show here first.
+          const answer: Buffer[] = [];
+          up.on('data', (c: Buffer) => answer.push(c));
+          up.on('end', () => onAnswer(up.statusCode ?? 0, Buffer.concat(answer).toString('utf8')));
+        }
       },
     );
     upstream.on('error', (err) => {

@@ -80,8 +80,12 @@ export function promptSentences(prompts: readonly string[], siteText: string): s
   return [...out];
 }
 
-export function judgeReport(report: any, pages: ReadonlyMap<string, string>, prompts: readonly string[]): TrustVerdict {
-  const siteText = [...pages.values()].join('\n');
+/**
+ * @param pages cleaned body text by URL: quotes must be on these.
+ * @param siteText everything the site says (body, titles, descriptions, headings): a field that
+ *   repeats it is the site's words, not prompt text. Defaults to the bodies.
+ */
+export function judgeReport(report: any, pages: ReadonlyMap<string, string>, prompts: readonly string[], siteText = [...pages.values()].join('\n')): TrustVerdict {
   const normalizedPages = new Map([...pages].map(([url, text]) => [url, flat(text)]));
   const unverified: string[] = [];
   let quotes = 0;

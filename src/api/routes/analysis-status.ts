@@ -3,12 +3,14 @@ import type { Selectable } from 'kysely';
 import { progressQuery } from '../../../workflows/definitions.js';
 import type { AnalysisStepsTable } from '../../database.js';
 import { progressPercent, REPORT_STEPS, STEP_NAMES, type Progress, type StepName, type StepProgress } from '../../domain/analysis.js';
+import type { CrawlReport } from '../../domain/site-links.js';
 import type { Logger } from '../../logger.js';
 import { aiResponsesRepository, type AiUsage } from '../../repositories/ai-responses.js';
 import type { AnalysisRow } from '../../repositories/analyses.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
+import { corpusSummary } from './corpus-summary.js';
 import { isActive, loadAnalysis } from './shared.js';
 
 type StepRow = Selectable<AnalysisStepsTable>;
@@ -30,6 +32,8 @@ export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
   source: 'workflow' | 'database';
   /** What the analysis's model calls used so far, every version together; costUsd is 'unknown' when a model has no price. */
   usage: Omit<AiUsage, 'pricedCostUsd'>;
+  /** The pages content_extraction read and skipped, each with why; null until it finished. */
+  pages: CrawlReport | null;
 }
 
 /**
@@ -103,7 +107,9 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     completedAt: row.completed_at?.toISOString() ?? null,
+    ...corpusSummary(row.corpus),
   };
+  const pages = row.crawl ?? null;
 
   if (progress) {
     const steps = STEP_NAMES.map((name) => {
@@ -121,6 +127,7 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
       ...(progress.error ? { error: progress.error } : {}),
       source: 'workflow',
       usage,
+      pages,
     };
   }
 
@@ -138,6 +145,7 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
     ...(row.error ? { error: { code: row.error.code, message: row.error.message } } : {}),
     source: 'database',
     usage,
+    pages,
   };
 }
 

@@ -11,7 +11,8 @@ import {
 } from '../../../workflows/definitions.js';
 import { ANALYSIS_STATUSES, type AnalysisOptions } from '../../domain/analysis.js';
 import { analysisOptionsSchema, regenerateRequestSchema } from '../../domain/requests.js';
-import { domainKey, InvalidUrlError, normalizeUrl, siteDomain } from '../../domain/url.js';
+import { addressPolicy, urlRefusal } from '../../domain/address.js';
+import { domainKey, InvalidUrlError, normalizeUrl, RefusedUrlError, siteDomain } from '../../domain/url.js';
 import { analysesRepository, decodeCursor, encodeCursor, type AnalysisRow } from '../../repositories/analyses.js';
 import { eventsRepository } from '../../repositories/events.js';
 import type { ApiDeps, AppEnv } from '../context.js';
@@ -38,8 +39,10 @@ const startRequestSchema = z
       .max(2048, 'The URL is too long (at most 2048 characters).')
       .transform((input, ctx) => {
         try {
-          return { input, normalized: normalizeUrl(input) };
+          return { input, normalized: normalizeUrl(input), refused: undefined as string | undefined };
         } catch (err) {
+          // Well-formed but refused on purpose (scheme, credentials): 422 URL_NOT_ALLOWED in the handler.
+          if (err instanceof RefusedUrlError) return { input, normalized: '', refused: err.message };
           const message = err instanceof InvalidUrlError ? err.message : 'Enter a valid http or https address.';
           ctx.addIssue({ code: 'custom', message });
           return z.NEVER;
@@ -139,6 +142,10 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
     ...jsonBody(startRequestSchema),
     async (c) => {
       const { url, options } = c.req.valid('json');
+      // What the URL alone tells (scheme, credentials, port, a literal or special host) is refused
+      // here, before anything is stored or started; resolved names are checked by the validation step.
+      const refusal = url.refused ?? urlRefusal(url.normalized, addressPolicy(deps.config));
+      if (refusal) throw new ApiError(422, 'URL_NOT_ALLOWED', refusal, { fields: [{ path: 'url', message: refusal }] });
       const idempotencyKey = c.req.valid('header')['Idempotency-Key'];
       const hash = requestHash(url.normalized, options);
       const replay = (existing: AnalysisRow): Response => {

@@ -1,0 +1,3 @@
+import { cleaningRows } from './cleaning.js';
+import { formatTable } from './table.js';
+console.log(formatTable(await cleaningRows()));

@@ -1,0 +1,108 @@
+/**
+ * The candidates compared on the evaluation set, and one run of the comparison: every candidate
+ * reads the same pages in the same process and is scored by eval/score.ts. Used by `npm run bench`
+ * (bench/cleaning.ts) and by `npx tsx eval/run.ts` (the same numbers, with every miss listed).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as cheerio from 'cheerio';
+import { JSDOM, VirtualConsole } from 'jsdom';
+import { Readability } from '@mozilla/readability';
+import { cleanPage } from '../src/domain/clean-page.js';
+import { loadAnnotations, readPage, scorePage, scoreSet, type Annotation, type PageScore, type SetScore } from './score.js';
+
+export interface Candidate {
+  name: string;
+  /** What the candidate gives the model to read: its title and its main text. */
+  extract(html: string, url: string): string;
+}
+
+export const CANDIDATES: Candidate[] = [
+  {
+    name: 'cleaner',
+    extract(html, url) {
+      const page = cleanPage(html, url);
+      return `${page.title}\n${page.text}`;
+    },
+  },
+  {
+    name: 'readability',
+    extract(html, url) {
+      // jsdom reports CSS it cannot parse on the console; nothing of it matters here.
+      const dom = new JSDOM(html, { url, virtualConsole: new VirtualConsole() });
+      try {
+        const article = new Readability(dom.window.document).parse();
+        return article ? `${article.title ?? ''}\n${article.textContent ?? ''}` : '';
+      } finally {
+        dom.window.close();
+      }
+    },
+  },
+  {
+    // The speed baseline: every character of the page, scripts and styles included.
+    name: 'bare',
+    extract(html) {
+      return cheerio.load(html).text();
+    },
+  },
+];
+
+/** A full garbage collection, so that each candidate's heap is measured from the same floor. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  return typeof gc === 'function' ? gc : () => {};
+}
+
+export interface CandidateResult {
+  name: string;
+  score: SetScore;
+  pages: PageScore[];
+  pagesPerSecond: number;
+  /** Most heap in use above the collected baseline while this candidate read the set, MB. */
+  peakHeapMb: number;
+}
+
+export interface Comparison {
+  pages: number;
+  results: CandidateResult[];
+}
+
+/**
+ * Runs every candidate over the set: one untimed pass (its output is scored), then `rounds` timed
+ * passes, the candidates taking turns within each round so that a busy machine slows all of them
+ * alike; the fastest pass counts.
+ */
+export function compare(options: { rounds?: number; candidates?: readonly Candidate[] } = {}): Comparison {
+  const rounds = options.rounds ?? 3;
+  const candidates = options.candidates ?? CANDIDATES;
+  const annotations: Annotation[] = loadAnnotations();
+  const pages = annotations.map((a) => ({ a, html: readPage(a.file) }));
+  const outputs = candidates.map((c) => pages.map(({ a, html }) => c.extract(html, a.url)));
+  const best = candidates.map(() => Infinity);
+  const peak = candidates.map(() => 0);
+  const gc = collector();
+  for (let r = 0; r < rounds; r++) {
+    candidates.forEach((candidate, i) => {
+      gc();
+      const base = process.memoryUsage().heapUsed;
+      const started = performance.now();
+      for (const { a, html } of pages) {
+        candidate.extract(html, a.url);
+        peak[i] = Math.max(peak[i]!, process.memoryUsage().heapUsed - base);
+      }
+      best[i] = Math.min(best[i]!, performance.now() - started);
+    });
+  }
+  const results = candidates.map((candidate, i): CandidateResult => {
+    const scores = pages.map(({ a }, j) => scorePage(a, outputs[i]![j]!));
+    return {
+      name: candidate.name,
+      score: scoreSet(scores),
+      pages: scores,
+      pagesPerSecond: Math.round((10 * pages.length) / (best[i]! / 1000)) / 10,
+      peakHeapMb: Math.round(peak[i]! / 1e6),
+    };
+  });
+  return { pages: pages.length, results };
+}

@@ -1,0 +1,39 @@
+import type { Corpus } from '../../domain/corpus.js';
+
+/** How much of one page the model could read: its cleaned text, what of it was sent, and the share. */
+export interface CorpusPageSummary {
+  url: string;
+  /** home, about, pricing, product, ... (null in corpora stored before budgeting by value). */
+  kind: string | null;
+  /** Characters of the page's cleaned text. */
+  chars: number;
+  /** Characters of it sent to the model (0 when the page was left out). */
+  sentChars: number;
+  /** sentChars / chars, rounded to two decimals. */
+  share: number;
+  /** Why nothing of the page was sent: it had no visible text, all its lines were also on a more telling page, or no room was left. */
+  left?: 'empty' | 'repeated' | 'budget';
+}
+
+export interface CorpusSummary {
+  tokenEstimate: number;
+  pages: CorpusPageSummary[];
+}
+
+const share = (sent: number, chars: number) => (chars > 0 ? Math.round((sent / chars) * 100) / 100 : 0);
+
+/**
+ * `corpus` in `GET /analysis/{id}`: per page read, how much of it the token budget sent to the
+ * model, pages sent first in corpus order, then those left out. Nothing before content processing.
+ */
+export function corpusSummary(stored: unknown): { corpus?: CorpusSummary } {
+  const corpus = stored as Corpus | null | undefined;
+  if (!corpus || !Array.isArray(corpus.pages)) return {};
+  const sent = corpus.pages.map((p) => {
+    const sentChars = p.sentChars ?? p.text.length;
+    const chars = p.chars ?? sentChars;
+    return { url: p.url, kind: p.kind ?? null, chars, sentChars, share: share(sentChars, chars) };
+  });
+  const unsent = (corpus.unsent ?? []).map((p) => ({ url: p.url, kind: p.kind, chars: p.chars, sentChars: 0, share: 0, left: p.reason }));
+  return { corpus: { tokenEstimate: corpus.tokenEstimate, pages: [...sent, ...unsent] } };
+}

@@ -1,0 +1,660 @@
+/**
+ * The DOM side of cleanPage: which elements of a parsed page are not main content (hidden from
+ * people, site chrome, consent banners, forms, related-post and teaser blocks, comments, bylines,
+ * share and tag lists, sidebars and menus built from plain divs) and the visible text of the rest.
+ * Works on the domhandler tree cheerio parses into, in a few linear passes. Pure.
+ */
+
+/** A domhandler node, as far as the cleaner reads it. */
+export interface DomNode {
+  type: string;
+  name?: string;
+  data?: string;
+  attribs?: Record<string, string>;
+  children?: DomNode[];
+  parent?: DomNode | null;
+}
+
+const isElement = (n: DomNode) => n.type === 'tag' || n.type === 'script' || n.type === 'style';
+
+// Never visible text (or text of controls: see removeFormControls for their sentences).
+const NON_CONTENT = new Set([
+  'script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'embed', 'canvas', 'map', 'datalist', 'head',
+  'link', 'meta', 'title', 'base', 'rt', 'rp', 'select', 'option', 'optgroup', 'textarea', 'input', 'audio', 'video',
+  'source', 'track', 'picture', 'img', 'button', 'label', 'legend', 'progress', 'meter', 'output', 'dialog', 'frame',
+  'frameset', 'applet',
+]);
+
+// Elements that start a new line of text; everything else flows inline.
+const BLOCK_TAGS = new Set([
+  'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
+  'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr',
+  'legend', 'li', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'summary', 'table', 'tbody', 'td', 'tfoot', 'th',
+  'thead', 'tr', 'ul', 'body', 'html', 'menu', 'center', 'hgroup', 'search',
+]);
+
+// Where a sentence lives: the block a form control's sentence is cut out with.
+const SENTENCE_BLOCKS = new Set(['p', 'li', 'dd', 'dt', 'td', 'th', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'figcaption', 'blockquote', 'section']);
+
+const HIDDEN_STYLE = new RegExp(
+  [
+    String.raw`(?:^|;)\s*display\s*:\s*none`,
+    String.raw`(?:^|;)\s*visibility\s*:\s*(?:hidden|collapse)`,
+    String.raw`(?:^|;)\s*opacity\s*:\s*0*(?:\.0+)?\s*(?:!important\s*)?(?:;|$)`,
+    String.raw`(?:^|;)\s*font-size\s*:\s*0+(?:\.0+)?(?:px|em|rem|pt|%)?\s*(?:!important\s*)?(?:;|$)`,
+    String.raw`(?:^|;)\s*(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:\.\d+)?(?:px|em|rem)`,
+    String.raw`(?:^|;)\s*color\s*:\s*transparent`,
+    String.raw`(?:^|;)\s*clip\s*:\s*rect\(\s*0`,
+    String.raw`(?:^|;)\s*transform\s*:\s*scale\(\s*0\s*\)`,
+  ].join('|'),
+  'i',
+);
+// Zero-size boxes: width or height 0 with the overflow clipped.
+const ZERO_SIZE = /(?:^|;)\s*(?:max-)?(?:width|height)\s*:\s*0(?:px)?\s*(?:!important\s*)?(?:;|$)/i;
+const OVERFLOW_HIDDEN = /(?:^|;)\s*overflow\s*:\s*hidden/i;
+
+// Classes that hide an element (Bootstrap, Tailwind, WordPress, screen-reader-only text) ...
+const HIDDEN_CLASSES = new Set(['hidden', 'd-none', 'is-hidden', 'hide', 'invisible', 'sr-only', 'visually-hidden', 'screen-reader-text', 'screen-reader-only', 'visuallyhidden', 'element-invisible', 'u-hidden', 'hidden-xs-up']);
+// ... unless a responsive variant shows it again on some screen.
+const RESPONSIVE_SHOW = /(?:^|\s)(?:[a-z0-9]+:(?:block|flex|grid|inline|inline-block|inline-flex|table|contents)|d-[a-z]+-(?:block|flex|inline|inline-block|grid|table)|visible-[a-z]+)(?:\s|$)/;
+
+// Consent management platforms, by the names their banners carry. Not Adobe AEM's `cmp-*`
+// component classes (cmp-text, cmp-container, ...), which hold the content of AEM-built sites.
+const CONSENT_NAME =
+  /cookie|consent|gdpr|onetrust|optanon|cookiebot|cybot|didomi|usercentrics|quantcast|qc-cmp|truste|trustarc|cc-window|cc-banner|cmpbox|cmpwrapper|iubenda|termly|osano|klaro|borlabs|complianz|cookieyes|cky-consent|cookie-law|sp_message|sp-message/i;
+const CONSENT_TEXT = /cookie/i;
+const CONSENT_ACTION = /accept|agree|allow all|got it|i understand|einverstanden|akzeptieren|zustimmen|alle zulassen|accepter|j'accepte|aceptar|accetta|aceitar|ok\b/i;
+const CONSENT_MAX_CHARS = 2000;
+
+// Parts of class and id names (split at -, _ and camelCase) that name boilerplate inside the content area.
+const BOILERPLATE_PARTS = new Set([
+  'related', 'relatedposts', 'comment', 'comments', 'commentlist', 'disqus', 'livefyre', 'share', 'sharing', 'sharedaddy',
+  'addtoany', 'addthis', 'sharethis', 'newsletter', 'subscribe', 'subscription', 'optin', 'mailchimp', 'sidebar', 'breadcrumb',
+  'breadcrumbs', 'pagination', 'pager', 'outbrain', 'taboola', 'zergnet', 'recirc', 'trending', 'byline', 'cookie', 'cookies',
+  'consent', 'gdpr', 'advert', 'advertisement', 'adsbygoogle', 'adslot', 'adunit', 'dfp', 'mostread', 'mostpopular', 'onetrust',
+  'cookiebot', 'usercentrics', 'didomi', 'cmpbox', 'skiplink', 'socialshare', 'socialbar', 'relatedarticles', 'recommended',
+  'recommendations', 'promoted', 'sponsored', 'sponsor', 'sponsors', 'suggested', 'recirculation', 'keepreading', 'readmore',
+  'moreposts', 'morestories', 'postpreview', 'teasers', 'upsell', 'crosssell',
+]);
+// Whole class or id names of boilerplate (too generic as parts).
+const BOILERPLATE_NAMES = new Set([
+  'tags', 'tag-list', 'taglist', 'tag-cloud', 'tagcloud', 'post-tags', 'entry-tags', 'tags-links', 'article-tags', 'author',
+  'post-author', 'author-info', 'author-bio', 'author-box', 'about-author', 'article-author', 'entry-meta', 'post-meta',
+  'article-meta', 'entry-footer', 'post-footer', 'footer', 'site-footer', 'global-footer', 'page-footer', 'site-header',
+  'global-header', 'menu', 'main-menu', 'mega-menu', 'navbar', 'nav', 'navigation', 'site-nav', 'topbar', 'top-bar',
+  'toolbar', 'utility-nav', 'skip-link', 'skip-to-content', 'popular-posts', 'popular', 'more-stories', 'read-next',
+  'readnext', 'you-may-like', 'ad', 'ads', 'ad-container', 'ad-slot', 'social-share', 'social-links', 'social-icons',
+  'social-media', 'socials', 'follow-us', 'post-navigation', 'nav-links', 'prev-next', 'widget-area', 'signup', 'sign-up',
+  'modal', 'popup', 'cta-newsletter', 'site-info', 'copyright', 'colophon', 'secondary', 'masthead', 'latest-news',
+  'top-stories', 'more-from', 'recent-posts',
+]);
+// A price: a currency sign or code next to a number.
+const PRICE = /(?:[$€£¥₹]|\b(?:EUR|USD|GBP|CHF)\b)\s?\d|\d(?:[\d.,\s]*\d)?\s?(?:[$€£¥₹]|\b(?:EUR|USD|GBP|CHF|Euro)\b)/;
+// A short line that leads into a list of links to other stories: "Read more:", "Leia mais:".
+const LEAD_IN = /^(?:read (?:more|also|next)|related(?: stories| articles| posts)?|see also|more on this|more:|also read|lesen sie auch|mehr zum thema|lire aussi|à lire aussi|leia (?:mais|também)|veja também|lea también|leer más|te puede interesar|potrebbe interessarti|leggi anche)\s*:?$/i;
+// WordPress sidebar widgets: widget_recent_entries, widget_categories, ...
+const WIDGET_CLASS = /^widget_/;
+
+// Headings that open a block of boilerplate: related posts, teasers, comments, sharing.
+const BOILERPLATE_HEADING = new RegExp(
+  '^(?:' +
+    [
+      'related', 'you (?:might|may|will) (?:also )?(?:like|enjoy|be interested)', 'more (?:from|stories|news|on|in|like this|articles|posts|episodes|to read|reading)',
+      'read (?:next|more|also)', 'recommended', 'popular', 'trending', 'latest (?:news|posts|stories|articles|headlines)', 'top (?:stories|news|rated comments)',
+      'most (?:read|popular|viewed|shared)', 'further reading', 'suggested reading', 'other stories', 'recent (?:posts|articles|stories|comments)',
+      '\\d+\\s+comments?\\b', 'comments\\b', '\\d+\\s+(?:replies|responses)\\b', 'leave a (?:reply|comment)', 'post a comment', 'add (?:a|your) comment', 'join (?:the )?discussion',
+      'share (?:this|on|the)', 'sponsored', 'from our partners', 'popular on', 'see also', 'what to read next', 'keep reading', 'up next', 'next article',
+      'news you can use', 'around the web', 'we recommend', 'similar (?:posts|articles|products)', 'customers (?:also|who)', 'sie könnten auch',
+      'ähnliche', 'verwandte', 'das könnte', 'weitere (?:artikel|beiträge|news)', 'kommentare', 'leia (?:mais|também)', 'artículos relacionados',
+      'relacionad', 'noticias relacionadas', 'articles similaires', 'à lire aussi', 'lire aussi', 'lesen sie auch', 'próxima notícia', 'tags?:', 'share:',
+    ].join('|') +
+    ')',
+  'i',
+);
+
+const MENU_MIN_LINKS = 5;
+const MENU_LINK_SHARE = 0.8;
+const MENU_MAX_LINK_CHARS = 30;
+
+const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+interface Stats {
+  /** Characters of visible-ish text (whitespace collapsed approximately). */
+  text: number;
+  /** Characters inside links. */
+  linkText: number;
+  /** Links whose content is inline (a menu item or a teaser headline, not a whole card). */
+  inlineLinks: number;
+  inlineLinkText: number;
+  /** Holds the page's headline (see mainHeadline). */
+  hasH1: boolean;
+  hasBlock: boolean;
+}
+
+function textLength(s: string): number {
+  // Counting non-space characters is cheap and close enough for shares and thresholds.
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 32 && c !== 160) n++;
+  }
+  return n;
+}
+
+function nameParts(value: string): string[] {
+  return value
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .split(/[\s_-]+/)
+    .filter(Boolean);
+}
+
+/** Selectors of simple rules in the page's own stylesheets that hide elements: `.x{display:none}`, `#y{visibility:hidden}`. */
+export function hiddenByStylesheet(css: string): { classes: Set<string>; ids: Set<string> } {
+  const classes = new Set<string>();
+  const ids = new Set<string>();
+  // Top-level rules only: a rule inside @media hides on some screens and shows on others.
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < css.length; i++) {
+    const c = css[i];
+    if (c === '{') {
+      if (depth === 0) {
+        const selector = css.slice(start, i).trim();
+        const end = css.indexOf('}', i);
+        if (end < 0) break;
+        const body = css.slice(i + 1, end);
+        if (!selector.startsWith('@') && /display\s*:\s*none|visibility\s*:\s*hidden/i.test(body)) {
+          for (const part of selector.split(',')) {
+            const m = /^\s*(?:[a-z0-9]+)?([.#])([A-Za-z_][\w-]*)\s*$/.exec(part);
+            if (m) (m[1] === '.' ? classes : ids).add(m[2]!);
+          }
+          i = end;
+          start = end + 1;
+          continue;
+        }
+      }
+      depth++;
+    } else if (c === '}') {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) start = i + 1;
+    }
+  }
+  return { classes, ids };
+}
+
+export interface PruneContext {
+  /** The page's <title>: tells the headline among several h1 (a logo's, a teaser card's). */
+  title?: string;
+  hiddenClasses: Set<string>;
+  hiddenIds: Set<string>;
+  /** Told of every element removed and why (for eval/why.ts). */
+  trace?: (node: DomNode, reason: string) => void;
+}
+
+function isHidden(el: DomNode, ctx: PruneContext): boolean {
+  const a = el.attribs ?? {};
+  if (a.hidden !== undefined) return true;
+  if (a['aria-hidden'] === 'true') return true;
+  if (el.name === 'input' && a.type?.toLowerCase() === 'hidden') return true;
+  const style = a.style;
+  if (style && (HIDDEN_STYLE.test(style) || (ZERO_SIZE.test(style) && OVERFLOW_HIDDEN.test(style)))) return true;
+  const cls = a.class;
+  if (cls) {
+    const tokens = cls.split(/\s+/);
+    if (tokens.some((t) => HIDDEN_CLASSES.has(t) || ctx.hiddenClasses.has(t)) && !RESPONSIVE_SHOW.test(cls)) return true;
+  }
+  if (a.id && ctx.hiddenIds.has(a.id)) return true;
+  return false;
+}
+
+function boilerplateName(el: DomNode): boolean {
+  const a = el.attribs ?? {};
+  const names = [a.class ?? '', a.id ?? ''];
+  for (const value of names) {
+    if (!value) continue;
+    for (const token of value.split(/\s+/)) {
+      if (!token) continue;
+      const lower = token.toLowerCase();
+      if (BOILERPLATE_NAMES.has(lower) || WIDGET_CLASS.test(lower)) return true;
+      for (const part of nameParts(token)) if (BOILERPLATE_PARTS.has(part)) return true;
+    }
+  }
+  const role = a.role;
+  return role === 'navigation' || role === 'search' || role === 'menu' || role === 'menubar' || role === 'toolbar' || role === 'dialog' || role === 'alertdialog' || a['aria-modal'] === 'true';
+}
+
+// Parts of names of site chrome that some sites also give big content blocks: only short or
+// link-heavy blocks named so are removed.
+const CHROME_PARTS = new Set(['popular', 'footer', 'masthead', 'menu', 'navigation', 'topbar', 'login', 'popup', 'modal', 'interstitial', 'alert', 'announcement', 'lightbox', 'drawer', 'offcanvas']);
+
+function chromeName(el: DomNode): boolean {
+  const a = el.attribs ?? {};
+  for (const value of [a.class ?? '', a.id ?? '']) {
+    for (const token of value.split(/\s+/)) for (const part of nameParts(token)) if (CHROME_PARTS.has(part)) return true;
+  }
+  return false;
+}
+
+function consentByName(el: DomNode): boolean {
+  const a = el.attribs ?? {};
+  return CONSENT_NAME.test(`${a.id ?? ''} ${a.class ?? ''} ${a['aria-label'] ?? ''}`);
+}
+
+/** The text of a subtree, as one collapsed line (for short elements: headings, banners). */
+export function flatText(node: DomNode): string {
+  let out = '';
+  const stack: DomNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'text') out += n.data ?? '';
+    else if (n.type === 'tag' || n.type === 'root') {
+      if (n !== node && n.name && NON_CONTENT.has(n.name) && !keepControlText(n)) continue;
+      if (n.name && BLOCK_TAGS.has(n.name)) out += ' ';
+      const ch = n.children ?? [];
+      for (let i = ch.length - 1; i >= 0; i--) stack.push(ch[i]!);
+    }
+  }
+  return collapse(out);
+}
+
+/** Per-element text statistics, computed once bottom-up. */
+function computeStats(root: DomNode, headline: DomNode | undefined): Map<DomNode, Stats> {
+  const stats = new Map<DomNode, Stats>();
+  // Iterative post-order: generated pages nest deeply enough to make recursion a risk.
+  const stack: Array<[DomNode, boolean]> = [[root, false]];
+  while (stack.length > 0) {
+    const [node, done] = stack.pop()!;
+    if (!done) {
+      stack.push([node, true]);
+      const ch = node.children ?? [];
+      for (let i = ch.length - 1; i >= 0; i--) {
+        const c = ch[i]!;
+        if (c.type === 'tag' || c.type === 'root') stack.push([c, false]);
+      }
+      continue;
+    }
+    const s: Stats = { text: 0, linkText: 0, inlineLinks: 0, inlineLinkText: 0, hasH1: node === headline, hasBlock: false };
+    if (!(node.name && NON_CONTENT.has(node.name))) {
+      for (const c of node.children ?? []) {
+        if (c.type === 'text') s.text += textLength(c.data ?? '');
+        else {
+          const cs = stats.get(c);
+          if (!cs) continue;
+          s.text += cs.text;
+          s.linkText += cs.linkText;
+          s.inlineLinks += cs.inlineLinks;
+          s.inlineLinkText += cs.inlineLinkText;
+          s.hasH1 ||= cs.hasH1;
+          s.hasBlock ||= cs.hasBlock || (c.name !== undefined && BLOCK_TAGS.has(c.name));
+        }
+      }
+      if (node.name === 'a' && node.attribs?.href !== undefined) {
+        s.linkText = s.text;
+        if (!s.hasBlock) {
+          s.inlineLinks = 1;
+          s.inlineLinkText = s.text;
+        }
+      }
+    }
+    stats.set(node, s);
+  }
+  return stats;
+}
+
+/** The heading opens the block it sits at the top of: climbs while the heading is the block's first text. */
+function headedBlock(heading: DomNode, stats: Map<DomNode, Stats>, protectedText: number): DomNode[] {
+  let block = heading;
+  for (let parent = heading.parent; parent && parent.type === 'tag' && parent.name !== 'body' && parent.name !== 'main'; parent = parent.parent) {
+    const ps = stats.get(parent);
+    if (!ps || ps.hasH1 || ps.text >= protectedText || parent.name === 'article') break;
+    if (firstTextElement(parent) !== heading) break;
+    block = parent;
+  }
+  if (block !== heading) return [block];
+  // The heading sits in the middle of its parent: it and what follows it up to the next heading of its rank or higher.
+  const siblings = heading.parent?.children ?? [];
+  const level = /^h([1-6])$/.exec(heading.name ?? '')?.[1] ?? '6';
+  const out: DomNode[] = [heading];
+  for (let i = siblings.indexOf(heading) + 1; i < siblings.length; i++) {
+    const sib = siblings[i]!;
+    const m = /^h([1-6])$/.exec(sib.name ?? '');
+    if (m && m[1]! <= level) break;
+    out.push(sib);
+  }
+  return out;
+}
+
+/** The first element in document order that holds text, looking through wrappers. */
+function firstTextElement(node: DomNode): DomNode | undefined {
+  const stack: DomNode[] = [...(node.children ?? [])].reverse();
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'text') {
+      if ((n.data ?? '').trim()) return n.parent ?? undefined;
+      continue;
+    }
+    if (n.type !== 'tag' || (n.name && NON_CONTENT.has(n.name))) continue;
+    if (/^h[1-6]$/.test(n.name ?? '') || n.attribs?.role === 'heading') return n;
+    const ch = n.children ?? [];
+    for (let i = ch.length - 1; i >= 0; i--) stack.push(ch[i]!);
+  }
+  return undefined;
+}
+
+function detach(node: DomNode): void {
+  const siblings = node.parent?.children;
+  if (!siblings) return;
+  const i = siblings.indexOf(node);
+  if (i >= 0) siblings.splice(i, 1);
+}
+
+/** Whether a top-level page header is site chrome (logo and menu) rather than a hero with the pitch. */
+function isChromeHeader(el: DomNode, s: Stats): boolean {
+  if (s.hasH1 && s.text >= 80) return false;
+  const hasNav = (el.children ?? []).length > 0 && containsTag(el, 'nav');
+  if (hasNav && !s.hasH1) return true;
+  return s.text < 80 || s.linkText / Math.max(s.text, 1) > 0.5;
+}
+
+function containsTag(el: DomNode, name: string): boolean {
+  const stack = [...(el.children ?? [])];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.name === name || (name === 'nav' && n.attribs?.role === 'navigation')) return true;
+    if (n.children) stack.push(...n.children);
+  }
+  return false;
+}
+
+/**
+ * The page's headline: the first h1 whose text the <title> contains (or that contains the title),
+ * else the first h1. Sites also put their logo, a newsletter box or teaser cards in h1s.
+ */
+function mainHeadline(body: DomNode, title: string): DomNode | undefined {
+  const h1s: DomNode[] = [];
+  const stack: DomNode[] = [body];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type !== 'tag' && n.type !== 'root') continue;
+    if (n.name === 'h1') {
+      h1s.push(n);
+      continue;
+    }
+    const ch = n.children ?? [];
+    for (let i = ch.length - 1; i >= 0; i--) stack.push(ch[i]!);
+  }
+  const t = title.toLowerCase();
+  const matching = h1s.find((h) => {
+    const text = flatText(h).toLowerCase();
+    return text.length >= 3 && (t.includes(text) || (t.length >= 3 && text.includes(t)));
+  });
+  return matching ?? h1s[0];
+}
+
+/** The element holding the page's main content, when the page marks one clearly. */
+function mainScope(body: DomNode, stats: Map<DomNode, Stats>): DomNode {
+  const bodyText = stats.get(body)?.text ?? 0;
+  const mains: DomNode[] = [];
+  const stack = [...(body.children ?? [])];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type !== 'tag') continue;
+    if (n.name === 'main' || n.attribs?.role === 'main') {
+      mains.push(n);
+      continue;
+    }
+    if (n.children) stack.push(...n.children);
+  }
+  if (mains.length === 1) {
+    const s = stats.get(mains[0]!);
+    if (s && s.text >= 0.3 * bodyText && s.text >= 200) return mains[0]!;
+  }
+  return body;
+}
+
+/**
+ * Removes everything that is not main content from `body` (in place) and returns the element whose
+ * text is the page's main text.
+ */
+export function prune(body: DomNode, ctx: PruneContext): DomNode {
+  const stats = computeStats(body, mainHeadline(body, ctx.title ?? ''));
+  const scope = mainScope(body, stats);
+  const scopeText = stats.get(scope)?.text ?? 0;
+  // Never removed by a boilerplate rule: the block with the page's headline, or half of all its text.
+  const protectedText = Math.max(0.5 * scopeText, 400);
+  const isMajor = (s: Stats) => s.text >= protectedText;
+  const isProtected = (s: Stats) => s.hasH1 || isMajor(s);
+
+  const remove = new Set<DomNode>();
+  const controls: DomNode[] = [];
+  const headings: DomNode[] = [];
+  const leadIns: DomNode[] = [];
+
+  // Top-down: decide per element; a removed element's subtree is not visited.
+  const stack: Array<{ node: DomNode; inSection: boolean }> = [{ node: scope, inSection: false }];
+  while (stack.length > 0) {
+    const { node, inSection } = stack.pop()!;
+    if (!isElement(node)) continue;
+    const name = node.name ?? '';
+    if (node !== scope) {
+      if ((name === 'input' && !NOT_IN_SENTENCE.test(node.attribs?.type ?? 'text')) || name === 'select' || name === 'textarea') controls.push(node);
+      if (NON_CONTENT.has(name)) {
+        if (keepControlText(node)) {
+          // an accordion toggle holding an FAQ question: its text stays
+        } else {
+          remove.add(node);
+          continue;
+        }
+      }
+      if (isHidden(node, ctx)) {
+        remove.add(node);
+        ctx.trace?.(node, 'hidden');
+        continue;
+      }
+      const s = stats.get(node) ?? { text: 0, linkText: 0, inlineLinks: 0, inlineLinkText: 0, hasH1: false, hasBlock: false };
+      const reason = removable(node, name, s, inSection, isProtected, isMajor);
+      if (reason) {
+        remove.add(node);
+        ctx.trace?.(node, reason);
+        continue;
+      }
+      if (/^h[2-6]$/.test(name) || node.attribs?.role === 'heading') headings.push(node);
+      else if ((name === 'p' || name === 'div') && s.text > 0 && s.text <= 40) leadIns.push(node);
+    }
+    const section = inSection || (node !== scope && (name === 'article' || name === 'section'));
+    const ch = node.children ?? [];
+    for (let i = ch.length - 1; i >= 0; i--) stack.push({ node: ch[i]!, inSection: section });
+  }
+
+  // A heading announcing related posts, comments or sharing takes its block with it.
+  for (const heading of headings) {
+    if (inRemoved(heading, remove, scope)) continue;
+    const text = flatText(heading);
+    if (text.length > 0 && text.length <= 80 && BOILERPLATE_HEADING.test(text)) {
+      for (const n of headedBlock(heading, stats, protectedText)) {
+        remove.add(n);
+        ctx.trace?.(n, `under the heading "${text}"`);
+      }
+    }
+  }
+
+  // "Read more:" and the paragraphs of links to other stories after it.
+  for (const lead of leadIns) {
+    if (inRemoved(lead, remove, scope) || !LEAD_IN.test(flatText(lead))) continue;
+    remove.add(lead);
+    ctx.trace?.(lead, 'a lead-in to other stories');
+    const siblings = lead.parent?.children ?? [];
+    for (let i = siblings.indexOf(lead) + 1; i < siblings.length; i++) {
+      const sib = siblings[i]!;
+      if (sib.type === 'text' && !(sib.data ?? '').trim()) continue;
+      const ss = stats.get(sib);
+      if (!ss || ss.text === 0 || ss.linkText / ss.text < 0.6) break;
+      remove.add(sib);
+      ctx.trace?.(sib, 'a link to another story');
+    }
+  }
+
+  // Form controls inside a sentence ("I need to [select] from [input] to [input].") take their
+  // sentence with them: the words around a control read as nonsense without it.
+  for (const control of controls) {
+    if (control.parent && inRemoved(control.parent, remove, scope)) continue;
+    let block = control.parent;
+    while (block && block !== scope && !(block.name && SENTENCE_BLOCKS.has(block.name))) block = block.parent;
+    if (!block || block === scope) continue;
+    const s = stats.get(block);
+    if (s && !s.hasH1 && s.text <= 300) {
+      remove.add(block);
+      ctx.trace?.(block, 'a sentence with a form control');
+    }
+  }
+
+  removeConsentByText(scope, remove, stats, ctx);
+
+  for (const n of remove) detach(n);
+  return scope;
+}
+
+// Controls that never sit inside a sentence: ticks, buttons and fields nobody sees.
+const NOT_IN_SENTENCE = /^(checkbox|radio|hidden|submit|button|image|reset)$/i;
+
+/**
+ * Buttons and labels are form chrome ("Subscribe", "Email*"), except the toggles of accordions,
+ * which often hold an FAQ's questions: a button that controls a panel, a label that asks something.
+ */
+function keepControlText(el: DomNode): boolean {
+  if (el.name === 'button') {
+    const a = el.attribs ?? {};
+    if (a['aria-expanded'] === undefined && a['aria-controls'] === undefined) return false;
+    return flatTextRaw(el).length >= 12;
+  }
+  if (el.name === 'label') {
+    const text = flatTextRaw(el);
+    return text.length >= 12 && text.endsWith('?');
+  }
+  return false;
+}
+
+function flatTextRaw(el: DomNode): string {
+  return collapse(collapseChildrenText(el));
+}
+
+function inRemoved(node: DomNode, remove: Set<DomNode>, scope: DomNode): boolean {
+  for (let n: DomNode | null | undefined = node; n && n !== scope; n = n.parent) if (remove.has(n)) return true;
+  return false;
+}
+
+function removable(el: DomNode, name: string, s: Stats, inSection: boolean, isProtected: (s: Stats) => boolean, isMajor: (s: Stats) => boolean): string | undefined {
+  switch (name) {
+    // Chrome by its very tag: kept only when it holds most of the page (an <aside> wrapping the
+    // article, a <form> wrapping an ASP.NET page), whatever headline it carries.
+    case 'nav':
+    case 'aside':
+      return isMajor(s) ? undefined : name;
+    case 'form':
+    case 'fieldset':
+      // A shop's add-to-cart form holds the product's name, description and price.
+      return isProtected(s) || (s.text >= 60 && PRICE.test(flatText(el))) ? undefined : name;
+  }
+  if (isProtected(s)) return undefined;
+  switch (name) {
+    case 'footer':
+      // A footer inside an article or section belongs to it (an author line, a section's note) unless named as boilerplate.
+      return !inSection || boilerplateName(el) ? 'footer' : undefined;
+    case 'header':
+      return !inSection && isChromeHeader(el, s) ? 'page header' : undefined;
+  }
+  const role = el.attribs?.role;
+  if (role === 'complementary' || role === 'contentinfo') return !inSection ? `role ${role}` : undefined;
+  if (role === 'banner') return !inSection && isChromeHeader(el, s) ? 'role banner' : undefined;
+  if (consentByName(el) && s.text <= CONSENT_MAX_CHARS) return 'consent banner by name';
+  if (boilerplateName(el)) {
+    // Generic chrome names ("footer", "masthead") also label big content blocks on some sites.
+    const generic = CHROME_NAMES.some((n) => hasName(el, n));
+    if (!generic || s.text <= CHROME_MAX_CHARS || s.linkText / Math.max(s.text, 1) >= 0.5) return 'boilerplate name';
+  }
+  if (chromeName(el) && (s.text <= CHROME_MAX_CHARS || s.linkText / Math.max(s.text, 1) >= 0.5)) return 'chrome name';
+  // Menus and teaser lists built from plain elements: mostly short inline links, next to no other text.
+  if (s.inlineLinks >= MENU_MIN_LINKS && s.inlineLinkText / Math.max(s.text, 1) >= MENU_LINK_SHARE && s.inlineLinkText / s.inlineLinks <= MENU_MAX_LINK_CHARS) {
+    return 'menu of links';
+  }
+  return undefined;
+}
+
+const CHROME_NAMES = ['footer', 'masthead', 'secondary', 'menu', 'navigation', 'popular', 'author', 'modal', 'popup'];
+const CHROME_MAX_CHARS = 1500;
+
+function hasName(el: DomNode, name: string): boolean {
+  const a = el.attribs ?? {};
+  return (a.class ?? '').toLowerCase().split(/\s+/).includes(name) || (a.id ?? '').toLowerCase() === name;
+}
+
+/** Consent banners named like nothing in particular: the largest short block around a mention of cookies that asks the reader to accept them. */
+function removeConsentByText(scope: DomNode, remove: Set<DomNode>, stats: Map<DomNode, Stats>, ctx: PruneContext): void {
+  const stack = [...(scope.children ?? [])];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'text') {
+      if (!CONSENT_TEXT.test(n.data ?? '')) continue;
+      let banner: DomNode | undefined;
+      for (let a = n.parent; a && a !== scope && a.name !== 'body' && a.name !== 'main'; a = a.parent) {
+        const s = stats.get(a);
+        if (!s || s.text > CONSENT_MAX_CHARS || s.hasH1) break;
+        if (/^(div|section|form|aside)$/.test(a.name ?? '') && CONSENT_ACTION.test(collapseChildrenText(a))) banner = a;
+      }
+      if (banner) {
+        remove.add(banner);
+        ctx.trace?.(banner, 'a cookie notice');
+      }
+      continue;
+    }
+    if (n.type !== 'tag' || remove.has(n)) continue;
+    if (n.children) stack.push(...n.children);
+  }
+}
+
+function collapseChildrenText(n: DomNode): string {
+  let out = '';
+  const stack = [n];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x.type === 'text') out += x.data ?? '';
+    else if (x.children) for (let i = x.children.length - 1; i >= 0; i--) stack.push(x.children[i]!);
+  }
+  return out;
+}
+
+/** Visible text, one line per block element, whitespace inside a line collapsed to single spaces. */
+export function blockText(root: DomNode, onHeading?: (level: number, node: DomNode) => void): string {
+  const lines: string[] = [];
+  let line = '';
+  const breakLine = () => {
+    const text = collapse(line);
+    if (text && lines[lines.length - 1] !== text) lines.push(text);
+    line = '';
+  };
+  const stack: Array<DomNode | 'break'> = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node === 'break') {
+      breakLine();
+      continue;
+    }
+    if (node.type === 'text') {
+      line += node.data ?? '';
+      continue;
+    }
+    if (node.type !== 'tag' && node.type !== 'root') continue;
+    if (node.name && NON_CONTENT.has(node.name) && !keepControlText(node)) continue;
+    if (onHeading && node.name && /^h[1-3]$/.test(node.name)) onHeading(Number(node.name[1]), node);
+    const block = node.name !== undefined && BLOCK_TAGS.has(node.name);
+    if (block) {
+      breakLine();
+      stack.push('break');
+    }
+    const children = node.children ?? [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  breakLine();
+  return lines.join('\n');
+}
