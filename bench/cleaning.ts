@@ -17,7 +17,7 @@ export async function cleaningRows(options: { rounds?: number } = {}): Promise<R
   const cleaner = by('cleaner');
   const readability = by('readability');
   const bare = by('bare');
-  const raw = (r: CandidateResult) => ({ pages, ...r.score, pagesPerSecond: r.pagesPerSecond, peakHeapMb: r.peakHeapMb });
+  const raw = (r: CandidateResult) => ({ ...r.score, evalPages: pages, pagesPerSecond: r.pagesPerSecond, peakHeapMb: r.peakHeapMb });
   const ratio = Math.round((100 * cleaner.pagesPerSecond) / bare.pagesPerSecond) / 100;
   return [
     row('cleaning.f1.cleaner', cleaner.score.f1, 'F1', raw(cleaner), { target: TARGET_F1 }),

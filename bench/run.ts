@@ -36,6 +36,7 @@ const only = args.only ?? '';
 const wants = (prefix: string) => prefix.startsWith(only) || only.startsWith(prefix);
 
 // ---- stopping everything, whatever happens -------------------------------------------------------
+const STOP_TIMEOUT_MS = 20_000;
 const stops: [string, () => Promise<void>][] = [];
 const onStop = (what: string, stop: () => Promise<void>) => stops.push([what, stop]);
 let stopping: Promise<void> | undefined;
@@ -43,7 +44,11 @@ const stopAll = () =>
   (stopping ??= (async () => {
     for (const [what, stop] of stops.splice(0).reverse()) {
       if (interrupted) log(`stopping ${what}...`);
-      await stop().catch((err: Error) => log(`while stopping ${what}: ${err.message}`));
+      // After Ctrl-C in a terminal the servers got it too: stopping a worker whose Temporal server
+      // is gone can wait forever. Move on; the servers' watchdogs end them when this process exits.
+      const done = stop().then(() => true, (err: Error) => (log(`while stopping ${what}: ${err.message}`), true));
+      const timeout = new Promise<false>((r) => setTimeout(r, STOP_TIMEOUT_MS, false).unref());
+      if (!(await Promise.race([done, timeout]))) log(`${what} did not stop within ${STOP_TIMEOUT_MS / 1000} s; moving on`);
     }
   })());
 let interrupted = false;

@@ -59,7 +59,10 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
       async stop() {
         await othersGone(db);
         await db.destroy().catch(() => {});
-        await stack.stop();
+        // Stopping a PostgreSQL that has already exited (Ctrl-C in a terminal reaches it too) never
+        // returns; the servers' watchdogs end whatever is left when this process exits.
+        const gaveUp = await Promise.race([stack.stop().then(() => false), new Promise<boolean>((r) => setTimeout(r, 15_000, true).unref())]);
+        if (gaveUp) log('Temporal and PostgreSQL did not stop within 15 s; leaving them to their watchdogs');
         await rm(stateDir, { recursive: true, force: true });
       },
     };

@@ -70,7 +70,7 @@ const CONSENT_MAX_CHARS = 2000;
 const BOILERPLATE_PARTS = new Set([
   'related', 'relatedposts', 'comment', 'comments', 'commentlist', 'disqus', 'livefyre', 'share', 'sharing', 'sharedaddy',
   'addtoany', 'addthis', 'sharethis', 'newsletter', 'subscribe', 'subscription', 'optin', 'mailchimp', 'sidebar', 'breadcrumb',
-  'breadcrumbs', 'pagination', 'pager', 'outbrain', 'taboola', 'zergnet', 'recirc', 'trending', 'byline', 'cookie', 'cookies',
+  'breadcrumbs', 'outbrain', 'taboola', 'zergnet', 'recirc', 'trending', 'byline', 'cookie', 'cookies',
   'consent', 'gdpr', 'advert', 'advertisement', 'adsbygoogle', 'adslot', 'adunit', 'dfp', 'mostread', 'mostpopular', 'onetrust',
   'cookiebot', 'usercentrics', 'didomi', 'cmpbox', 'skiplink', 'socialshare', 'socialbar', 'relatedarticles', 'recommended',
   'recommendations', 'promoted', 'sponsored', 'sponsor', 'sponsors', 'suggested', 'recirculation', 'keepreading', 'readmore',
@@ -86,8 +86,11 @@ const BOILERPLATE_NAMES = new Set([
   'readnext', 'you-may-like', 'ad', 'ads', 'ad-container', 'ad-slot', 'social-share', 'social-links', 'social-icons',
   'social-media', 'socials', 'follow-us', 'post-navigation', 'nav-links', 'prev-next', 'widget-area', 'signup', 'sign-up',
   'modal', 'popup', 'cta-newsletter', 'site-info', 'copyright', 'colophon', 'secondary', 'masthead', 'latest-news',
-  'top-stories', 'more-from', 'recent-posts',
+  'top-stories', 'more-from', 'recent-posts', 'pagination', 'pager', 'page-numbers', 'paging', 'wp-pagenavi',
 ]);
+// Modifier names say what a block has or how it shows, not what it is: "has-sidebar" wraps the
+// whole layout, "td_with_ajax_pagination" a list of articles.
+const MODIFIER = /^(?:has|with|no|is|show|hide|enable|disable|without|can|allow)$|_with_|_has_/;
 // A price: a currency sign or code next to a number.
 const PRICE = /(?:[$€£¥₹]|\b(?:EUR|USD|GBP|CHF)\b)\s?\d|\d(?:[\d.,\s]*\d)?\s?(?:[$€£¥₹]|\b(?:EUR|USD|GBP|CHF|Euro)\b)/;
 // A short line that leads into a list of links to other stories: "Read more:", "Leia mais:".
@@ -217,7 +220,9 @@ function boilerplateName(el: DomNode): boolean {
       if (!token) continue;
       const lower = token.toLowerCase();
       if (BOILERPLATE_NAMES.has(lower) || WIDGET_CLASS.test(lower)) return true;
-      for (const part of nameParts(token)) if (BOILERPLATE_PARTS.has(part)) return true;
+      const parts = nameParts(token);
+      if (MODIFIER.test(lower) || MODIFIER.test(parts[0] ?? '')) continue;
+      for (const part of parts) if (BOILERPLATE_PARTS.has(part)) return true;
     }
   }
   const role = a.role;
@@ -231,7 +236,11 @@ const CHROME_PARTS = new Set(['popular', 'footer', 'masthead', 'menu', 'navigati
 function chromeName(el: DomNode): boolean {
   const a = el.attribs ?? {};
   for (const value of [a.class ?? '', a.id ?? '']) {
-    for (const token of value.split(/\s+/)) for (const part of nameParts(token)) if (CHROME_PARTS.has(part)) return true;
+    for (const token of value.split(/\s+/)) {
+      const parts = nameParts(token);
+      if (MODIFIER.test(token.toLowerCase()) || MODIFIER.test(parts[0] ?? '')) continue;
+      for (const part of parts) if (CHROME_PARTS.has(part)) return true;
+    }
   }
   return false;
 }

@@ -187,7 +187,8 @@ function tidyLines(text: string): string[] {
 
 interface ShellEvidence {
   states: unknown[];
-  noscript: string[];
+  /** <noscript> elements with something to say (not "please enable JavaScript"). */
+  noscript: DomNode[];
   marks: string[];
 }
 
@@ -212,12 +213,12 @@ function shellEvidence($: CheerioRoot): ShellEvidence {
       marks.push(STATE_ASSIGNMENT.exec(code)![0].replace(/\s*=$/, ''));
     }
   });
-  const noscript: string[] = [];
+  const noscript: DomNode[] = [];
   let asksForJavaScript = false;
   $('noscript').each((_, el) => {
     const text = flatText(el as unknown as DomNode);
     if (NEEDS_JAVASCRIPT.test(text)) asksForJavaScript = true;
-    else if (text.length >= 20) noscript.push(text);
+    else if (text.length >= 20) noscript.push(el as unknown as DomNode);
   });
   if (noscript.length > 0) marks.push('noscript');
   if (asksForJavaScript) marks.push('a noscript asking for JavaScript');
@@ -264,7 +265,10 @@ export function cleanPage(html: string, url: string): CleanPage {
   let limited: { reason: string } | undefined;
   const visibleChars = lines.reduce((n, l) => n + l.length, 0);
   if (visibleChars < SHELL_MAX_CHARS && shell.marks.length > 0) {
-    const recovered = [...shell.noscript, ...shell.states.flatMap((s) => stateText(s))];
+    // A noscript's markup is cleaned like the page's own: it has menus and hidden text too.
+    const ctx = { title: headTitle, hiddenClasses, hiddenIds };
+    const fromNoscript = shell.noscript.map((el) => blockText({ type: 'root', children: prune(el, ctx).children ?? [] })).filter(Boolean);
+    const recovered = [...fromNoscript, ...shell.states.flatMap((s) => stateText(s))];
     const from = [...new Set(shell.marks)].join(', ');
     limited = {
       reason:
