@@ -17,6 +17,7 @@ export async function cleaningRows(options: { rounds?: number } = {}): Promise<R
   const cleaner = by('cleaner');
   const readability = by('readability');
   const bare = by('bare');
+  const defuddle = by('defuddle');
   const raw = (r: CandidateResult) => ({ ...r.score, evalPages: pages, pagesPerSecond: r.pagesPerSecond, peakHeapMb: r.peakHeapMb });
   const ratio = Math.round((100 * cleaner.pagesPerSecond) / bare.pagesPerSecond) / 100;
   return [
@@ -26,9 +27,11 @@ export async function cleaningRows(options: { rounds?: number } = {}): Promise<R
     row('cleaning.f1.readability', readability.score.f1, 'F1', raw(readability), { note: 'Mozilla Readability 0.6 on jsdom, same pages, same scoring' }),
     row('cleaning.precision.readability', readability.score.precision, 'share', raw(readability)),
     row('cleaning.recall.readability', readability.score.recall, 'share', raw(readability)),
+    row('cleaning.f1.defuddle', defuddle.score.f1, 'F1', raw(defuddle), { note: 'defuddle on jsdom, same pages, same scoring' }),
     row('cleaning.f1_margin_over_readability', Math.round(1000 * (cleaner.score.f1 - readability.score.f1)) / 1000, 'F1', { cleaner: cleaner.score.f1, readability: readability.score.f1 }, { target: 0.001 }),
     row('cleaning.pages_per_s.cleaner', cleaner.pagesPerSecond, 'pages/s', raw(cleaner)),
     row('cleaning.pages_per_s.readability', readability.pagesPerSecond, 'pages/s', raw(readability)),
+    row('cleaning.pages_per_s.defuddle', defuddle.pagesPerSecond, 'pages/s', raw(defuddle)),
     row('cleaning.pages_per_s.bare', bare.pagesPerSecond, 'pages/s', raw(bare), { note: 'cheerio.load(html).text(): the speed baseline' }),
     row('cleaning.speed_ratio', ratio, 'x bare', { cleaner: cleaner.pagesPerSecond, bare: bare.pagesPerSecond }, { target: TARGET_SPEED_RATIO }),
     row('cleaning.peak_heap_mb.cleaner', cleaner.peakHeapMb, 'MB', { cleaner: cleaner.peakHeapMb, bare: bare.peakHeapMb, readability: readability.peakHeapMb }),

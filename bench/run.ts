@@ -54,9 +54,9 @@ const stopAll = () =>
 let interrupted = false;
 let interruptedAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  // `on`, not `once`: tsx relays a signal again when the child is slow to confirm it, and a
-  // signal without a listener would end the process before everything is stopped. A second
-  // Ctrl-C a second or more later gives up on stopping cleanly.
+  // The npm script runs `node --import tsx`, not the tsx CLI: the CLI relays a signal to its child
+  // and SIGKILLs it when the child is slow (60 ms) to confirm, which a busy bench often is. A repeat
+  // within a second is a relay; a second Ctrl-C later gives up on stopping cleanly.
   process.on(signal, () => {
     if (interrupted) {
       if (Date.now() - interruptedAt > 1000) {

@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import * as cheerio from 'cheerio';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { Readability } from '@mozilla/readability';
+import { DefuddleClass } from 'defuddle/node';
 import { cleanPage } from '../src/domain/clean-page.js';
 import { loadAnnotations, readPage, scorePage, scoreSet, type Annotation, type PageScore, type SetScore } from './score.js';
 
@@ -33,6 +34,18 @@ export const CANDIDATES: Candidate[] = [
       try {
         const article = new Readability(dom.window.document).parse();
         return article ? `${article.title ?? ''}\n${article.textContent ?? ''}` : '';
+      } finally {
+        dom.window.close();
+      }
+    },
+  },
+  {
+    name: 'defuddle',
+    extract(html, url) {
+      const dom = new JSDOM(html, { url, virtualConsole: new VirtualConsole() });
+      try {
+        const result = new DefuddleClass(dom.window.document, { url }).parse();
+        return `${result.title ?? ''}\n${cheerio.load(result.content ?? '').text()}`;
       } finally {
         dom.window.close();
       }

@@ -62,7 +62,8 @@ for (const input of positionals) {
       htmlBytes: Buffer.byteLength(html),
       ms: Math.round(performance.now() - started),
     };
-    console.log(JSON.stringify(out));
+    // U+2028 and U+2029 are valid in JSON but end a line for some readers: escaped, one line stays one line.
+    console.log(JSON.stringify(out).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`));
   } catch (err) {
     failed++;
     console.log(JSON.stringify({ input, error: (err as Error).message }));

@@ -127,8 +127,17 @@ export interface Database {
 export type Db = Kysely<Database>;
 
 // int8 (bigserial ids, counts) as strings by default; numeric too. Keep pg's safe defaults.
-export function createDatabase(databaseUrl: string, max = 10): Db {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max }) }),
-  });
+/**
+ * An idle pooled connection that PostgreSQL closes (a restart, a shutdown: 57P01) emits 'error' on
+ * the pool; without a listener that kills the process. The pool drops the connection and opens a
+ * new one when next asked, so the error is only reported.
+ */
+export function createDatabase(databaseUrl: string, max = 10, onIdleError: (err: Error) => void = reportIdleError): Db {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  pool.on('error', onIdleError);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function reportIdleError(err: Error): void {
+  console.warn(JSON.stringify({ level: 'warn', message: 'database connection lost while idle; it will be replaced', error: err.message, timestamp: new Date().toISOString() }));
 }

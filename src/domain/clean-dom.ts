@@ -42,7 +42,9 @@ const HIDDEN_STYLE = new RegExp(
     String.raw`(?:^|;)\s*visibility\s*:\s*(?:hidden|collapse)`,
     String.raw`(?:^|;)\s*opacity\s*:\s*0*(?:\.0+)?\s*(?:!important\s*)?(?:;|$)`,
     String.raw`(?:^|;)\s*font-size\s*:\s*0+(?:\.0+)?(?:px|em|rem|pt|%)?\s*(?:!important\s*)?(?:;|$)`,
-    String.raw`(?:^|;)\s*(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:\.\d+)?(?:px|em|rem)`,
+    // Off-screen: thousands of pixels left or up (page layouts use a few hundred).
+    String.raw`(?:^|;)\s*(?:left|top|text-indent)\s*:\s*-\d{4,}(?:\.\d+)?px`,
+    String.raw`(?:^|;)\s*(?:left|top|text-indent)\s*:\s*-\d{3,}(?:\.\d+)?(?:em|rem)`,
     String.raw`(?:^|;)\s*color\s*:\s*transparent`,
     String.raw`(?:^|;)\s*clip\s*:\s*rect\(\s*0`,
     String.raw`(?:^|;)\s*transform\s*:\s*scale\(\s*0\s*\)`,

@@ -71,6 +71,18 @@ describe('cleanPage on saved real pages', () => {
     for (const text of dropped) expect(page.text).not.toContain(text);
   });
 
+  it('drops the boilerplate inside the content area of real pages: comments, related posts, newsletter, review form, copies', () => {
+    const caktus = clean('caktusgroup.com.django.html').text;
+    expect(caktus).toContain('Having a test which passes alone and fails when running in the suite is a very frustrating problem');
+    expect(caktus).not.toMatch(/blog comments powered by Disqus|Be Quick or Eat Potatoes|You might also like|Subscribe to our newsletter/);
+    const toralin = clean('toralin.de.schmierfett.html').text;
+    expect(toralin).toContain('Inkl. MwSt (21%): 5,95 €'); // the price, inside the add-to-cart <form>
+    expect(toralin).not.toMatch(/Kundenmeinung abschicken|Sie könnten auch an folgenden Artikeln interessiert sein|Zahlung per Vorauskasse/);
+    // microlink.io has its feature list twice (desktop and mobile markup): it is read once.
+    const microlink = clean('microlink.io.html').text;
+    expect(microlink.split('Consume as much data as you need, customizing each payload.').length).toBe(2);
+  });
+
   it('never glues words of neighbouring blocks together', () => {
     const page = clean('fairkom.eu.about.html');
     expect(page.text).toContain('1. Cloud Services\n2. Software Entwicklung');

@@ -26,7 +26,7 @@ const IDS = Array.from({ length: 300 }, (_, i) => `p${Math.floor(i / 30) + 1}.${
 // OpenAI strict mode's subset, as our schemas use it. `minLength` is the non-empty rule of our
 // strings (`z.string().min(1)`), which strict mode supports for non-fine-tuned models; `$schema`
 // names the draft at the root only.
-const ALLOWED = new Set(['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'anyOf', 'description', 'minItems', 'maxItems', 'const', 'minLength', '$ref', 'definitions']);
+const ALLOWED = new Set(['type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'anyOf', 'description', 'minItems', 'maxItems', 'const', 'minLength', 'maxLength', '$ref', 'definitions']);
 
 describe('structured output schemas (zodResponseFormat)', () => {
   const schemas: Record<string, AnswerSchemas<unknown>> = {
@@ -86,9 +86,17 @@ describe('structured output schemas (zodResponseFormat)', () => {
   });
 
   it('keeps nullable fields as required with a null type', () => {
-    const json = strictSchema(insightSchemas('offering', IDS)) as { properties: { pricingModel: { type: string[] } }; required: string[] };
-    expect(json.properties.pricingModel.type).toEqual(['string', 'null']);
+    const json = strictSchema(insightSchemas('offering', IDS)) as { properties: { pricingModel: Node }; required: string[] };
+    expect(json.properties.pricingModel).toEqual({ anyOf: [{ type: 'string', maxLength: 160 }, { type: 'null' }] });
     expect(json.required).toContain('pricingModel');
+  });
+
+  it('bounds every string a model writes, so a grammar-constrained model cannot repeat itself to the token limit', () => {
+    for (const [name, answer] of Object.entries(schemas)) {
+      for (const [path, node] of nodes(strictSchema(answer))) {
+        if (node.type === 'string' && !('enum' in node)) expect(node.maxLength, `${name} ${path}`).toEqual(expect.any(Number));
+      }
+    }
   });
 
   it('fixes the persona count of the synthesis request', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InsightKind } from './analysis.js';
 import { citedEvidenceListSchema } from './evidence.js';
-import { passageIdsSchema, type AnswerSchemas } from './report.js';
+import { boundedText, passageIdsSchema, TEXT_LIMITS, type AnswerSchemas } from './report.js';
 
 /**
  * The insight calls of `ai_analysis`: one answer schema per kind, built per call around the IDs of
@@ -11,26 +11,27 @@ import { passageIdsSchema, type AnswerSchemas } from './report.js';
  */
 
 function build(evidence: z.ZodType, strict: boolean) {
-  const text = (description: string) => z.string().min(1).describe(description);
+  const { label, line, sentence, summary } = TEXT_LIMITS;
+  const text = (description: string, max: number = sentence) => boundedText(max, description, strict);
   const list = <T extends z.ZodType>(item: T, min: number, max: number) =>
     strict
       ? z.array(item).min(min).max(max)
       : z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item)).transform((a) => a.slice(0, max));
-  const nullableText = (description: string) => (strict ? z.string().nullable().describe(description) : z.string().nullable().optional().transform((v) => v ?? null));
+  const nullableText = (description: string) => (strict ? z.string().max(line).nullable().describe(description) : z.string().nullable().optional().transform((v) => v ?? null));
   return {
     offering: z.object({
-      companyName: text('The company name as the site writes it'),
-      summary: text('What the company sells, to whom, in two or three sentences'),
-      products: list(z.object({ name: text('Product or service name'), description: text('One or two sentences'), evidence }), 1, 8),
+      companyName: text('The company name as the site writes it', label),
+      summary: text('What the company sells, to whom, in two or three sentences', summary),
+      products: list(z.object({ name: text('Product or service name', label), description: text('One or two sentences'), evidence }), 1, 8),
       valuePropositions: list(z.object({ statement: text('A benefit the site promises'), evidence }), 1, 6),
       pricingModel: nullableText('How pricing works (subscription, per project, on request), or null if the site does not say'),
     }),
     audience_segments: z.object({
       segments: list(
         z.object({
-          name: text('A short label for the segment'),
+          name: text('A short label for the segment', label),
           description: text('Who they are, in one or two sentences'),
-          industries: list(z.string().min(1), 0, 5).describe('Industries named or implied; empty if none'),
+          industries: list(text('An industry', label), 0, 5).describe('Industries named or implied; empty if none'),
           companySize: nullableText('Company size if the site indicates it, else null'),
           evidence,
         }),
@@ -39,17 +40,17 @@ function build(evidence: z.ZodType, strict: boolean) {
       ),
     }),
     goals_and_pains: z.object({
-      goals: list(z.object({ statement: text('One goal, concretely'), segment: text('The audience segment it applies to, or "all"'), evidence }), 1, 8),
-      pains: list(z.object({ statement: text('One pain, concretely'), segment: text('The audience segment it applies to, or "all"'), evidence }), 1, 8),
+      goals: list(z.object({ statement: text('One goal, concretely'), segment: text('The audience segment it applies to, or "all"', label), evidence }), 1, 8),
+      pains: list(z.object({ statement: text('One pain, concretely'), segment: text('The audience segment it applies to, or "all"', label), evidence }), 1, 8),
     }),
     objections_and_triggers: z.object({
       objections: list(z.object({ statement: text('A reason to hesitate'), response: text('How the site answers it'), evidence }), 1, 8),
       triggers: list(z.object({ statement: text('An event or need that makes someone buy now'), evidence }), 1, 8),
     }),
     channels_and_messaging: z.object({
-      channels: list(z.object({ name: text('A channel (search, LinkedIn, events, partners, ...)'), rationale: text('Why this audience is reached there'), evidence }), 1, 6),
-      messages: list(z.object({ theme: text('A message theme'), statement: text('The message in one sentence'), evidence }), 1, 6),
-      tone: text('The voice and tone the site uses'),
+      channels: list(z.object({ name: text('A channel (search, LinkedIn, events, partners, ...)', label), rationale: text('Why this audience is reached there'), evidence }), 1, 6),
+      messages: list(z.object({ theme: text('A message theme', label), statement: text('The message in one sentence'), evidence }), 1, 6),
+      tone: text('The voice and tone the site uses', line),
     }),
   } satisfies Record<InsightKind, z.ZodType>;
 }

@@ -119,6 +119,18 @@ export function passageIdsSchema(ids: readonly string[]) {
 
 type EvidenceField = z.ZodType;
 
+/**
+ * Lengths the strict schemas allow. A grammar-constrained local model stops a string here instead
+ * of repeating itself to the token limit (seen with small models); OpenAI honours maxLength too.
+ * The lenient schemas accept any length: the quality rules judge the text.
+ */
+export const TEXT_LIMITS = { label: 80, line: 160, sentence: 240, summary: 480 } as const;
+
+/** A required string: bounded when strict, any length when reading an answer. */
+export function boundedText(max: number, description: string, strict: boolean) {
+  return (strict ? z.string().min(1).max(max) : z.string()).describe(description);
+}
+
 /** Lenient list: a single value reads as a list, null as empty, extra items are cut. */
 function list<T extends z.ZodType>(item: T, max: number) {
   return z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item)).transform((a) => a.slice(0, max));
@@ -126,17 +138,17 @@ function list<T extends z.ZodType>(item: T, max: number) {
 
 /** A claim: `{ text, evidence }`; a bare string (what weak models send) is a claim without evidence. */
 function claimSchema(evidence: EvidenceField, strict: boolean) {
-  const object = z.object({ text: z.string().min(1).describe('The claim in one sentence'), evidence });
+  const object = z.object({ text: boundedText(TEXT_LIMITS.sentence, 'The claim in one sentence', strict), evidence });
   return strict ? object : z.union([z.string().transform((text) => ({ text, evidence: [] as unknown[] })), object]);
 }
 
 function personaModelSchema(evidence: EvidenceField, strict: boolean) {
-  const claims = (what: string) => (strict ? z.array(claimSchema(evidence, true)).min(1).max(5).describe(what) : list(claimSchema(evidence, false), 5));
-  const strings = (what: string) => (strict ? z.array(z.string().min(1)).min(1).max(5).describe(what) : list(z.string(), 5));
+  const claims = (what: string) => (strict ? z.array(claimSchema(evidence, true)).min(1).max(4).describe(what) : list(claimSchema(evidence, false), 5));
+  const strings = (what: string) => (strict ? z.array(boundedText(TEXT_LIMITS.sentence, what, true)).min(1).max(4).describe(what) : list(z.string(), 5));
   return z.object({
-    name: z.string().min(1).describe('A human first name plus a descriptor, e.g. "Maria, the cautious CFO"'),
-    role: z.string().min(1).describe('Job title or situation'),
-    summary: z.string().min(1).describe('Two or three sentences about who this person is'),
+    name: boundedText(TEXT_LIMITS.label, 'A human first name plus a descriptor, e.g. "Maria, the cautious CFO"', strict),
+    role: boundedText(TEXT_LIMITS.label, 'Job title or situation', strict),
+    summary: boundedText(TEXT_LIMITS.summary, 'Two or three sentences about who this person is', strict),
     goals: claims('What this person wants to achieve'),
     painPoints: claims('What frustrates or blocks this person today'),
     objections: claims('Why this person might hesitate to buy'),
@@ -148,11 +160,11 @@ function personaModelSchema(evidence: EvidenceField, strict: boolean) {
 }
 
 function offeringModelSchema(evidence: EvidenceField, strict: boolean) {
-  const strings = (max: number, what: string) => (strict ? z.array(z.string().min(1)).min(1).max(max).describe(what) : list(z.string(), max));
+  const strings = (max: number, length: number, what: string) => (strict ? z.array(boundedText(length, what, true)).min(1).max(max).describe(what) : list(z.string(), max));
   return z.object({
-    summary: z.string().min(1).describe('What the company sells and to whom, in two or three sentences'),
-    products: strings(8, 'Products or services, one short line each'),
-    valuePropositions: strings(6, 'Benefits the site promises, one line each'),
+    summary: boundedText(TEXT_LIMITS.summary, 'What the company sells and to whom, in two or three sentences', strict),
+    products: strings(8, TEXT_LIMITS.line, 'Products or services, one short line each'),
+    valuePropositions: strings(6, TEXT_LIMITS.sentence, 'Benefits the site promises, one line each'),
     evidence: strict ? evidence : citedEvidenceListSchema,
   });
 }
@@ -205,7 +217,7 @@ export function synthesisSchemas(parts: SynthesisParts, ids: readonly string[]):
   const strictEvidence = passageIdsSchema(ids);
   const build = (strict: boolean) =>
     z.object({
-      ...(parts.summary ? { summary: z.string().min(1).describe('An executive summary of who buys from this company and why') } : {}),
+      ...(parts.summary ? { summary: boundedText(TEXT_LIMITS.summary, 'An executive summary of who buys from this company and why', strict) } : {}),
       ...(parts.offering ? { offering: offeringModelSchema(strict ? strictEvidence : citedEvidenceListSchema, strict) } : {}),
       ...(parts.personaCount > 0
         ? {
@@ -219,8 +231,8 @@ export function synthesisSchemas(parts: SynthesisParts, ids: readonly string[]):
 }
 
 export function summaryRepairSchemas() {
-  const schema = z.object({ summary: z.string().min(1).describe('An executive summary of who buys from this company and why') });
-  return { request: schema, accept: schema, definitions: {} };
+  const schema = (strict: boolean) => z.object({ summary: boundedText(TEXT_LIMITS.summary, 'An executive summary of who buys from this company and why', strict) });
+  return { request: schema(true), accept: schema(false), definitions: {} };
 }
 
 export function offeringRepairSchemas(ids: readonly string[]) {

@@ -29,6 +29,16 @@ const devDir = path.resolve(import.meta.dirname, '../../.dev');
 const say = (line: string) => console.log(`[real-model pipeline] ${line}`);
 const threads = process.env.LOCAL_MODEL_THREADS ? Number(process.env.LOCAL_MODEL_THREADS) : undefined;
 const ANALYSIS_TIMEOUT_MS = 12 * 60_000;
+/**
+ * The product names no temperature, so the endpoint picks one: OpenAI samples at 1, llama.cpp's
+ * server and Ollama at 0.8, the local model server at 0 (greedy, for reproducible answers). Greedy
+ * decoding makes a 135M model repeat itself inside a JSON string until the token limit (every
+ * answer cut off, the same again on every retry), so the proxy below fills in llama.cpp's default
+ * when a request names none. LOCAL_MODEL_TEMPERATURE=server leaves it to the server (greedy);
+ * any number sets it.
+ */
+const temperatureSetting = process.env.LOCAL_MODEL_TEMPERATURE ?? '0.8';
+const endpointDefaults: Record<string, unknown> = temperatureSetting === 'server' ? {} : { temperature: Number(temperatureSetting) };
 
 let model: LocalModelServer;
 let recorder: RecordingProxy;
@@ -38,8 +48,11 @@ let site: TestSite;
 beforeAll(async () => {
   const files = await ensureLocalModel({ devDir, log: say });
   model = await startLocalModelServer({ ...files, ...(threads ? { threads } : {}), log: (line) => console.log(line) });
-  say(`model ${model.modelName} loaded in ${model.loadMs} ms; context ${model.contextSize} tokens; ${threads ?? 'default (1)'} thread(s)`);
-  recorder = await startRecordingProxy(model.baseUrl, (status, body) => {
+  say(
+    `model ${model.modelName} loaded in ${model.loadMs} ms; context ${model.contextSize} tokens; ${threads ?? 'default (1)'} thread(s); ` +
+      `temperature ${endpointDefaults.temperature ?? "the server's default (0, greedy)"} when a request names none`,
+  );
+  recorder = await startRecordingProxy(model.baseUrl, endpointDefaults, (status, body) => {
     let line = body;
     try {
       const c = JSON.parse(body);
@@ -212,18 +225,26 @@ interface RecordingProxy {
   close(): Promise<void>;
 }
 
-async function startRecordingProxy(targetBaseUrl: string, onAnswer: (status: number, body: string) => void): Promise<RecordingProxy> {
+async function startRecordingProxy(
+  targetBaseUrl: string,
+  endpointDefaults: Record<string, unknown>,
+  onAnswer: (status: number, body: string) => void,
+): Promise<RecordingProxy> {
   const target = new URL(targetBaseUrl);
   const requests: RecordingProxy['requests'] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-    const body = Buffer.concat(chunks);
+    let body = Buffer.concat(chunks);
     const isChat = req.method === 'POST' && !!req.url?.endsWith('/chat/completions');
     if (isChat) {
       try {
-        requests.push(JSON.parse(body.toString('utf8')));
-        if (process.env.TMP_DUMP) (await import('node:fs')).appendFileSync(process.env.TMP_DUMP, body.toString('utf8') + '\n');
+        const sent = JSON.parse(body.toString('utf8'));
+        requests.push(sent);
+        // What the request leaves to the endpoint, filled in as the endpoint would choose it.
+        const filled = { ...sent };
+        for (const [k, v] of Object.entries(endpointDefaults)) if (filled[k] === undefined || filled[k] === null) filled[k] = v;
+        body = Buffer.from(JSON.stringify(filled));
       } catch {
         requests.push({});
       }

@@ -231,7 +231,7 @@ describe('bad input writes nothing', () => {
     const res = await call('/analysis/start', { method: 'POST', json });
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ success: false, error: { code } });
-    if (status === 400) expect(res.body.error.details).toMatchObject({ fields: expect.any(Array) });
+    if (status === 400) expect(res.body.error!.details).toMatchObject({ fields: expect.any(Array) });
     expect(res.headers.get('X-Request-Id')).toBe(res.body.metadata.requestId);
     expect(await countAnalyses()).toBe(before);
   });
