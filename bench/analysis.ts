@@ -1,4 +1,5 @@
 import type { Db } from '../src/database.js';
+import { storedPages } from '../test/support/stored-pages.js';
 import { judgeReport, promptsOf, type TrustVerdict } from '../test/support/trust-oracle.js';
 import type { ChatBody } from './ai-router.js';
 
@@ -25,21 +26,6 @@ async function call(apiUrl: string, path: string, init: RequestInit & { json?: u
     body: json !== undefined ? JSON.stringify(json) : undefined,
   });
   return { status: res.status, body: await res.json().catch(() => null) };
-}
-
-/** The cleaned pages an analysis read, by URL, as stored (analyses.content_ids → website_content.cleaned). */
-export async function storedPages(db: Db, analysisId: string): Promise<Map<string, string>> {
-  const row = await db.selectFrom('analyses').select('content_ids').where('id', '=', analysisId).executeTakeFirstOrThrow();
-  const pages = row.content_ids.length
-    ? await db.selectFrom('website_content').select(['url', 'cleaned']).where('id', 'in', row.content_ids).execute()
-    : [];
-  const map = new Map<string, string>();
-  for (const p of pages) {
-    const cleaned = p.cleaned as { url: string; text: string };
-    map.set(cleaned.url, cleaned.text);
-    map.set(p.url, cleaned.text);
-  }
-  return map;
 }
 
 /**
@@ -96,7 +82,8 @@ export async function analyse(opts: {
   }
   const data = report.body.data;
   const requests = opts.prompts();
-  const verdict = judgeReport(data.report, await storedPages(opts.db, analysisId), promptsOf(requests));
+  const { pages, siteText } = await storedPages(opts.db, analysisId);
+  const verdict = judgeReport(data.report, pages, promptsOf(requests), siteText);
   return {
     site: opts.site,
     analysisId,
