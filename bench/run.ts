@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: how trustworthy the delivered reports are, measured through the real API.
+ * `npm run bench`: how trustworthy the delivered reports are, measured through the real API, and
+ * how well the cleaner reads pages (F1 and speed beside Mozilla Readability, on eval/).
  * Starts everything it needs (Temporal dev server, PostgreSQL, worker and API, local sites, model
  * stand-ins) and stops all of it at the end, on error and on Ctrl-C. Only 127.0.0.1 is contacted.
  *
@@ -9,10 +10,12 @@
  *   --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
  *   --real-model-minutes M   give up on (and cancel) a real-model analysis after M minutes (default 8)
  *   --concurrency N          stand-in analyses at a time (default 3)
+ *   --defuddle               also score defuddle in the cleaning rows (slow: minutes)
  */
 import { parseArgs } from 'node:util';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { startAiRouter, type AiRouter } from './ai-router.js';
+import { cleaningRows } from './cleaning.js';
 import { localModelInstalled, notRunRows, runRealModel } from './real-model.js';
 import { benchSites } from './sites.js';
 import { startBenchService, startBenchStack, type BenchStack } from './stack.js';
@@ -27,6 +30,7 @@ const { values: args } = parseArgs({
     'real-model-sites': { type: 'string', default: '1' },
     'real-model-minutes': { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '3' },
+    defuddle: { type: 'boolean', default: false },
   },
 });
 
@@ -88,6 +92,11 @@ async function main(): Promise<Row[]> {
   const installed = await localModelInstalled();
   const realModel = wants('real_model') && !args['no-real-model'] && (args['real-model'] || installed);
   const rows: Row[] = [];
+  // Cleaning quality and speed need no servers: the evaluation set (eval/) in this process.
+  if (wants('cleaning')) {
+    log('scoring the cleaner against Mozilla Readability on the evaluation set...');
+    rows.push(...(await cleaningRows({ defuddle: Boolean(args.defuddle) })));
+  }
   if (kinds.length === 0 && !realModel) return rows;
 
   log('starting Temporal dev server and PostgreSQL...');

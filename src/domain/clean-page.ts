@@ -12,9 +12,11 @@ import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
  * cleaned by another version are cleaned again rather than served as old text.
  * 1: the first cleaner. 2: (reserved by the cache work). 3: main-content detection measured on
  * eval/ (boilerplate inside the content area, hidden text, form sentences, ruby, JS shells,
- * JSON-LD summary).
+ * JSON-LD summary). 4: noscript text of JS shells cleaned like the page; modifier class names
+ * (has-sidebar, td_with_ajax_pagination) and layout offsets (margin-left:-100px) no longer remove
+ * content.
  */
-export const CLEANER_VERSION = 3;
+export const CLEANER_VERSION = 4;
 
 type CheerioRoot = cheerio.CheerioAPI;
 
