@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AnalysisOptions } from '../src/domain/analysis.js';
 import type { Corpus } from '../src/domain/corpus.js';
+import type { CrawlReport } from '../src/domain/site-links.js';
 import { FailureType } from '../src/domain/failures.js';
 import { analysisOptionsSchema } from '../src/domain/requests.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';
@@ -20,6 +21,8 @@ export interface LoadedAnalysis {
   corpus: Corpus | null;
   /** The corpus language (the requested one when the options name it); null before processing. */
   language: string | null;
+  /** The pages read and skipped, with why; null before content_extraction (or for analyses crawled before it was kept). */
+  crawl: CrawlReport | null;
 }
 
 /**
@@ -44,5 +47,6 @@ export async function loadAnalysis(deps: Pick<ActivityDeps, 'db' | 'logger'>, an
     contentIds: row.content_ids,
     corpus: row.corpus as Corpus | null,
     language: row.language,
+    crawl: row.crawl ?? null,
   };
 }

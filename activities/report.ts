@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import { INSIGHT_KINDS, regenerationScope, type RewritablePart } from '../src/domain/analysis.js';
 import type { CleanPage } from '../src/domain/corpus.js';
+import { pagesRead } from '../src/domain/corpus-summary.js';
 import { FailureType } from '../src/domain/failures.js';
 import {
   CURRENT_PART_LABEL,
@@ -226,6 +227,7 @@ export function createReportActivities(deps: ActivityDeps) {
           version: input.version,
           ...(input.instructions ? { instructions: input.instructions } : {}),
           ...(base && carriedOver.length > 0 ? { basedOn: { version: base.version, carriedOver } } : {}),
+          pages: pagesRead(loaded.corpus, loaded.crawl),
         };
         return reportsRepository.create(deps.db, { analysisId: input.analysisId, version: input.version, content, instructions: input.instructions, insightIds: input.insightIds });
       });

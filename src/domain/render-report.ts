@@ -1,6 +1,6 @@
 import { Marked } from 'marked';
 import type { QualityResult } from './quality.js';
-import { partLabel, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
+import { partLabel, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
 
 /**
  * Markdown and HTML renderings of a stored report. Everything in a report came from a model or a
@@ -127,6 +127,39 @@ function qualityLines(meta: RenderMeta): string[] {
   return [...lines, ''];
 }
 
+const SKIP_REASONS: Record<string, string> = {
+  robots: 'robots.txt asks crawlers to stay out',
+  page_limit: 'over the page limit',
+  byte_limit: 'over the size limit of the crawl',
+  time_limit: 'the crawl ran out of time',
+  off_site: 'another site',
+  duplicate: 'a copy of a page read',
+  canonical: 'a copy of a page read (canonical)',
+  not_html: 'not a web page',
+  too_large: 'too large',
+  broken_link: 'broken link',
+  blocked: 'refused our crawler',
+  http_error: 'the site answered with an error',
+  empty: 'no text',
+  error: 'could not be read',
+};
+
+function pagesLines(pages: PagesRead | undefined): string[] {
+  if (!pages || (pages.read.length === 0 && pages.skipped.length === 0)) return [];
+  const percent = (share: number) => `${Math.round(share * 100)}%`;
+  const read = pages.read.map(
+    (p) => `- ${link(p.url)}${p.kind ? ` (${escapeMarkdown(p.kind)})` : ''}: ${p.sentChars > 0 ? `${percent(p.share)} of its text sent to the model` : `not sent (${escapeMarkdown(p.left ?? 'no room')})`}`,
+  );
+  const skipped = pages.skipped.map((p) => `- ${link(p.url)}: ${escapeMarkdown(SKIP_REASONS[p.reason] ?? p.reason)}${p.detail ? ` (${escapeMarkdown(p.detail)})` : ''}`);
+  return [
+    '## Pages read',
+    '',
+    ...read,
+    '',
+    ...(skipped.length ? ['**Pages skipped**', '', ...skipped, ...(pages.moreSkipped ? [`- and ${pages.moreSkipped} more`] : []), ''] : []),
+  ];
+}
+
 function usageLine(usage: Usage | undefined): string[] {
   if (!usage) return [];
   const cost = usage.costUsd === 'unknown' ? 'cost unknown (no price for this model)' : `about $${usage.costUsd.toFixed(4)}`;
@@ -195,6 +228,7 @@ export function renderMarkdown(report: ReportContent, meta: RenderMeta): string 
     '',
     ...(report.personas.length ? report.personas.flatMap(personaLines) : ['*No persona passed the quality rules.*', '']),
     ...qualityLines(meta),
+    ...pagesLines(report.pages),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

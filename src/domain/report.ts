@@ -106,6 +106,14 @@ export interface ReportContent {
   basedOn?: { version: number; carriedOver: Array<'summary' | 'offering' | 'personas'> };
   /** Model usage of this version (its insight calls, synthesis and repairs); set at finalization. */
   usage?: Usage;
+  /** The pages the analysis read (with how much of each the model was sent) and the pages it skipped, with why. */
+  pages?: PagesRead;
+}
+
+export interface PagesRead {
+  read: Array<{ url: string; kind: string | null; chars: number; sentChars: number; share: number; left?: string }>;
+  skipped: Array<{ url: string; reason: string; detail?: string }>;
+  moreSkipped: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ export const analysisContentRepository = {
   async find(db: Kysely<Database>, analysisId: string) {
     return db
       .selectFrom('analyses')
-      .select(['id', 'url', 'domain', 'options', 'content_ids', 'corpus', 'language'])
+      .select(['id', 'url', 'domain', 'options', 'content_ids', 'corpus', 'language', 'crawl'])
       .where('id', '=', analysisId)
       .executeTakeFirst();
   },

@@ -78,11 +78,17 @@ describe('an analysis end to end, over HTTP, on a real Temporal server and Postg
     expect(report.report.usage).toMatchObject({ calls: expect.any(Number), costUsd: 0 });
     expect(report.report.usage.calls).toBeGreaterThanOrEqual(6);
     expect(report.quality.claims.total).toBeGreaterThan(0);
+    // The report lists the pages read, with how much of each was sent, and the pages skipped with why.
+    expect(report.report.pages.read.map((p: any) => new URL(p.url).pathname)).toEqual(expect.arrayContaining(['/', '/pricing']));
+    for (const p of report.report.pages.read) expect(p.share).toBeGreaterThan(0);
+    expect(report.report.pages.skipped).toEqual(expect.arrayContaining([expect.objectContaining({ url: `${acme.url}private/admin`, reason: 'robots' })]));
 
     const markdown = await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=markdown`);
     expect(markdown.headers.get('content-type')).toMatch(/^text\/markdown/);
     const md = await markdown.text();
     expect(md).toContain(report.report.personas[0].name);
+    expect(md).toContain('## Pages read');
+    expect(md).toContain('robots.txt asks crawlers to stay out');
     expect(md.toLowerCase()).toContain('stand-in');
 
     const html = await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=html`);

@@ -2,8 +2,9 @@
  * The whole pipeline on a REAL small instruct model, with no network: the local model server
  * (SmolLM2-135M-Instruct on node-llama-cpp, src/dev/local-model) behind the real service (API and
  * worker on the test run's Temporal server and PostgreSQL), analysing a small site of our own
- * served on 127.0.0.1. Not part of `npm test`: run it with `npm run test:real-model` (a few
- * minutes on 2 cores; the first run installs the model into .dev/).
+ * served on 127.0.0.1. Not part of `npm test`: run it with `npm run test:real-model` (an analysis
+ * took 4.5 to 8 minutes on the 2-core dev machine, 11 to 14 model calls; the first run installs
+ * the model into .dev/).
  *
  * A 135M model writes poor content, so the test asserts only what must hold whatever it writes:
  * the analysis completes; every quote is on the page it cites; no field repeats the prompt; the
@@ -11,7 +12,9 @@
  * (test/support/trust-oracle.ts) knows none of the product's rules, and reads the prompts the
  * model really received, recorded by a small proxy in this file. It prints what it measured.
  *
- * LOCAL_MODEL_THREADS=2 runs the model on two threads instead of the server's default (1).
+ * LOCAL_MODEL_THREADS=2 runs the model on two threads instead of the server's default (1): on two
+ * cores shared with the worker, Temporal and PostgreSQL it was slower (generation fell to 3-6
+ * tok/s at times and the analysis did not finish in 12 minutes). LOCAL_MODEL_TEMPERATURE: below.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -142,7 +145,7 @@ describe('the whole pipeline on a real small model', () => {
     const seconds = (Date.now() - started) / 1000;
     if (final.status !== 'completed') {
       const failedSteps = final.steps.filter((s: any) => s.lastError).map((s: any) => `${s.name} (${s.attempts} attempts): ${JSON.stringify(s.lastError)}`);
-      say(`analysis ${id} ${final.status}${final.timedOut ? `, ${final.timedOut}` : ''}: ${JSON.stringify(final.error)}\n${failedSteps.join('\n')}\nai_responses:\n${await modelOutputs(id)}`);
+      say(`analysis ${id} ${final.status}${final.timedOut ? `, ${final.timedOut}` : ''}: ${final.error ? JSON.stringify(final.error) : 'no error yet'}\n${failedSteps.join('\n')}\nai_responses:\n${await modelOutputs(id)}`);
     }
     expect(final.status, final.timedOut ?? JSON.stringify(final.error)).toBe('completed');
 

@@ -10,7 +10,7 @@ import type { AnalysisRow } from '../../repositories/analyses.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
-import { corpusSummary } from './corpus-summary.js';
+import { corpusSummary } from '../../domain/corpus-summary.js';
 import { isActive, loadAnalysis } from './shared.js';
 
 type StepRow = Selectable<AnalysisStepsTable>;

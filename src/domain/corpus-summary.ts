@@ -1,4 +1,6 @@
-import type { Corpus } from '../../domain/corpus.js';
+import type { PagesRead } from './report.js';
+import type { CrawlReport } from './site-links.js';
+import type { Corpus } from './corpus.js';
 
 /** How much of one page the model could read: its cleaned text, what of it was sent, and the share. */
 export interface CorpusPageSummary {
@@ -36,4 +38,17 @@ export function corpusSummary(stored: unknown): { corpus?: CorpusSummary } {
   });
   const unsent = (corpus.unsent ?? []).map((p) => ({ url: p.url, kind: p.kind, chars: p.chars, sentChars: 0, share: 0, left: p.reason }));
   return { corpus: { tokenEstimate: corpus.tokenEstimate, pages: [...sent, ...unsent] } };
+}
+
+/**
+ * What a report says of the pages behind it: each page read with how much of it the model was
+ * sent (from the corpus), and each page skipped with why (from the crawl).
+ */
+export function pagesRead(corpus: unknown, crawl: CrawlReport | null): PagesRead {
+  const summary = corpusSummary(corpus).corpus?.pages ?? [];
+  return {
+    read: summary.map((p) => ({ ...p, kind: p.kind ?? crawl?.read.find((r) => r.url === p.url)?.kind ?? null })),
+    skipped: crawl?.skipped ?? [],
+    moreSkipped: crawl?.moreSkipped ?? 0,
+  };
 }

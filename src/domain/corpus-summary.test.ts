@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { withPassages, type CleanPage } from '../../domain/corpus.js';
-import { fitTokenBudget } from '../../domain/token-budget.js';
+import { withPassages, type CleanPage } from './corpus.js';
+import { fitTokenBudget } from './token-budget.js';
 import { corpusSummary } from './corpus-summary.js';
 
 const page = (url: string, text: string): { contentId: string; url: string; page: CleanPage } => ({
