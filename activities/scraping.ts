@@ -5,12 +5,12 @@ import { allowedPorts } from '../src/domain/address.js';
 import { InvalidUrlError, normalizeUrl, RefusedUrlError, siteDomain } from '../src/domain/url.js';
 import type { Logger } from '../src/logger.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';
-import { CRAWL_DEFAULTS, DEFAULT_USER_AGENT, type Config } from '../src/config.js';
+import { CRAWL_DEFAULTS, DEFAULT_USER_AGENT } from '../src/config.js';
 import { contentRepository } from '../src/repositories/content.js';
 import { cachedOrFetched, createHostThrottle, type CrawlContext, type Resource } from './cached-fetch.js';
 import { crawlSite } from './crawl.js';
 import { anyType, FetchFailure, RefusedResponse } from './fetch-resource.js';
-import { checkHostOnce, createHostCheck, type Resolver } from './host-check.js';
+import { checkHostOnce, createHostCheck } from './host-check.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { readRobots, type Robots } from './robots.js';
 import { trackAttempt } from './tracking.js';
@@ -25,15 +25,8 @@ import type { ActivityDeps, AnalysisRef, ExtractionResult, ValidationResult } fr
  *   crawl.ts           best-first crawl: links of every page and the sitemap ranked together
  */
 
-/**
- * What the scraping steps need beyond every activity's dependencies: the worker passes its whole
- * configuration (SCRAPE_ALLOWED_PORTS included); tests pass a resolver so no test asks the
- * machine's DNS (production resolves through the system).
- */
-export interface ScrapingDeps extends ActivityDeps {
-  config: ActivityDeps['config'] & Partial<Pick<Config, 'SCRAPE_ALLOWED_PORTS'>>;
-  resolve?: Resolver;
-}
+/** What the scraping steps need: every activity's dependencies (the resolver included). */
+export type ScrapingDeps = ActivityDeps;
 
 function nonRetryable(type: FailureType, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });

@@ -14,6 +14,8 @@ export interface ActivityDeps {
   /** Required: what every test must decide; optional: what has a sensible default when a test leaves it out. */
   config: Pick<Config, 'OPENAI_MODEL' | 'SCRAPE_ALLOW_PRIVATE_NETWORKS' | 'CACHE_TTL_HOURS'> &
     Partial<Pick<Config, 'AI_PROMPT_TOKENS' | 'SCRAPE_USER_AGENT' | 'SCRAPE_ALLOWED_PORTS' | 'CRAWL_MAX_DEPTH' | 'CRAWL_MAX_BYTES' | 'CRAWL_MAX_SECONDS' | 'CRAWL_CONCURRENCY'>>;
+  /** How host names become addresses; the system resolver when absent. Tests pass one so no test asks the machine's DNS. */
+  resolve?: (hostname: string) => Promise<string[]>;
 }
 
 export interface AnalysisRef {

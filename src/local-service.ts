@@ -1,3 +1,4 @@
+import type { ActivityDeps } from '../activities/types.js';
 import { createApp } from './api/app.js';
 import { startApi } from './api/server.js';
 import type { Config } from './config.js';
@@ -23,7 +24,7 @@ export interface LocalService {
 export async function startLocalService(
   config: Config & { DATABASE_URL: string; TEMPORAL_ADDRESS: string },
   logger: Logger,
-  options: { hostname?: string; workflowIdleTimeout?: string } = {},
+  options: { hostname?: string; workflowIdleTimeout?: string; resolve?: ActivityDeps['resolve'] } = {},
 ): Promise<LocalService> {
   installTemporalRuntime(logger);
   const db = createDatabase(config.DATABASE_URL);
@@ -41,7 +42,7 @@ export async function startLocalService(
       temporalAddress: config.TEMPORAL_ADDRESS,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { db, logger: workerLogger, ai, config },
+      deps: { db, logger: workerLogger, ai, config, ...(options.resolve ? { resolve: options.resolve } : {}) },
       shutdownGraceTime: '5s',
     });
     cleanups.push(() => worker.stop());

@@ -6,6 +6,7 @@ import { createDatabase, type Db } from '../../src/database.js';
 import { startStandInAi } from '../../src/dev/stand-in-ai.js';
 import { startLocalService, type LocalService } from '../../src/local-service.js';
 import { createLogger } from '../../src/logger.js';
+import { testResolver } from './test-resolver.js';
 
 export interface TestService {
   apiUrl: string;
@@ -29,6 +30,8 @@ export async function startTestService(
     aiBaseUrl?: string;
     /** More configuration, e.g. AI_BUDGET_TOKENS. */
     env?: Record<string, string>;
+    /** How the worker resolves host names (a test resolver: no test asks the machine's DNS). */
+    resolve?: (hostname: string) => Promise<string[]>;
   } = {},
 ): Promise<TestService> {
   const standIn = await startStandInAi();
@@ -47,7 +50,8 @@ export async function startTestService(
   const service: LocalService = await startLocalService(
     { ...config, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress') },
     createLogger('warn', { test: 'e2e' }),
-    options,
+    // No test asks the machine's DNS: only the names a test maps resolve (sites are on 127.0.0.1).
+    { ...options, resolve: options.resolve ?? testResolver({ localhost: '127.0.0.1' }) },
   );
   const db = createDatabase(inject('databaseUrl'), 2);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
