@@ -72,7 +72,7 @@ export function createHostCheck(allowPrivate: boolean, log: Logger, options: Hos
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
   } as Omit<HostCheck, 'lookup' | 'agents'> as HostCheck;
   check.lookup = pinnedLookup(check);
-  check.agents = { http: new GuardedHttpAgent(check), https: new GuardedHttpsAgent(check) };
+  check.agents = { http: guardedAgent(new http.Agent(AGENT_OPTIONS), check), https: guardedAgent(new https.Agent(AGENT_OPTIONS), check) };
   return check;
 }
 
@@ -200,28 +200,13 @@ function failedSocket(err: Error): net.Socket {
 // Idle keep-alive sockets close after 5 s; they are unref'd, so they never hold the worker open.
 const AGENT_OPTIONS = { keepAlive: true, timeout: 5_000, maxSockets: 6 };
 
-class GuardedHttpAgent extends http.Agent {
-  constructor(private readonly check: HostCheck) {
-    super(AGENT_OPTIONS);
-  }
-
-  override createConnection(options: ConnectOptions, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const guarded = guard(this.check, options);
-    if (guarded.refused) return failedSocket(guarded.refused);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (super.createConnection as any).call(this, guarded.options, callback);
-  }
-}
-
-class GuardedHttpsAgent extends https.Agent {
-  constructor(private readonly check: HostCheck) {
-    super(AGENT_OPTIONS);
-  }
-
-  override createConnection(options: ConnectOptions, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const guarded = guard(this.check, options);
-    if (guarded.refused) return failedSocket(guarded.refused);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (super.createConnection as any).call(this, guarded.options, callback);
-  }
+/** An agent whose every new connection goes through `guard`: pinned to checked addresses, or refused. */
+function guardedAgent<A extends http.Agent>(agent: A, check: HostCheck): A {
+  type Connect = (options: ConnectOptions, callback?: (err: Error | null, socket: net.Socket) => void) => net.Socket;
+  const connect = (agent as unknown as { createConnection: Connect }).createConnection.bind(agent);
+  (agent as unknown as { createConnection: Connect }).createConnection = (options, callback) => {
+    const guarded = guard(check, options);
+    return guarded.refused ? failedSocket(guarded.refused) : connect(guarded.options, callback);
+  };
+  return agent;
 }
