@@ -17,6 +17,8 @@ export type { StructuredOutputMode } from '../src/model-client.js';
 
 /** Heartbeats while a call waits for a slot and while the model generates: cancellation arrives with them. */
 const HEARTBEAT_EVERY_MS = 3_000;
+/** The sampling temperature of a second try (a repair, a retried attempt): llama.cpp's and Ollama's default. */
+const RESAMPLE_TEMPERATURE = 0.8;
 /** From this activity attempt on, OPENAI_FALLBACK_MODEL (when set) answers instead of OPENAI_MODEL. */
 export const FALLBACK_FROM_ATTEMPT = 3;
 
@@ -133,7 +135,11 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
   const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
 
   /** One request in one slot; endpoint errors come back as they are. */
-  const send = async (sendMode: StructuredOutputMode, messages: Message[]): Promise<OpenAI.Chat.ChatCompletion> => {
+  // A first answer uses the endpoint's own sampling. A repair, or a later attempt, asks it to sample:
+  // an endpoint that decodes greedily (local servers often do) would otherwise repeat the very
+  // answer that could not be used, attempt after attempt.
+  const resample = (again: boolean) => (again || attempt > 1 ? { temperature: RESAMPLE_TEMPERATURE } : {});
+  const send = async (sendMode: StructuredOutputMode, messages: Message[], again = false): Promise<OpenAI.Chat.ChatCompletion> => {
     enter('waiting');
     try {
       return await ai.withSlot(
@@ -142,6 +148,7 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
             {
               model: requested,
               messages,
+              ...resample(again),
               ...(sendMode === 'json_schema' ? { response_format: format } : sendMode === 'json_object' ? { response_format: { type: 'json_object' as const } } : {}),
             },
             { signal, timeout: ai.timeoutMs },
@@ -252,7 +259,7 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
         : [...withFormat(mode, call.smaller?.() ?? call.messages), { role: 'user', content: OUTPUT_FORMAT.shorterAnswer }];
     let repaired: OpenAI.Chat.ChatCompletion;
     try {
-      repaired = await send(mode, repairMessages);
+      repaired = await send(mode, repairMessages, true);
     } catch (err) {
       return failed(err);
     }

@@ -1,3 +1,4 @@
+import { claimTally } from '../src/domain/quality.js';
 import { withholdFailing } from '../src/domain/withhold.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
@@ -16,10 +17,12 @@ export function createNotificationActivities(deps: ActivityDeps) {
       await trackAttempt(deps, { analysisId, version, step: 'finalization' }, async (log) => {
         const report = await reportsRepository.byId(deps.db, reportId);
         const issues = report?.status === 'degraded' ? (report.quality?.issues ?? []) : [];
-        const usage = await aiResponsesRepository.usage(deps.db, analysisId, version);
+        const { pricedCostUsd: _lowerBound, ...usage } = await aiResponsesRepository.usage(deps.db, analysisId, version);
         const content = report && { ...withholdFailing(report.content, issues), usage };
+        // The share of claims with evidence is stated of what readers get, after withholding.
+        const quality = report?.quality && content ? { ...report.quality, claims: claimTally(content) } : undefined;
         const firstTime = await deps.db.transaction().execute(async (tx) => {
-          const changed = content ? await reportsRepository.finalize(tx, reportId, content) : false;
+          const changed = content ? await reportsRepository.finalize(tx, reportId, content, quality) : false;
           // Report, step (with its audit event) and status change together, so no reader sees a
           // completed analysis with a step still running.
           await markStep(tx, { analysisId, version, step: 'finalization' }, 'completed');

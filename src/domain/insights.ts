@@ -22,8 +22,8 @@ function build(evidence: z.ZodType, strict: boolean) {
     offering: z.object({
       companyName: text('The company name as the site writes it', label),
       summary: text('What the company sells, to whom, in two or three sentences', summary),
-      products: list(z.object({ name: text('Product or service name', label), description: text('One or two sentences'), evidence }), 1, 8),
-      valuePropositions: list(z.object({ statement: text('A benefit the site promises'), evidence }), 1, 6),
+      products: list(z.object({ name: text('Product or service name', label), description: text('One or two sentences'), evidence }), 1, 5),
+      valuePropositions: list(z.object({ statement: text('A benefit the site promises'), evidence }), 1, 4),
       pricingModel: nullableText('How pricing works (subscription, per project, on request), or null if the site does not say'),
     }),
     audience_segments: z.object({
@@ -36,20 +36,20 @@ function build(evidence: z.ZodType, strict: boolean) {
           evidence,
         }),
         1,
-        6,
+        4,
       ),
     }),
     goals_and_pains: z.object({
-      goals: list(z.object({ statement: text('One goal, concretely'), segment: text('The audience segment it applies to, or "all"', label), evidence }), 1, 8),
-      pains: list(z.object({ statement: text('One pain, concretely'), segment: text('The audience segment it applies to, or "all"', label), evidence }), 1, 8),
+      goals: list(z.object({ statement: text('One goal, concretely'), segment: text('The audience segment it applies to, or "all"', label), evidence }), 1, 5),
+      pains: list(z.object({ statement: text('One pain, concretely'), segment: text('The audience segment it applies to, or "all"', label), evidence }), 1, 5),
     }),
     objections_and_triggers: z.object({
-      objections: list(z.object({ statement: text('A reason to hesitate'), response: text('How the site answers it'), evidence }), 1, 8),
-      triggers: list(z.object({ statement: text('An event or need that makes someone buy now'), evidence }), 1, 8),
+      objections: list(z.object({ statement: text('A reason to hesitate'), response: text('How the site answers it'), evidence }), 1, 5),
+      triggers: list(z.object({ statement: text('An event or need that makes someone buy now'), evidence }), 1, 5),
     }),
     channels_and_messaging: z.object({
-      channels: list(z.object({ name: text('A channel (search, LinkedIn, events, partners, ...)', label), rationale: text('Why this audience is reached there'), evidence }), 1, 6),
-      messages: list(z.object({ theme: text('A message theme', label), statement: text('The message in one sentence'), evidence }), 1, 6),
+      channels: list(z.object({ name: text('A channel (search, LinkedIn, events, partners, ...)', label), rationale: text('Why this audience is reached there'), evidence }), 1, 4),
+      messages: list(z.object({ theme: text('A message theme', label), statement: text('The message in one sentence'), evidence }), 1, 4),
       tone: text('The voice and tone the site uses', line),
     }),
   } satisfies Record<InsightKind, z.ZodType>;

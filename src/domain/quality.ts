@@ -272,15 +272,20 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   for (const d of report.droppedEvidence) tally(d.part, d.reason);
   for (const u of c.unverified) tally(u.part, 'unverified');
 
-  const claims = report.personas.flatMap((p) => CLAIM_FIELDS.flatMap((f) => p[f]));
-  const withEvidence = claims.filter((cl) => cl.evidence.length > 0).length;
   return {
     passed: c.issues.length === 0,
     issues: c.issues,
     droppedEvidence,
-    claims: { total: claims.length, withEvidence, share: claims.length ? withEvidence / claims.length : null },
+    claims: claimTally(report),
     fields: { checked: c.checked, rejected: c.rejected },
   };
+}
+
+/** Persona claims and how many cite evidence: of the report as checked, or as delivered after withholding. */
+export function claimTally(report: Pick<ReportContent, 'personas'>): QualityResult['claims'] {
+  const claims = report.personas.flatMap((p) => CLAIM_FIELDS.flatMap((f) => p[f]));
+  const withEvidence = claims.filter((cl) => cl.evidence.length > 0).length;
+  return { total: claims.length, withEvidence, share: claims.length ? withEvidence / claims.length : null };
 }
 
 /** The distinct parts named by a list of issues, in report order. */

@@ -122,7 +122,7 @@ export interface PagesRead {
 /** The strict evidence field: IDs of the passages in the prompt, as one shared enum. */
 export function passageIdsSchema(ids: readonly string[]) {
   const [first, ...rest] = ids.length > 0 ? ids : ['p0.0'];
-  return z.array(z.enum([first!, ...rest])).max(4).describe('IDs of the passages that support this, e.g. ["p1.2"]; empty if none does');
+  return z.array(z.enum([first!, ...rest])).max(3).describe('IDs of the passages that support this, e.g. ["p1.2"]; empty if none does');
 }
 
 type EvidenceField = z.ZodType;
@@ -151,8 +151,8 @@ function claimSchema(evidence: EvidenceField, strict: boolean) {
 }
 
 function personaModelSchema(evidence: EvidenceField, strict: boolean) {
-  const claims = (what: string) => (strict ? z.array(claimSchema(evidence, true)).min(1).max(4).describe(what) : list(claimSchema(evidence, false), 5));
-  const strings = (what: string) => (strict ? z.array(boundedText(TEXT_LIMITS.sentence, what, true)).min(1).max(4).describe(what) : list(z.string(), 5));
+  const claims = (what: string) => (strict ? z.array(claimSchema(evidence, true)).min(1).max(3).describe(what) : list(claimSchema(evidence, false), 5));
+  const strings = (what: string) => (strict ? z.array(boundedText(TEXT_LIMITS.sentence, what, true)).min(1).max(3).describe(what) : list(z.string(), 5));
   return z.object({
     name: boundedText(TEXT_LIMITS.label, 'A human first name plus a descriptor, e.g. "Maria, the cautious CFO"', strict),
     role: boundedText(TEXT_LIMITS.label, 'Job title or situation', strict),
@@ -171,8 +171,8 @@ function offeringModelSchema(evidence: EvidenceField, strict: boolean) {
   const strings = (max: number, length: number, what: string) => (strict ? z.array(boundedText(length, what, true)).min(1).max(max).describe(what) : list(z.string(), max));
   return z.object({
     summary: boundedText(TEXT_LIMITS.summary, 'What the company sells and to whom, in two or three sentences', strict),
-    products: strings(8, TEXT_LIMITS.line, 'Products or services, one short line each'),
-    valuePropositions: strings(6, TEXT_LIMITS.sentence, 'Benefits the site promises, one line each'),
+    products: strings(5, TEXT_LIMITS.line, 'Products or services, one short line each'),
+    valuePropositions: strings(4, TEXT_LIMITS.sentence, 'Benefits the site promises, one line each'),
     evidence: strict ? evidence : citedEvidenceListSchema,
   });
 }

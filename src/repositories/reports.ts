@@ -182,10 +182,10 @@ export const reportsRepository = {
    * Marks the report finished, with its final content (what failed its rules withheld, usage
    * added). True only for the call that did it, so exactly one caller notifies.
    */
-  async finalize(db: Kysely<Database>, id: string, content: ReportContent): Promise<boolean> {
+  async finalize(db: Kysely<Database>, id: string, content: ReportContent, quality?: QualityResult): Promise<boolean> {
     const result = await db
       .updateTable('reports')
-      .set({ finalized_at: new Date(), content: JSON.stringify(content) })
+      .set({ finalized_at: new Date(), content: JSON.stringify(content), ...(quality ? { quality: JSON.stringify(quality) } : {}) })
       .where('id', '=', id)
       .where('finalized_at', 'is', null)
       .executeTakeFirst();

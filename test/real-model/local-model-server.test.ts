@@ -134,8 +134,17 @@ describe('local model server with a real model', () => {
     const long = new AbortController();
     const queued = new AbortController();
     // Caught at once: the aborts reject these while the test is still waiting.
+    // A grammar that needs a long answer (250 numbers: ~14 s here): the model cannot finish before the abort.
+    const longFormat = {
+      type: 'json_schema' as const,
+      json_schema: {
+        name: 'long',
+        strict: true,
+        schema: { type: 'object', properties: { numbers: { type: 'array', items: { type: 'integer' }, minItems: 250 } }, required: ['numbers'], additionalProperties: false },
+      },
+    };
     const longCall = client.chat.completions
-      .create({ model: 'm', messages: user('Count from 1 to 300, separated by commas.'), max_tokens: 600 }, { signal: long.signal })
+      .create({ model: 'm', messages: user('Count from 1 to 300, separated by commas.'), max_tokens: 600, response_format: longFormat }, { signal: long.signal })
       .catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 200));
     const queuedCall = client.chat.completions

@@ -31,16 +31,16 @@ import { judgeReport, promptsOf } from '../support/trust-oracle.js';
 const devDir = path.resolve(import.meta.dirname, '../../.dev');
 const say = (line: string) => console.log(`[real-model pipeline] ${line}`);
 const threads = process.env.LOCAL_MODEL_THREADS ? Number(process.env.LOCAL_MODEL_THREADS) : undefined;
-const ANALYSIS_TIMEOUT_MS = 12 * 60_000;
+const ANALYSIS_TIMEOUT_MS = 20 * 60_000;
 /**
- * The product names no temperature, so the endpoint picks one: OpenAI samples at 1, llama.cpp's
- * server and Ollama at 0.8, the local model server at 0 (greedy, for reproducible answers). Greedy
- * decoding makes a 135M model repeat itself inside a JSON string until the token limit (every
- * answer cut off, the same again on every retry), so the proxy below fills in llama.cpp's default
- * when a request names none. LOCAL_MODEL_TEMPERATURE=server leaves it to the server (greedy);
- * any number sets it.
+ * The product names no temperature on a first answer, so the endpoint picks one: OpenAI samples at
+ * 1, llama.cpp's server and Ollama at 0.8, the local model server at 0 (greedy). Greedy, the 135M
+ * model repeats itself; the product bounds strings and lists in its strict schemas and asks a
+ * repair or a retried attempt to sample (temperature 0.8), so it completes on the server's own
+ * default. LOCAL_MODEL_TEMPERATURE=<number> makes the proxy below set a temperature on requests
+ * that name none (to compare); the default, `server`, leaves every request as the product sent it.
  */
-const temperatureSetting = process.env.LOCAL_MODEL_TEMPERATURE ?? '0.8';
+const temperatureSetting = process.env.LOCAL_MODEL_TEMPERATURE ?? 'server';
 const endpointDefaults: Record<string, unknown> = temperatureSetting === 'server' ? {} : { temperature: Number(temperatureSetting) };
 
 let model: LocalModelServer;
