@@ -8,7 +8,7 @@
  *   --real-model             run the real-model rows, installing the model into .dev/ if needed
  *   --no-real-model          skip them even when the model is installed
  *   --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
- *   --real-model-minutes M   give up on (and cancel) a real-model analysis after M minutes (default 8)
+ *   --real-model-minutes M   give up on (and cancel) a real-model analysis after M minutes (default 20)
  *   --concurrency N          stand-in analyses at a time (default 3)
  *   --defuddle               also score defuddle in the cleaning rows (slow: minutes)
  */
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     'real-model': { type: 'boolean', default: false },
     'no-real-model': { type: 'boolean', default: false },
     'real-model-sites': { type: 'string', default: '1' },
-    'real-model-minutes': { type: 'string', default: '8' },
+    'real-model-minutes': { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '3' },
     defuddle: { type: 'boolean', default: false },
   },
