@@ -59,6 +59,15 @@ export const modelCallPolicy: ActivityOptions = {
   },
 };
 
+/**
+ * A repair is optional: the report stands as last checked (degraded, with its reasons) if it cannot
+ * be made. One retry for a passing fault, not eight rounds of a model that keeps failing.
+ */
+export const repairPolicy: ActivityOptions = {
+  ...modelCallPolicy,
+  retry: { ...modelCallPolicy.retry, maximumAttempts: 2 },
+};
+
 /** Rule checks on stored rows. */
 export const qualityPolicy: ActivityOptions = {
   startToCloseTimeout: '1 minute',

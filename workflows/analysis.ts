@@ -21,6 +21,7 @@ import {
   modelCallPolicy,
   processingPolicy,
   qualityPolicy,
+  repairPolicy,
   validationPolicy,
   withPolicy,
 } from './activities.js';
@@ -152,7 +153,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       let result = await checks.checkQuality({ reportId });
       for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
         try {
-          await withPolicy(modelCallPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
+          await withPolicy(repairPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
             reportId,
             issues: result.issues,
             insightIds: completeIds,
