@@ -16,6 +16,7 @@
  * cores shared with the worker, Temporal and PostgreSQL it was slower (generation fell to 3-6
  * tok/s at times and the analysis did not finish in 12 minutes). LOCAL_MODEL_TEMPERATURE: below.
  */
+import { storedPages } from '../support/stored-pages.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -86,19 +87,6 @@ afterAll(async () => {
   await model?.stop();
 });
 
-/** The cleaned pages an analysis read, by URL, as stored. */
-async function storedPages(analysisId: string): Promise<Map<string, string>> {
-  const row = await service.db.selectFrom('analyses').select('content_ids').where('id', '=', analysisId).executeTakeFirstOrThrow();
-  const pages = await service.db.selectFrom('website_content').select(['url', 'cleaned']).where('id', 'in', row.content_ids).execute();
-  const map = new Map<string, string>();
-  for (const p of pages) {
-    const cleaned = p.cleaned as { url: string; text: string };
-    map.set(cleaned.url, cleaned.text);
-    map.set(p.url, cleaned.text);
-  }
-  return map;
-}
-
 /** What the model answered and what the product made of it, for a failure message. */
 async function modelOutputs(analysisId: string): Promise<string> {
   const rows = await service.db
@@ -153,8 +141,8 @@ describe('the whole pipeline on a real small model', () => {
     const json = await api(service.apiUrl, `/analysis/${id}/report`);
     expect(json.status).toBe(200);
     const { report, quality, status } = json.body.data;
-    const pages = await storedPages(id);
-    const verdict = judgeReport(report, pages, promptsOf(recorder.requests));
+    const { pages, siteText } = await storedPages(service.db, id);
+    const verdict = judgeReport(report, pages, promptsOf(recorder.requests), siteText);
     const markdown = await (await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=markdown`)).text();
     const html = await (await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=html`)).text();
 
