@@ -12,6 +12,11 @@ const args = process.argv.slice(2);
 const realModelAsked = args.some(
   (a, i) => a === '--project=real-model' || (a === '--project' && args[i + 1] === 'real-model') || a.includes(realModelDir),
 );
+// Faults too long for `npm test` (the model endpoint down for ten minutes): opt-in the same way.
+const faultsLongDir = 'test/faults/long';
+const faultsLongAsked = args.some(
+  (a, i) => a === '--project=faults-long' || (a === '--project' && args[i + 1] === 'faults-long') || a.includes(faultsLongDir),
+);
 
 export default defineConfig({
   test: {
@@ -39,6 +44,34 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // Faults injected into the real stack (processes killed, servers stopped): test/faults, beside the integration project.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          exclude: [...exclude, `${faultsLongDir}/**`],
+          // The run's shared Temporal and PostgreSQL; scenarios that stop them start their own.
+          globalSetup: ['test/global-setup.ts'],
+          // Scenarios wait out faults of 20-60 s and heartbeat timeouts of a minute, all at once (describe.concurrent) on 2 cores.
+          maxConcurrency: 10,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 5 * 60_000,
+        },
+      },
+      ...(faultsLongAsked
+        ? [
+            {
+              test: {
+                name: 'faults-long',
+                include: [`${faultsLongDir}/**/*.test.ts`],
+                exclude,
+                globalSetup: ['test/global-setup.ts'],
+                testTimeout: 30 * 60_000,
+                hookTimeout: 5 * 60_000,
+              },
+            },
+          ]
+        : []),
       ...(realModelAsked
         ? [
             {

@@ -101,6 +101,21 @@ describe('analyzeInsight', () => {
     expect(id).toBeTruthy();
   });
 
+  it('a retried attempt whose answer was already stored makes no request and returns the same row', async () => {
+    const { analysisId } = await seedAnalysis(db);
+    const before = ai.requests();
+    const first = await analyze({ analysisId, version: 1, kind: 'goals_and_pains' }, quietActivityEnvironment({ attempt: 1, activityId: 'insight-3' }));
+    expect(ai.requests()).toBe(before + 1);
+    // The worker was killed after storing the answer: Temporal runs attempt 2 of the same activity.
+    const again = await analyze({ analysisId, version: 1, kind: 'goals_and_pains' }, quietActivityEnvironment({ attempt: 2, activityId: 'insight-3' }));
+    expect(again).toBe(first);
+    expect(ai.requests()).toBe(before + 1);
+    // A regeneration (version 2) asks anew, even from an activity with the same ID.
+    const regenerated = await analyze({ analysisId, version: 2, kind: 'goals_and_pains' }, quietActivityEnvironment({ attempt: 2, activityId: 'insight-3' }));
+    expect(regenerated).not.toBe(first);
+    expect(ai.requests()).toBe(before + 2);
+  });
+
   it('retries rate limits too', async () => {
     const { analysisId } = await seedAnalysis(db);
     ai.failNext(1, 429);

@@ -7,7 +7,7 @@ import { insightSchemas, outputLanguage } from '../src/domain/insights.js';
 import type { LocatablePassage } from '../src/domain/passages.js';
 import { ANALYST_SYSTEM_PROMPT, INSIGHT_TASKS, instructionsLines, languageLine, promptPassages, siteMessage } from '../src/domain/prompts.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
-import { callModel } from './model-call.js';
+import { callModel, withinOutageDeadline } from './model-call.js';
 import { trackAttempt } from './tracking.js';
 import type { ActivityDeps, InsightInput } from './types.js';
 
@@ -87,7 +87,7 @@ export function createAiAnalysisActivities(deps: ActivityDeps) {
     /** One insight call of `ai_analysis`; returns the ai_responses id for the report step. */
     async analyzeInsight(input: InsightInput): Promise<string> {
       const loaded = await loadAnalysis(deps, input.analysisId);
-      return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'ai_analysis' }, async (log) => {
+      return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'ai_analysis' }, (log) => withinOutageDeadline(deps, async () => {
         const analysis = analysisForPrompt(loaded);
         const build = (maxTokens: number) => {
           const site = sitePrompt(analysis, maxTokens);
@@ -105,7 +105,7 @@ export function createAiAnalysisActivities(deps: ActivityDeps) {
           smaller: () => build(Math.floor(promptTokens(deps) / 2)).messages,
         });
         return result.responseId;
-      });
+      }));
     },
   };
 }

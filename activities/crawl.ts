@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../src/domain/failures.js';
+import { describeInfrastructureError, FailureType } from '../src/domain/failures.js';
 import {
   compareCandidates,
   dedupeKey,
@@ -19,7 +19,7 @@ import {
 import { isSameSite, normalizeUrl } from '../src/domain/url.js';
 import type { Logger } from '../src/logger.js';
 import { cachedOrFetched, isGone, type CrawlContext, type Resource } from './cached-fetch.js';
-import { RefusedResponse } from './fetch-resource.js';
+import { FetchFailure, RefusedResponse } from './fetch-resource.js';
 import type { Robots } from './robots.js';
 
 const MAX_SITEMAP_DOCUMENTS = 5;
@@ -262,6 +262,10 @@ export async function crawlSite(ctx: CrawlContext, plan: CrawlPlan): Promise<Cra
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       if (err instanceof ApplicationFailure && err.type === FailureType.UrlNotAllowed) throw err;
+      // The page cache could not be read or written: the database's fault, not the page's. Skipping
+      // the page would quietly shrink the analysis; the attempt fails instead and is retried.
+      const infrastructure = err instanceof FetchFailure || err instanceof ApplicationFailure ? undefined : describeInfrastructureError(err);
+      if (infrastructure) throw ApplicationFailure.create({ type: FailureType.DatabaseUnavailable, message: infrastructure, nonRetryable: false });
       if (err instanceof RefusedResponse) {
         const reason: SkipReason =
           err.reason === 'not_accepted' ? 'not_html' : err.reason === 'too_large' ? 'too_large' : err.reason === 'cross_site_redirect' ? 'off_site' : 'error';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyAddress, type AddressClass } from '../src/domain/address.js';
+import { classifyAddress, urlRefusal, type AddressClass } from '../src/domain/address.js';
 import { FailureType } from '../src/domain/failures.js';
 import { createLogger } from '../src/logger.js';
 import {
@@ -89,9 +89,10 @@ describe('hostile destinations land on this machine and get nothing', () => {
     'mapped.example-corp.com': '::ffff:127.0.0.1',
     'zero.example-corp.com': '0.0.0.0',
     'second.example-corp.com': '127.0.0.2',
-    'mixed.example-corp.com': ['93.184.216.34', '127.0.0.1'],
+    // Only loopback answers: a broken check would reach a local decoy, never another machine.
+    'mixed.example-corp.com': ['127.0.0.1', '127.0.0.2'],
     'h2.example-corp.com': '127.0.0.1',
-    'metadata.example-corp.com': '169.254.169.254',
+    'metadata.example-corp.com': '127.0.0.2',
     // The "public" test site and its www. alias, which resolves to another loopback address.
     'site.test': '127.0.0.1',
     'www.site.test': '127.0.0.2',
@@ -99,6 +100,8 @@ describe('hostile destinations land on this machine and get nothing', () => {
   });
   /** Plays the Internet: 127.0.0.1 counts as public, every other address keeps its real class. */
   const testInternet = (address: string): AddressClass => (address === '127.0.0.1' ? 'public' : classifyAddress(address));
+  /** Plays a cloud: 127.0.0.2 is its metadata service (a decoy listens there), 127.0.0.1 is public. */
+  const testCloud = (address: string): AddressClass => (address === '127.0.0.2' ? 'metadata' : testInternet(address));
 
   beforeAll(async () => {
     decoy = await startDecoy();
@@ -116,7 +119,8 @@ describe('hostile destinations land on this machine and get nothing', () => {
       '/to-decimal': redirect(`http://2130706434:${p}/`),
       '/to-localhost': redirect(`http://localhost:${p}/`),
       '/to-v6': redirect(`http://[::1]:${p}/`),
-      '/to-metadata': redirect('http://169.254.169.254/latest/meta-data/'),
+      // A special name, refused without resolving: even a broken check could only ask the test resolver.
+      '/to-metadata': redirect(`http://metadata.google.internal:${p}/latest/meta-data/`),
     });
   });
 
@@ -156,6 +160,13 @@ describe('hostile destinations land on this machine and get nothing', () => {
     expect(decoy.connections()).toBe(0);
   });
 
+  it('a name with one public and one loopback answer is refused as a whole, before connecting', async () => {
+    const err = await failure(fetchResource(`http://mixed.example-corp.com:${decoy.port}/`, options({ allowedPorts: 'any', resolve: resolver, classify: testInternet })));
+    expect(isRefusal(err), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/^mixed\.example-corp\.com resolves to a loopback/);
+    expect(decoy.connections()).toBe(0);
+  });
+
   it.each(['www.example-corp.com', 'v6.example-corp.com', 'mapped.example-corp.com', 'zero.example-corp.com', 'second.example-corp.com', 'mixed.example-corp.com'])(
     'http://%s:<decoy>/, which the resolver maps to the loopback, is refused before connecting',
     async (host) => {
@@ -169,9 +180,12 @@ describe('hostile destinations land on this machine and get nothing', () => {
   );
 
   it('a name resolving to the metadata address is refused even with SCRAPE_ALLOW_PRIVATE_NETWORKS', async () => {
-    const err = await failure(fetchResource(`http://metadata.example-corp.com:${decoy.port}/`, options({ allowPrivate: true, allowedPorts: 'any', resolve: resolver })));
+    const err = await failure(
+      fetchResource(`http://metadata.example-corp.com:${decoy.port}/`, options({ allowPrivate: true, allowedPorts: 'any', resolve: resolver, classify: testCloud })),
+    );
     expect(isRefusal(err)).toBe(true);
     expect((err as Error).message).toMatch(/cloud metadata.*even with SCRAPE_ALLOW_PRIVATE_NETWORKS=true/);
+    expect(decoy.connections()).toBe(0);
   });
 
   it.each(['127.0.0.1', 'h2.example-corp.com', '[::ffff:127.0.0.1]', '2130706433'])(
@@ -256,7 +270,7 @@ describe('hostile destinations land on this machine and get nothing', () => {
     const err = await failure(fetchResource(`https://h2.site.test:${h2Decoy.port}/`, options({ allowedPorts: 'any', resolve: resolver, classify: testInternet })));
     expect(err).toBeInstanceOf(FetchFailure);
     expect((err as FetchFailure).reason).toBe('tls');
-    expect((err as FetchFailure).message).toMatch(/secure connection to h2\.site\.test:\d+ failed/);
+    expect((err as FetchFailure).message).toMatch(/secure connection to h2\.site\.test:\d+ failed \(TLS\): its certificate is self-signed/);
   });
 });
 
@@ -269,15 +283,18 @@ describe('URL refusals', () => {
     ['ftp://example.com/', /Only http and https/],
     ['https://user:secret@example.com/', /user name or password/],
     ['http://example.com:8080/', /Port 8080 is not allowed.*SCRAPE_ALLOWED_PORTS/],
-    ['http://169.254.169.254/latest/meta-data/', /cloud metadata/],
     ['http://metadata.google.internal/computeMetadata/v1/', /cloud metadata/],
-    ['http://[fd00:ec2::254]/', /cloud metadata/],
   ])('%s is refused without resolving or connecting', async (url, message) => {
     const resolver = testResolver({});
     const err = await failure(fetchResource(url, options({ allowPrivate: true, allowedPorts: [80, 443], resolve: resolver })));
     expect(isRefusal(err)).toBe(true);
     expect((err as Error).message).toMatch(message);
     expect(resolver.calls).toEqual([]);
+  });
+
+  // Literal metadata addresses are checked by the pure rule alone: no test hands one to code that connects.
+  it.each(['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/'])('%s is refused by the URL rule, even with private networks allowed', (url) => {
+    expect(urlRefusal(url, { allowPrivate: true, allowedPorts: [80, 443] })).toMatch(/cloud metadata/);
   });
 });
 
@@ -378,11 +395,11 @@ describe('limits and errors', () => {
     expect(unknown).toBeInstanceOf(ApplicationFailure);
     expect((unknown as ApplicationFailure).type).toBe(FailureType.SiteUnreachable);
     expect((unknown as ApplicationFailure).nonRetryable).toBe(true);
-    expect((unknown as Error).message).toMatch(/^could not resolve example\.com/);
+    expect((unknown as Error).message).toMatch(/^The name example\.com could not be found \(DNS\)/);
     const flaky = await failure(fetchResource(`http://flaky.test:${server.port}/`, local()));
     expect((flaky as ApplicationFailure).type).toBe(FailureType.SiteUnavailable);
     expect((flaky as ApplicationFailure).nonRetryable).toBe(false);
-    expect((flaky as Error).message).toMatch(/could not resolve flaky\.test right now/);
+    expect((flaky as Error).message).toMatch(/^The name flaky\.test could not be looked up: its name server did not answer \(DNS\)/);
   });
 
   it('a closed port and a reset connection end with their reason', async () => {

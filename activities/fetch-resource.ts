@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ApplicationFailure } from '@temporalio/common';
 import { gotScraping, type Response } from 'got-scraping';
 import { urlRefusal } from '../src/domain/address.js';
@@ -53,6 +54,23 @@ export class FetchFailure extends Error {
 
 const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(VERIFY|GET)_|EPROTO$|HOSTNAME_MISMATCH$)/;
 
+/** `HTTP 503 (Service Unavailable)`: the status a site answered, with its name. */
+export function httpStatusText(status: number): string {
+  const name = STATUS_CODES[status];
+  return name ? `HTTP ${status} (${name})` : `HTTP ${status}`;
+}
+
+/** What is wrong with a site's TLS, from the error code Node's TLS stack gives, in words. */
+function tlsProblem(code: string): string {
+  if (code === 'CERT_HAS_EXPIRED') return 'its certificate has expired';
+  if (code === 'CERT_NOT_YET_VALID') return 'its certificate is not valid yet';
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') return 'its certificate is self-signed, not issued by a trusted authority';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'its certificate is for another name';
+  if (code.startsWith('UNABLE_TO_')) return 'its certificate was not issued by a trusted authority, or the site does not send the whole chain';
+  if (code === 'CERT_REVOKED') return 'its certificate was revoked';
+  return 'its certificate or TLS setup is not valid';
+}
+
 /** got's and the system's errors as a FetchFailure; ours (refusals, cancellation) pass through. */
 function describeTransportError(err: unknown, url: string, timeoutMs: number): unknown {
   if (err instanceof ApplicationFailure || err instanceof RefusedResponse || err instanceof FetchFailure) return err;
@@ -64,17 +82,19 @@ function describeTransportError(err: unknown, url: string, timeoutMs: number): u
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
   const fail = (message: string, reason: FetchFailureReason, transient: boolean) => new FetchFailure(message, reason, code || reason, transient, { cause: err });
   if (e.name === 'TimeoutError' || code === 'ETIMEDOUT') {
-    return fail(`${host} did not send ${url} within ${Math.round(timeoutMs / 100) / 10} s.`, 'timeout', true);
+    return fail(`${host} did not send ${url} within ${Math.round(timeoutMs / 100) / 10} s (timeout).`, 'timeout', true);
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail(`could not resolve ${new URL(url).hostname}.`, 'dns', code === 'EAI_AGAIN');
+  const hostname = new URL(url).hostname;
+  if (code === 'ENOTFOUND') return fail(`The name ${hostname} could not be found (DNS).`, 'dns', false);
+  if (code === 'EAI_AGAIN') return fail(`The name ${hostname} could not be looked up: its name server did not answer (DNS).`, 'dns', true);
   if (TLS_CODE.test(code)) {
-    return fail(`The secure connection to ${host} failed: its certificate or TLS setup is not valid (${code}).`, 'tls', false);
+    return fail(`The secure connection to ${host} failed (TLS): ${tlsProblem(code)} (${code}).`, 'tls', false);
   }
-  if (code === 'ECONNREFUSED') return fail(`${host} refused the connection (ECONNREFUSED): no web server answers there.`, 'connection_refused', false);
+  if (code === 'ECONNREFUSED') return fail(`${host} refused the connection: no web server answers there (ECONNREFUSED).`, 'connection_refused', false);
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
     return fail(`${host} closed the connection before answering.`, 'connection_reset', true);
   }
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return fail(`${host} cannot be reached from here (${code}).`, 'unreachable', true);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return fail(`${host} cannot be reached from here: there is no network route to it (${code}).`, 'unreachable', true);
   if (/^HPE_|^Z_|^ERR_HTTP/.test(code) || e.name === 'ParseError' || e.name === 'ReadError') {
     return fail(`${host} sent a response that cannot be read (${code || e.message}).`, 'bad_response', false);
   }

@@ -86,13 +86,14 @@ async function resolveHost(check: HostCheck, hostname: string): Promise<string[]
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME' || code === 'EAI_NODATA') {
-      throw unreachable(`could not resolve ${hostname}: no such host name exists. Check the address for typos.`, false);
+      throw unreachable(`The name ${hostname} could not be found (DNS): no such host exists. Check the address for typos.`, false);
     }
     // EAI_AGAIN and friends: the resolver had a bad moment; a retry may succeed.
     check.log.warn('host name not resolved', { hostname, code: code ?? String(err) });
-    throw unreachable(`could not resolve ${hostname} right now (the name server did not answer); trying again.`, true);
+    // Retryable, but the message may be the last one a person reads: it says what happened, not what comes next.
+    throw unreachable(`The name ${hostname} could not be looked up: its name server did not answer (DNS).`, true);
   }
-  if (addresses.length === 0) throw unreachable(`could not resolve ${hostname}: it has no addresses.`, false);
+  if (addresses.length === 0) throw unreachable(`The name ${hostname} has no addresses (DNS).`, false);
   return addresses;
 }
 
@@ -117,7 +118,7 @@ async function checkedAddresses(check: HostCheck, hostname: string): Promise<str
   const addresses = (await resolveHost(check, hostname)).map((a) => parseIP(a)?.address ?? a);
   // One refused answer is enough to refuse the host: a connection may pick any of them.
   for (const address of addresses) {
-    if (!net.isIP(address)) throw unreachable(`could not resolve ${hostname}: the answer is not an address.`, false);
+    if (!net.isIP(address)) throw unreachable(`The name ${hostname} could not be resolved to an address (DNS).`, false);
     const kind = check.classify(address);
     if (isAllowedClass(kind, check.allowPrivate)) continue;
     // The address says something about the worker's network: log it, keep it out of the message.

@@ -1,6 +1,7 @@
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import { createNotificationActivities } from './notification.js';
 import { createProcessingActivities } from './processing.js';
+import { createRetentionActivities } from './retention.js';
 import { createReportActivities } from './report.js';
 import { createScrapingActivities } from './scraping.js';
 import { createTrackingActivities } from './tracking.js';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReportActivities(deps),
     ...createNotificationActivities(deps),
     ...createTrackingActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

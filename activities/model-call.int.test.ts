@@ -162,8 +162,13 @@ function modelCall(analysisId: string, extra: Partial<ModelCall<{ name: string; 
   return { analysisId, version: 1, kind: 'offering', schemaName: 'test_answer', schemas, messages: MESSAGES, ...extra };
 }
 
-async function run(deps: ActivityDeps, call: ModelCall<{ name: string; passages: string[] }>, opts: { attempt?: number; env?: MockActivityEnvironment } = {}) {
-  const env = opts.env ?? new MockActivityEnvironment({ attempt: opts.attempt ?? 1 }, { logger: quietLogger });
+/** `activityId` names the activity (and so the call): attempts of one activity reuse a valid answer already stored. */
+async function run(
+  deps: ActivityDeps,
+  call: ModelCall<{ name: string; passages: string[] }>,
+  opts: { attempt?: number; activityId?: string; env?: MockActivityEnvironment } = {},
+) {
+  const env = opts.env ?? new MockActivityEnvironment({ attempt: opts.attempt ?? 1, ...(opts.activityId ? { activityId: opts.activityId } : {}) }, { logger: quietLogger });
   const heartbeats: any[] = [];
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const result = (await env.run(() => callModel(deps, logger, call))) as ModelCallResult<{ name: string; passages: string[] }>;
@@ -390,8 +395,9 @@ describe('callModel', () => {
     const deps = depsFor(endpoint, { OPENAI_MODEL: 'main-model', OPENAI_FALLBACK_MODEL: 'backup-model' });
     const analysisId = await newAnalysis();
 
-    expect((await run(deps, modelCall(analysisId), { attempt: 2 })).result.model).toBe('main-model-served');
-    const third = await run(deps, modelCall(analysisId), { attempt: 3 });
+    // Two calls (two activities), so the third attempt does not simply reuse the second one's answer.
+    expect((await run(deps, modelCall(analysisId), { attempt: 2, activityId: 'call-a' })).result.model).toBe('main-model-served');
+    const third = await run(deps, modelCall(analysisId), { attempt: 3, activityId: 'call-b' });
     expect(third.result.model).toBe('backup-model-served');
     expect(endpoint.requests.map((r) => r.model)).toEqual(['main-model', 'backup-model']);
     const rows = await rowsOf(analysisId);
@@ -401,7 +407,7 @@ describe('callModel', () => {
     ]);
 
     const broken = depsFor(endpoint, { OPENAI_MODEL: 'main-model', OPENAI_FALLBACK_MODEL: 'missing-backup' });
-    const failure = await failureOf(run(broken, modelCall(analysisId), { attempt: 4 }));
+    const failure = await failureOf(run(broken, modelCall(analysisId), { attempt: 4, activityId: 'call-c' }));
     expect(failure.message).toContain('OPENAI_FALLBACK_MODEL');
   });
 
@@ -511,5 +517,121 @@ describe('callModel', () => {
     const priced = await newAnalysis();
     await run(depsFor(endpoint, { OPENAI_MODEL: 'llama3.1:8b', AI_PRICES: { llama: { input: 1, output: 2 } } }), modelCall(priced));
     expect((await aiResponsesRepository.usage(db, priced)).costUsd).toBe(0.00014);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Attempts of one call: stored answers reused, unusable ones bounded, outages waited for.
+
+describe('callModel across attempts of one call', () => {
+  /** A port nothing listens on: connections are refused, as from an endpoint that is down. */
+  async function refusingEndpoint(): Promise<FakeEndpoint> {
+    const endpoint = await fakeEndpoint(() => good());
+    await endpoint.close();
+    return endpoint;
+  }
+  const attemptEnv = (info: { attempt: number; activityId?: string; scheduledTimestampMs?: number }) => new MockActivityEnvironment(info, { logger: quietLogger });
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  const hhmmss = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+  it('a retried attempt reuses the valid answer an earlier attempt of the same call stored, sending nothing', async () => {
+    const endpoint = await fakeEndpoint(() => good());
+    const deps = depsFor(endpoint);
+    const analysisId = await newAnalysis();
+    const first = await run(deps, modelCall(analysisId), { attempt: 1, activityId: 'insight-1' });
+    // The worker died (or Temporal was unreachable) before the result was reported: attempt 2 of the same activity.
+    const second = await run(deps, modelCall(analysisId), { attempt: 2, activityId: 'insight-1' });
+    expect(endpoint.requests).toHaveLength(1);
+    expect(second.result).toMatchObject({ responseId: first.result.responseId, parsed: GOOD, reused: true });
+    expect(await rowsOf(analysisId)).toHaveLength(1);
+
+    // Another activity (a later quality round, a regeneration), another version or another part asks anew.
+    await run(deps, modelCall(analysisId), { attempt: 2, activityId: 'insight-2' });
+    await run(deps, modelCall(analysisId, { version: 2 }), { attempt: 2, activityId: 'insight-1' });
+    await run(deps, modelCall(analysisId, { kind: 'repair:summary' }), { attempt: 2, activityId: 'insight-1' });
+    expect(endpoint.requests).toHaveLength(4);
+    expect(await rowsOf(analysisId)).toHaveLength(4);
+  });
+
+  it('does not reuse an unusable answer: the next attempt asks again', async () => {
+    const endpoint = await fakeEndpoint((_req, i) => (i < 2 ? answer('Dana, probably.') : good()));
+    const deps = depsFor(endpoint);
+    const analysisId = await newAnalysis();
+    await failureOf(run(deps, modelCall(analysisId), { attempt: 1, activityId: 'insight-1' }));
+    const { result } = await run(deps, modelCall(analysisId), { attempt: 2, activityId: 'insight-1' });
+    expect(result.parsed).toEqual(GOOD);
+    expect(result.reused).toBeFalsy();
+    expect(endpoint.requests).toHaveLength(3);
+  });
+
+  it('gives up on a model whose answers stay unusable after a few attempts, saying so without promising a retry', async () => {
+    const endpoint = await fakeEndpoint(() => answer('Dana, probably.'));
+    const deps = depsFor(endpoint);
+    const analysisId = await newAnalysis();
+    const failures: ApplicationFailure[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) failures.push(await failureOf(run(deps, modelCall(analysisId), { attempt, activityId: 'insight-1' })));
+    expect(failures.map((f) => [f.type, Boolean(f.nonRetryable)])).toEqual([
+      [FailureType.InvalidModelOutput, false],
+      [FailureType.InvalidModelOutput, false],
+      [FailureType.InvalidModelOutput, true],
+    ]);
+    expect(failures[2]!.message).toMatch(/no usable answer for "offering" in 3 attempts/);
+    expect(failures[2]!.message).not.toMatch(/retr|will be/i);
+    expect(endpoint.requests).toHaveLength(6);
+
+    // A repair gives up sooner.
+    const repair = await newAnalysis();
+    await failureOf(run(deps, modelCall(repair, { invalidOutputAttempts: 2 }), { attempt: 1, activityId: 'repair-1' }));
+    expect((await failureOf(run(deps, modelCall(repair, { invalidOutputAttempts: 2 }), { attempt: 2, activityId: 'repair-1' }))).nonRetryable).toBe(true);
+  });
+
+  it('waits for an endpoint that refuses connections, saying since when and until when, without its address', async () => {
+    const endpoint = await refusingEndpoint();
+    const scheduled = Date.now() - 5 * 60_000;
+    const failure = await failureOf(run(depsFor(endpoint), modelCall(await newAnalysis()), { env: attemptEnv({ attempt: 4, scheduledTimestampMs: scheduled }) }));
+    expect(failure.type).toBe(FailureType.AiUnavailable);
+    expect(failure.nonRetryable).toBeFalsy();
+    expect(failure.message).toMatch(new RegExp(`^Waiting for the AI endpoint since (\\S+ )?${hhmm(scheduled)} UTC: could not be reached \\(connection refused`));
+    expect(failure.message).toMatch(new RegExp(`retrying until (\\S+ )?${hhmm(scheduled + 60 * 60_000)} UTC\\.$`));
+    expect(failure.message).not.toContain('127.0.0.1');
+    // The policy's backoff before attempt 5: 8 s.
+    expect(failure.nextRetryDelay).toBe(8_000);
+  });
+
+  it('never waits past AI_OUTAGE_MINUTES after the call was first scheduled, then fails for good', async () => {
+    const endpoint = await refusingEndpoint();
+    const deps = depsFor(endpoint, { AI_OUTAGE_MINUTES: 0.5 });
+    const analysisId = await newAnalysis();
+    // 20 s into a 30 s window, a backoff of a minute is cut to what is left.
+    const inWindow = Date.now() - 20_000;
+    const waiting = await failureOf(run(deps, modelCall(analysisId), { env: attemptEnv({ attempt: 12, scheduledTimestampMs: inWindow }) }));
+    expect(waiting.nonRetryable).toBeFalsy();
+    expect(Number(waiting.nextRetryDelay)).toBeGreaterThan(0);
+    expect(Number(waiting.nextRetryDelay)).toBeLessThanOrEqual(10_000);
+    expect(waiting.message).toContain(`since ${hhmmss(inWindow)} UTC`);
+
+    const scheduled = Date.now() - 40_000;
+    const final = await failureOf(run(deps, modelCall(analysisId), { env: attemptEnv({ attempt: 13, scheduledTimestampMs: scheduled }) }));
+    expect(final.type).toBe(FailureType.AiUnavailable);
+    expect(final.nonRetryable).toBe(true);
+    expect(final.message).toMatch(new RegExp(`unavailable from (\\S+ )?${hhmmss(scheduled)} UTC until (\\S+ )?${hhmmss(scheduled + 30_000)} UTC`));
+    expect(final.message).toContain('30 seconds AI_OUTAGE_MINUTES allows: could not be reached (connection refused');
+    expect(final.message).not.toMatch(/retr|will be/i);
+  });
+
+  it('waits for 5xx answers and rate limits (as long as a 429 asks), and fails at once on a bad key', async () => {
+    const endpoint = await fakeEndpoint((req) =>
+      req.model === 'busy' ? apiError(429, 'slow down', {}, { 'retry-after': '7' }) : req.model === 'broken' ? apiError(503, 'overloaded') : apiError(401, 'bad key'),
+    );
+    const analysisId = await newAnalysis();
+    const busy = await failureOf(run(depsFor(endpoint, { OPENAI_MODEL: 'busy' }), modelCall(analysisId)));
+    expect(busy).toMatchObject({ type: FailureType.AiUnavailable, nextRetryDelay: 7_000 });
+    expect(busy.message).toMatch(/^Waiting for the AI endpoint since .*rate-limiting requests \(HTTP 429\) and asked to wait 7 s; retrying until/);
+    const broken = await failureOf(run(depsFor(endpoint, { OPENAI_MODEL: 'broken' }), modelCall(analysisId)));
+    expect(broken.nonRetryable).toBeFalsy();
+    expect(broken.message).toMatch(/^Waiting for the AI endpoint since .*HTTP 503/);
+    const badKey = await failureOf(run(depsFor(endpoint, { OPENAI_MODEL: 'any' }), modelCall(analysisId)));
+    expect(badKey).toMatchObject({ type: FailureType.AiNotConfigured, nonRetryable: true });
+    expect(endpoint.requests).toHaveLength(3);
   });
 });

@@ -1,16 +1,17 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import OpenAI, { APIError } from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { FailureType } from '../src/domain/failures.js';
-import { readAnswer } from '../src/domain/model-answer.js';
+import { extractJson, readAnswer } from '../src/domain/model-answer.js';
+import { INVALID_OUTPUT_ATTEMPTS, outageDecision, outageWindow } from '../src/domain/model-outage.js';
 import { estimateCost } from '../src/domain/pricing.js';
 import { OUTPUT_FORMAT } from '../src/domain/prompts.js';
 import type { AnswerSchemas } from '../src/domain/report.js';
 import type { Logger } from '../src/logger.js';
 import type { ModelClient, StructuredOutputMode } from '../src/model-client.js';
 import { isStandInModel } from '../src/openai.js';
-import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
-import { rejectsFormat, rejectsThisSchema, toActivityFailure, type FailureContext } from './model-errors.js';
+import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/ai-responses.js';
+import { classifyEndpointError, rejectsFormat, rejectsThisSchema, type FailureContext } from './model-errors.js';
 import type { ActivityDeps } from './types.js';
 
 export type { StructuredOutputMode } from '../src/model-client.js';
@@ -36,6 +37,8 @@ export interface ModelCall<T> {
   messages: Message[];
   /** A smaller request for the same task: used once after a refusal or a truncated answer. */
   smaller?: () => Message[];
+  /** Attempts that may end in unusable output before the call gives up (default INVALID_OUTPUT_ATTEMPTS.call). */
+  invalidOutputAttempts?: number;
 }
 
 export interface ModelCallResult<T> {
@@ -48,6 +51,53 @@ export interface ModelCallResult<T> {
   mode: StructuredOutputMode;
   /** True when the first answer was unusable and the one repair request produced this one. */
   repaired?: boolean;
+  /** True when an earlier attempt of the same call had stored this answer: no request was sent. */
+  reused?: boolean;
+}
+
+/**
+ * Names one model call the same way in every attempt of its activity: the workflow run and the
+ * activity's ID (a quality round, a regeneration, each is its own activity) and the part asked for
+ * (a repair activity asks for several). A retried attempt finds its answers under this key.
+ */
+export function callKey(info: Pick<Info, 'workflowExecution' | 'activityId' | 'activityRunId'>, kind: string): string {
+  return `${info.workflowExecution?.runId ?? info.activityRunId ?? 'standalone'}/${info.activityId}/${kind}`;
+}
+
+/** A stored valid answer read back for this call's schema; undefined when it no longer fits (then ask again). */
+function storedParsed<T>(row: AiResponseRow, call: ModelCall<T>): T | undefined {
+  const fromParsed = call.schemas.accept.safeParse(row.parsed);
+  if (fromParsed.success) return fromParsed.data;
+  try {
+    const fromRaw = call.schemas.accept.safeParse(extractJson(row.raw_output));
+    return fromRaw.success ? fromRaw.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Any other fault of a model activity (the database down, a worker bug) is waited for as long as an
+ * endpoint outage, then ends the call: the policy retries without an attempt limit.
+ */
+export async function withinOutageDeadline<T>(deps: ActivityDeps, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ApplicationFailure && (err.nonRetryable || err.type === FailureType.AiUnavailable || err.type === FailureType.InvalidModelOutput)) throw err;
+    const ctx = Context.current();
+    if (ctx.cancellationSignal.aborted) throw err;
+    const now = Date.now();
+    const window = outageWindow(ctx.info.scheduledTimestampMs, deps.ai.outageMinutes, now);
+    if (now < window.until) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw ApplicationFailure.create({
+      message: `${message} (still failing ${window.minutes} minutes (AI_OUTAGE_MINUTES) after the call was first scheduled; the call stopped)`,
+      type: err instanceof ApplicationFailure && err.type ? err.type : err instanceof Error ? err.name : 'Error',
+      nonRetryable: true,
+      cause: err instanceof Error ? err : undefined,
+    });
+  }
 }
 
 function tokensText(n: number): string {
@@ -85,6 +135,7 @@ const NEXT_MODE: Record<StructuredOutputMode, StructuredOutputMode | undefined> 
 /**
  * One model answer in the activity attempt that calls it:
  *
+ * 0. Returns the valid answer an earlier attempt of the same call stored (callKey), sending nothing.
  * 1. Checks the analysis's budget (AI_BUDGET_TOKENS / AI_BUDGET_USD).
  * 2. Waits for one of the worker's AI_MAX_CONCURRENCY slots, heartbeating ("waiting"), then sends
  *    the request with AI_TIMEOUT_SECONDS as its limit, heartbeating ("generating"). Cancelling the
@@ -95,7 +146,12 @@ const NEXT_MODE: Record<StructuredOutputMode, StructuredOutputMode | undefined> 
  * 4. Stores every answer in ai_responses (raw output, tokens incl. cached, mode, model, cost) and
  *    validates it with `schemas.accept`. An unusable answer gets one repair in the same attempt:
  *    invalid JSON is sent back with what is wrong; a refused or truncated answer is asked again,
- *    smaller. Still unusable: a retryable InvalidModelOutput failure.
+ *    smaller. Still unusable: a retryable InvalidModelOutput failure, final once
+ *    `invalidOutputAttempts` attempts have ended so.
+ * 5. An endpoint that is down, hanging, throttling or failing is waited for: a retryable
+ *    AiUnavailable failure whose message ("Waiting for the AI endpoint since …") is the step's
+ *    last error, until AI_OUTAGE_MINUTES after the call was first scheduled; then a final one.
+ *    Permanent faults (key, model, quota, a request the endpoint cannot serve) fail at once.
  */
 export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
   const ctx = Context.current();
@@ -104,6 +160,20 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
   const attempt = ctx.info.attempt;
   const useFallback = ai.fallbackModel !== undefined && attempt >= FALLBACK_FROM_ATTEMPT;
   const requested = useFallback ? ai.fallbackModel! : ai.model;
+  const key = callKey(ctx.info, call.kind);
+  const keyRef = { analysisId: call.analysisId, version: call.version, callKey: key };
+
+  // An earlier attempt may have been paid for and stored before its result was lost (a worker
+  // crash, Temporal unreachable when it reported): use that answer rather than pay again.
+  if (attempt > 1) {
+    const stored = await aiResponsesRepository.storedAnswer(deps.db, keyRef);
+    const parsed = stored ? storedParsed(stored, call) : undefined;
+    if (stored && parsed !== undefined) {
+      log.info('reusing the answer an earlier attempt stored', { kind: call.kind, responseId: stored.id, storedAttempt: stored.attempt });
+      return { responseId: stored.id, parsed, model: stored.model, standIn: stored.stand_in, mode: stored.output_mode ?? 'text', reused: true };
+    }
+  }
+
   if (useFallback) log.info('using the fallback model', { kind: call.kind, attempt, model: requested, instead: ai.model });
 
   await checkBudget(deps, log, call);
@@ -172,7 +242,20 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
       code: err instanceof APIError ? err.code : undefined,
       error: err instanceof Error ? err.message : String(err),
     });
-    throw toActivityFailure(err, failureContext());
+    const fault = classifyEndpointError(err, failureContext());
+    if (fault.kind === 'permanent') throw fault.failure;
+    if (fault.kind === 'other') throw fault.error;
+    const now = Date.now();
+    const decision = outageDecision({
+      window: outageWindow(ctx.info.scheduledTimestampMs, ai.outageMinutes, now),
+      now,
+      attempt,
+      cause: fault.cause,
+      ...(fault.requestedDelayMs !== undefined ? { requestedDelayMs: fault.requestedDelayMs } : {}),
+    });
+    throw decision.retry
+      ? ApplicationFailure.create({ message: decision.message, type: FailureType.AiUnavailable, nextRetryDelay: decision.delayMs })
+      : ApplicationFailure.create({ message: decision.message, type: FailureType.AiUnavailable, nonRetryable: true });
   };
 
   const started = Date.now();
@@ -188,6 +271,7 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
       version: call.version,
       kind: call.kind,
       attempt,
+      callKey: key,
       model,
       standIn: isStandInModel(model),
       rawOutput: message?.content ?? message?.refusal ?? '',
@@ -275,9 +359,16 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
         repaired: true,
       };
     }
+    // A confused model is not waited for like an outage: a few attempts, then the call gives up.
+    const limit = call.invalidOutputAttempts ?? INVALID_OUTPUT_ATTEMPTS.call;
+    const unusable = await aiResponsesRepository.invalidAttempts(deps.db, keyRef);
+    const final = unusable >= limit;
     throw ApplicationFailure.create({
-      message: `Model output for "${call.kind}" rejected: ${second.problem}, also after one repair request (first answer: ${first.problem}). The raw output is kept in ai_responses ${secondStored.responseId}.`,
+      message: final
+        ? `The model gave no usable answer for "${call.kind}" in ${unusable} attempts of two requests each: ${second.problem} (first answer: ${first.problem}). The raw output is kept in ai_responses ${secondStored.responseId}.`
+        : `Model output for "${call.kind}" rejected: ${second.problem}, also after one repair request (first answer: ${first.problem}); attempt ${unusable} of ${limit}. The raw output is kept in ai_responses ${secondStored.responseId}.`,
       type: FailureType.InvalidModelOutput,
+      nonRetryable: final,
     });
   } finally {
     clearInterval(heartbeat);

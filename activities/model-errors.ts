@@ -49,67 +49,94 @@ function seconds(ms: number): string {
 }
 
 const notConfigured = (message: string) => ApplicationFailure.create({ message, type: FailureType.AiNotConfigured, nonRetryable: true });
-const unavailable = (message: string, nextRetryDelay?: number) =>
-  ApplicationFailure.create({ message, type: FailureType.AiUnavailable, ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}) });
 
 /**
- * Maps an endpoint error to what Temporal should do with it. Configuration errors (bad key,
- * unknown model, no access, no quota, a request the endpoint cannot serve) fail the analysis at
- * once with a message that names the variable to fix; outages, rate limits and timeouts are
- * retried. Messages never carry the endpoint's address or its own error text: those go to the log.
+ * What an endpoint error means for the call: a permanent fault fails at once (`failure`); a
+ * transient one (down, hanging, throttling, failing) is waited for (`cause`, a phrase for the
+ * status: "could not be reached (connection refused; …)"); anything else is not the endpoint's.
  */
-export function toActivityFailure(err: unknown, ctx: FailureContext): Error {
+export type EndpointFault =
+  | { kind: 'permanent'; failure: Error }
+  | { kind: 'transient'; cause: string; requestedDelayMs?: number }
+  | { kind: 'other'; error: Error };
+
+const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
+
+/**
+ * Why a connection failed, from the socket error the transport raised. Said without the endpoint's
+ * address (status readers are not necessarily its operators); the worker's log has it.
+ */
+function connectionCause(err: unknown): string {
+  const code = String((err as { code?: unknown } | undefined)?.code ?? '');
+  if (code === 'ECONNREFUSED') return 'could not be reached (connection refused; check that it runs and OPENAI_BASE_URL)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'could not be reached (its host name does not resolve; check OPENAI_BASE_URL)';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return 'dropped the connection';
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ECONNABORTED') return 'could not be reached (no route, or no answer to connect)';
+  if (TLS_CODE.test(code)) return `could not be reached (TLS error ${code})`;
+  return 'could not be reached (check that it runs and OPENAI_BASE_URL)';
+}
+
+/**
+ * Sorts an endpoint error. Configuration errors (bad key, unknown model, no access, no quota, a
+ * request the endpoint cannot serve) are permanent, with a message that names the variable to fix;
+ * outages, rate limits and timeouts are transient. Permanent messages never carry the endpoint's
+ * own error text: that goes to the log.
+ */
+export function classifyEndpointError(err: unknown, ctx: FailureContext): EndpointFault {
   const { model, modelVariable: variable } = ctx;
   if (err instanceof APIConnectionTimeoutError) {
-    return unavailable(`The AI endpoint did not answer within ${seconds(ctx.timeoutMs)} (AI_TIMEOUT_SECONDS).`);
+    return { kind: 'transient', cause: `no answer within ${seconds(ctx.timeoutMs)} (AI_TIMEOUT_SECONDS)` };
   }
   if (err instanceof APIConnectionError) {
-    return unavailable('The AI endpoint could not be reached: check that it is running and that OPENAI_BASE_URL points at it.');
+    return { kind: 'transient', cause: connectionCause(err.cause) };
   }
-  if (!(err instanceof APIError) || typeof err.status !== 'number') return err instanceof Error ? err : new Error(String(err));
+  if (!(err instanceof APIError) || typeof err.status !== 'number') return { kind: 'other', error: err instanceof Error ? err : new Error(String(err)) };
 
+  const permanent = (failure: Error): EndpointFault => ({ kind: 'permanent', failure });
   const status = err.status;
   if (status === 401) {
-    return notConfigured('The AI endpoint rejected the API key (HTTP 401): check OPENAI_API_KEY, or point OPENAI_BASE_URL at a local OpenAI-compatible server.');
+    return permanent(notConfigured('The AI endpoint rejected the API key (HTTP 401): check OPENAI_API_KEY, or point OPENAI_BASE_URL at a local OpenAI-compatible server.'));
   }
   if (status === 403) {
-    return notConfigured(`The AI endpoint denied this API key access to model "${model}" (HTTP 403): check OPENAI_API_KEY and ${variable}.`);
+    return permanent(notConfigured(`The AI endpoint denied this API key access to model "${model}" (HTTP 403): check OPENAI_API_KEY and ${variable}.`));
   }
   if (status === 404) {
-    return notConfigured(
-      `The AI endpoint does not know model "${model}" (HTTP 404): check ${variable}, and that OPENAI_BASE_URL is the API's base address (often ending in /v1).`,
+    return permanent(
+      notConfigured(
+        `The AI endpoint does not know model "${model}" (HTTP 404): check ${variable}, and that OPENAI_BASE_URL is the API's base address (often ending in /v1).`,
+      ),
     );
   }
   if (status === 429) {
     if (err.code === 'insufficient_quota' || err.type === 'insufficient_quota') {
-      return ApplicationFailure.create({
-        message:
-          'The AI account of OPENAI_API_KEY has no quota or credit left (HTTP 429 insufficient_quota): add credit or raise its usage limit, or set OPENAI_API_KEY to a key of another account.',
-        type: FailureType.AiQuotaExceeded,
-        nonRetryable: true,
-      });
+      return permanent(
+        ApplicationFailure.create({
+          message:
+            'The AI account of OPENAI_API_KEY has no quota or credit left (HTTP 429 insufficient_quota): add credit or raise its usage limit, or set OPENAI_API_KEY to a key of another account.',
+          type: FailureType.AiQuotaExceeded,
+          nonRetryable: true,
+        }),
+      );
     }
     const delay = retryDelayMs(err.headers);
     return delay === undefined
-      ? unavailable('The AI endpoint is rate-limiting requests (HTTP 429).')
-      : unavailable(`The AI endpoint is rate-limiting requests (HTTP 429) and asked to wait ${seconds(delay)}.`, delay);
+      ? { kind: 'transient', cause: 'it is rate-limiting requests (HTTP 429)' }
+      : { kind: 'transient', cause: `it is rate-limiting requests (HTTP 429) and asked to wait ${seconds(delay)}`, requestedDelayMs: delay };
   }
   if (status === 400 || status === 422) {
     if (CONTEXT_TOO_LONG.test(errorText(err))) {
-      return notConfigured(
-        `The request is longer than model "${model}" can read (HTTP ${status}): choose a model with a larger context window (${variable}), or analyze fewer pages.`,
+      return permanent(
+        notConfigured(
+          `The request is longer than model "${model}" can read (HTTP ${status}): choose a model with a larger context window (${variable}), or analyze fewer pages.`,
+        ),
       );
     }
     if (rejectsFormat(err) && ctx.mode !== 'text') {
       const what = ctx.mode === 'json_schema' ? 'JSON-schema output' : 'JSON-object output';
       const fix = ctx.modeConfigured ? 'set OPENAI_STRUCTURED_OUTPUT=auto' : 'set OPENAI_STRUCTURED_OUTPUT=text';
-      return notConfigured(`The AI endpoint does not accept ${what} for model "${model}" (HTTP ${status}): ${fix}, or choose another model (${variable}).`);
+      return permanent(notConfigured(`The AI endpoint does not accept ${what} for model "${model}" (HTTP ${status}): ${fix}, or choose another model (${variable}).`));
     }
-    return notConfigured(`The AI endpoint could not process the request for model "${model}" (HTTP ${status}): check ${variable}.`);
+    return permanent(notConfigured(`The AI endpoint could not process the request for model "${model}" (HTTP ${status}): check ${variable}.`));
   }
-  return unavailable(`The AI endpoint failed (HTTP ${status}).`);
+  return { kind: 'transient', cause: `it answered HTTP ${status}${status >= 500 ? ' (a server error)' : ''}` };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Budget
-

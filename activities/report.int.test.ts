@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../src/database.js';
@@ -238,6 +240,38 @@ describe('checkQuality and repairReport', () => {
     expect(String(ai.lastRequest()!.messages!.at(-1)!.content)).toContain('NEWER-ROW-MARKER');
   });
 
+  it('a retried repair asks only what still fails: a part an earlier attempt already got is not asked again', async () => {
+    const { reportId, insightIds } = await draftReport({ personaCount: 1 });
+    const content = (await reportsRepository.byId(db, reportId))!.content;
+    content.summary = 'TODO';
+    content.offering!.products = ['TBD'];
+    await reportsRepository.updateContent(db, reportId, content);
+    const failed = await check(reportId);
+    expect(failed.issues.map((i) => i.part.kind)).toEqual(['summary', 'offering']);
+
+    // The endpoint fails the offering's repair in the first attempt, after the summary's was answered.
+    const relay = await relayTo(ai.baseUrl);
+    try {
+      relay.failing = 'repair_offering';
+      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
+      const attempt = (n: number) =>
+        quietActivityEnvironment({ attempt: n, activityId: 'repair-round-1' }).run(relayed.repairReport, { reportId, issues: failed.issues, insightIds }) as Promise<void>;
+
+      await expect(attempt(1)).rejects.toMatchObject({ type: 'AiUnavailable' });
+      expect(relay.asked).toEqual(['repair_summary', 'repair_offering']);
+      relay.failing = undefined;
+      await attempt(2);
+      expect(relay.asked).toEqual(['repair_summary', 'repair_offering', 'repair_offering']);
+      expect((await check(reportId)).passed).toBe(true);
+
+      // Its acknowledgement lost after it wrote the report: another attempt finds nothing failing and asks nothing.
+      await attempt(3);
+      expect(relay.asked).toHaveLength(3);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('fails a repair non-retryably when an insight it builds on is gone', async () => {
     const { reportId, insightIds } = await draftReport({ personaCount: 1 });
     const err = await repair({ reportId, issues: [], insightIds: { ...insightIds, goals_and_pains: crypto.randomUUID() } }).catch((e: unknown) => e);
@@ -259,3 +293,45 @@ describe('checkQuality and repairReport', () => {
     expect(renderHtml(report.content, meta)).toContain('local stand-in, not a real AI model');
   });
 });
+
+/**
+ * A relay in front of the AI stand-in that records which schema each request asked for and answers
+ * 500 to requests for the schema named in `failing`.
+ */
+async function relayTo(target: string) {
+  const asked: string[] = [];
+  const state: { failing?: string } = {};
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const schema = String((JSON.parse(body || '{}') as { response_format?: { json_schema?: { name?: string } } }).response_format?.json_schema?.name ?? 'none');
+      asked.push(schema);
+      if (schema === state.failing) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'relay: failing on purpose', type: 'server_error' } }));
+        return;
+      }
+      void fetch(`${target}${req.url!.replace(/^\/v1/, '')}`, { method: req.method, headers: { 'content-type': 'application/json' }, body }).then(
+        async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()),
+        () => res.writeHead(502).end(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    asked,
+    get failing() {
+      return state.failing;
+    },
+    set failing(v: string | undefined) {
+      state.failing = v;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import { INSIGHT_KINDS, regenerationScope, type RewritablePart } from '../src/domain/analysis.js';
 import type { CleanPage } from '../src/domain/corpus.js';
@@ -16,6 +16,7 @@ import {
   repairTask,
   synthesisTask,
 } from '../src/domain/prompts.js';
+import { INVALID_OUTPUT_ATTEMPTS } from '../src/domain/model-outage.js';
 import { checkReportQuality, failingParts, type QualityIssue, type QualityResult } from '../src/domain/quality.js';
 import { assembleOffering, assemblePersona } from '../src/domain/report-assembly.js';
 import {
@@ -34,7 +35,7 @@ import { contentRepository } from '../src/repositories/content.js';
 import { reportsRepository, type StoredReport } from '../src/repositories/reports.js';
 import { analysisForPrompt, promptTokens, sitePrompt, withResolvedEvidence, type AnalysisForPrompt } from './ai-analysis.js';
 import { loadAnalysis } from './load-analysis.js';
-import { callModel } from './model-call.js';
+import { callModel, withinOutageDeadline } from './model-call.js';
 import { trackAttempt } from './tracking.js';
 import type { ActivityDeps, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 
@@ -103,6 +104,7 @@ interface Conversation {
   analysis: AnalysisForPrompt;
   analysisId: string;
   version: number;
+  repair?: boolean;
 }
 
 /** The prompt of a report call: system rules and passages (the shared prefix), then the task. */
@@ -111,10 +113,14 @@ function messages(c: Conversation, maxTokens: number, task: readonly string[]) {
   return { ids: site.ids, messages: [...site.prefix, { role: 'user' as const, content: task.join('\n') }] as OpenAI.Chat.ChatCompletionMessageParam[] };
 }
 
-/** One answer for a report part, asked on the full passages, retried once on half of them when refused or cut off. */
+/**
+ * One answer for a report part, asked on the full passages, retried once on half of them when
+ * refused or cut off. A repair (`c.repair`) gives up on unusable answers sooner than the synthesis.
+ */
 async function ask<T>(c: Conversation, kind: string, schemaName: string, schemasFor: (ids: string[]) => Parameters<typeof callModel<T>>[2]['schemas'], task: readonly string[]) {
   const full = messages(c, promptTokens(c.deps), task);
   return callModel(c.deps, c.log, {
+    ...(c.repair ? { invalidOutputAttempts: INVALID_OUTPUT_ATTEMPTS.repair } : {}),
     analysisId: c.analysisId,
     version: c.version,
     kind,
@@ -193,7 +199,7 @@ export function createReportActivities(deps: ActivityDeps) {
      */
     async generateReport(input: GenerateReportInput): Promise<string> {
       const loaded = await loadAnalysis(deps, input.analysisId);
-      return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'report_generation' }, async (log) => {
+      return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'report_generation' }, (log) => withinOutageDeadline(deps, async () => {
         const analysis = analysisForPrompt(loaded);
         const insights = await loadInsights(deps, log, input.analysisId, input.insightIds);
         const base = input.sections ? await reportsRepository.latest(deps.db, input.analysisId) : undefined;
@@ -230,7 +236,7 @@ export function createReportActivities(deps: ActivityDeps) {
           pages: pagesRead(loaded.corpus, loaded.crawl),
         };
         return reportsRepository.create(deps.db, { analysisId: input.analysisId, version: input.version, content, instructions: input.instructions, insightIds: input.insightIds });
-      });
+      }));
     },
 
     /** `quality_check`: runs the rules against the stored passages and pages and records passed / degraded. */
@@ -252,26 +258,55 @@ export function createReportActivities(deps: ActivityDeps) {
      * repaired persona's new name is taken before the next one is repaired. Parts carried over
      * from an earlier version are left alone. The updated report is a draft again until the next
      * checkQuality.
+     *
+     * A retried attempt asks only what still fails: it checks the stored report again (an earlier
+     * attempt may have written its repairs and lost only its acknowledgement), and a part an
+     * earlier attempt already got an answer for reuses that answer (callModel). A part whose
+     * answers stay unusable is left as it is; the next check says it still fails.
      */
     async repairReport({ reportId, issues, insightIds }: RepairInput): Promise<void> {
       const report = await loadReport(deps, reportId);
       const loaded = await loadAnalysis(deps, report.analysisId);
-      return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
+      return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, (log) => withinOutageDeadline(deps, async () => {
         const analysis = analysisForPrompt(loaded);
         // The insights this version was generated from, as the workflow passed them; never "the latest".
         const notes = researchNotes(analysis, await loadInsights(deps, log, report.analysisId, insightIds));
         const content = structuredClone(report.content);
-        const c: Conversation = { deps, log, analysis, analysisId: report.analysisId, version: report.version };
+        const c: Conversation = { deps, log, analysis, analysisId: report.analysisId, version: report.version, repair: true };
         let standIn = content.generatedBy.standIn;
-        const parts = failingParts(issues).filter((p) => !carried(content, p));
-        for (const part of parts) {
-          const partIssues = issues.filter((i) => samePart(i.part, part));
-          standIn = (await repairPart(c, content, part, partIssues, notes)) || standIn;
+        let current = issues;
+        if (Context.current().info.attempt > 1) {
+          const pageTexts = await loadPageTexts(deps, loaded.contentIds);
+          const now = checkReportQuality(report.content, { passages: analysis.passages, pageTexts, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS });
+          // Only the parts this repair was asked for, as they stand now.
+          current = now.issues.filter((i) => issues.some((asked) => samePart(asked.part, i.part)));
         }
-        content.generatedBy = { ...content.generatedBy, standIn };
-        await reportsRepository.updateContent(deps.db, reportId, content);
-        log.info('report repaired', { reportId, parts: parts.map(partLabel) });
-      });
+        const parts = failingParts(current).filter((p) => !carried(content, p));
+        const repaired: ReportPart[] = [];
+        for (const part of parts) {
+          const partIssues = current.filter((i) => samePart(i.part, part));
+          try {
+            standIn = (await repairPart(c, content, part, partIssues, notes)) || standIn;
+            repaired.push(part);
+          } catch (err) {
+            // This part's answers stayed unusable: keep the others' repairs, the next check reports it.
+            if (!(err instanceof ApplicationFailure && err.type === FailureType.InvalidModelOutput && err.nonRetryable)) throw err;
+            log.warn('repair answers unusable; the part stays as it was', { reportId, part: partLabel(part), error: err.message });
+          }
+        }
+        if (parts.length > 0 && repaired.length === 0) {
+          throw ApplicationFailure.create({
+            type: FailureType.InvalidModelOutput,
+            message: `The model gave no usable repair for ${parts.map(partLabel).join(', ')}; the report stands as last checked.`,
+            nonRetryable: true,
+          });
+        }
+        if (repaired.length > 0) {
+          content.generatedBy = { ...content.generatedBy, standIn };
+          await reportsRepository.updateContent(deps.db, reportId, content);
+        }
+        log.info('report repaired', { reportId, parts: repaired.map(partLabel), asked: issues.length, stillFailing: parts.length });
+      }));
     },
   };
 }

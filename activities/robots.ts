@@ -1,6 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
 import robotsParserModule from 'robots-parser';
+import { FailureType } from '../src/domain/failures.js';
 import { cachedOrFetched, type CrawlContext, type Resource } from './cached-fetch.js';
-import { RefusedResponse } from './fetch-resource.js';
+import { httpStatusText, RefusedResponse } from './fetch-resource.js';
 
 // robots-parser is CommonJS (`module.exports = fn`) but its types declare an ES default export.
 const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
@@ -39,7 +41,12 @@ export async function readRobots(ctx: CrawlContext, siteUrl: string): Promise<Ro
     throw err;
   }
   if (resource.statusCode >= 500) {
-    throw new Error(`${robotsUrl} answered ${resource.statusCode}; robots.txt rules say to wait until it recovers.`);
+    // Retryable (the site may recover), but the message may be the last one a person reads.
+    throw ApplicationFailure.create({
+      type: FailureType.SiteUnavailable,
+      message: `${robotsUrl} answered ${httpStatusText(resource.statusCode)}: while robots.txt fails, its rules forbid reading the site.`,
+      nonRetryable: false,
+    });
   }
   if (resource.statusCode >= 400 || resource.statusCode < 200) return ALLOW_ALL;
   const robots = robotsParser(robotsUrl, resource.body);

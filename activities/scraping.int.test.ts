@@ -6,7 +6,8 @@ import { createDatabase, type Db } from '../src/database.js';
 import { createLogger } from '../src/logger.js';
 import { serveSite, type Route, type TestSite } from '../test/support/sites.js';
 import { createScrapingActivities, type ScrapingDeps } from './scraping.js';
-import { testResolver } from '../test/support/test-resolver.js';
+import { startDecoy, testResolver } from '../test/support/test-resolver.js';
+import { classifyAddress, isAllowedClass, urlRefusal } from '../src/domain/address.js';
 import { unusedModelClient } from '../test/support/activity-env.js';
 import { insertAnalysis } from '../test/support/activity-env.js';
 
@@ -236,13 +237,32 @@ describe('validateSite', () => {
     expect(result).toEqual({ url: acme.url, domain: '127.0.0.1' });
   });
 
-  it.each(['http://127.0.0.1:9/', 'http://localhost:9/', 'http://[::1]:9/', 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/'])(
-    'refuses %s unless private networks are allowed (nothing is fetched)',
-    async (url) => {
-      const error = await run(activities(false).validateSite, await newAnalysis(url)).catch((e: unknown) => e);
+  /*
+   * Only loopback addresses reach an activity here, each on a decoy that counts connections: a
+   * broken check would connect to the decoy, never to a real private, link-local or metadata
+   * address. Those classes are refused by the same pure rules, checked below without a socket.
+   */
+  it.each(['127.0.0.1', 'localhost', '[::1]', '127.0.0.2'])('refuses %s unless private networks are allowed (nothing is fetched)', async (host) => {
+    const decoy = await startDecoy();
+    try {
+      const error = await run(activities(false).validateSite, await newAnalysis(`http://${host}:${decoy.port}/`)).catch((e: unknown) => e);
       expect(error).toMatchObject({ type: 'UrlNotAllowed', nonRetryable: true });
-    },
-  );
+      expect(decoy.connections()).toBe(0);
+    } finally {
+      await decoy.close();
+    }
+  });
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', 'metadata'],
+    ['http://10.0.0.1/', 'private'],
+    ['http://[fe80::1]/', 'link-local'],
+  ] as const)('refuses %s by the pure address rules, before any activity would connect', (url, kind) => {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    expect(classifyAddress(host)).toBe(kind);
+    expect(urlRefusal(url, { allowPrivate: false, allowedPorts: [80, 443] })).toMatch(/non-public|not allowed|refused/i);
+    expect(isAllowedClass(kind, true)).toBe(kind === 'private');
+  });
 
   it('says a host name resolves to a non-public address without naming the address', async () => {
     const error = await run(activities(false).validateSite, await newAnalysis('http://localhost:9/')).catch((e: unknown) => e);
@@ -266,9 +286,11 @@ describe('validateSite', () => {
     expect(error).toMatchObject({ type: 'UrlNotAllowed', nonRetryable: true });
   });
 
-  it('refuses a host that does not exist', async () => {
+  it('refuses a host that does not exist, saying so in words (the test resolver knows no such name)', async () => {
     const error = await run(activities().validateSite, await newAnalysis('https://no-such-host.invalid/')).catch((e: unknown) => e);
     expect(error).toMatchObject({ type: 'SiteUnreachable', nonRetryable: true });
+    expect((error as Error).message).toMatch(/^The name no-such-host\.invalid could not be found \(DNS\)/);
+    expect(resolve.calls).toContain('no-such-host.invalid');
   });
 
   it('refuses a start page that robots.txt disallows; a missing robots.txt allows everything', async () => {
@@ -290,7 +312,8 @@ describe('validateSite', () => {
     const error = await run(activities().validateSite, await newAnalysis(acme.url)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error instanceof ApplicationFailure && error.nonRetryable).toBe(false);
-    expect((error as Error).message).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/robots\.txt answered 503/);
+    expect(error).toMatchObject({ type: 'SiteUnavailable' });
+    expect((error as Error).message).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/robots\.txt answered HTTP 503 \(Service Unavailable\)/);
     expect(acme.hits.get('/')).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../src/domain/failures.js';
+import { describeInfrastructureError, FailureType } from '../src/domain/failures.js';
 import { allowedPorts } from '../src/domain/address.js';
 import { InvalidUrlError, normalizeUrl, RefusedUrlError, siteDomain } from '../src/domain/url.js';
 import type { Logger } from '../src/logger.js';
@@ -9,7 +9,7 @@ import { CRAWL_DEFAULTS, DEFAULT_USER_AGENT } from '../src/config.js';
 import { contentRepository } from '../src/repositories/content.js';
 import { cachedOrFetched, createHostThrottle, type CrawlContext, type Resource } from './cached-fetch.js';
 import { crawlSite } from './crawl.js';
-import { anyType, FetchFailure, RefusedResponse } from './fetch-resource.js';
+import { anyType, FetchFailure, httpStatusText, RefusedResponse } from './fetch-resource.js';
 import { checkHostOnce, createHostCheck } from './host-check.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { readRobots, type Robots } from './robots.js';
@@ -59,13 +59,15 @@ function startPageFailure(url: string, err: unknown): Error {
       nonRetryable: !err.transient,
     });
   }
-  // Our own plain errors (a failing robots.txt) already say what happened.
-  if (err instanceof Error && !('code' in err)) return err;
-  return ApplicationFailure.create({ type: FailureType.SiteUnavailable, message: `${url} could not be reached; trying again.`, nonRetryable: false });
+  // The page cache sits in front of the site: a database fault is not the site's.
+  const infrastructure = describeInfrastructureError(err);
+  if (infrastructure) return ApplicationFailure.create({ type: FailureType.DatabaseUnavailable, message: infrastructure, nonRetryable: false });
+  // Retryable, but the message may be the last one a person reads: it says what happened, not what comes next.
+  return ApplicationFailure.create({ type: FailureType.SiteUnavailable, message: `${url} could not be read.`, nonRetryable: false });
 }
 
 function startPageStatusFailure(url: string, status: number, userAgent: string): Error {
-  const message = `${url} answered HTTP ${status}.`;
+  const message = `${url} answered ${httpStatusText(status)}.`;
   if (status === 403 || status === 406) {
     return nonRetryable(
       FailureType.BlockedBySite,
@@ -73,7 +75,7 @@ function startPageStatusFailure(url: string, status: number, userAgent: string):
     );
   }
   // 408 and 429 say "not now"; 5xx is the server's own trouble: both may pass.
-  if (status === 408 || status === 429 || status >= 500) return new Error(message);
+  if (status === 408 || status === 429 || status >= 500) return ApplicationFailure.create({ type: FailureType.SiteUnavailable, message, nonRetryable: false });
   return nonRetryable(FailureType.SiteUnreachable, message);
 }
 

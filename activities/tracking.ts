@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../src/database.js';
 import type { StepName, StepState } from '../src/domain/analysis.js';
-import { FAILURE_CODES, FailureType } from '../src/domain/failures.js';
+import { describeInfrastructureError, FAILURE_CODES, FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
@@ -63,7 +63,8 @@ export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (lo
  */
 function publicMessage(err: unknown): string {
   if (err instanceof ApplicationFailure && err.type && err.type in FAILURE_CODES) return err.message;
-  return 'A temporary error occurred; the step is being retried.';
+  // This attempt may have been the last: say what happened, never that it will be retried.
+  return describeInfrastructureError(err) ?? 'The step failed on an unexpected error; the details are in the worker\'s log.';
 }
 
 /**

@@ -4,7 +4,8 @@
  * Starts everything it needs (Temporal dev server, PostgreSQL, worker and API, local sites, model
  * stand-ins) and stops all of it at the end, on error and on Ctrl-C. Only 127.0.0.1 is contacted.
  *
- *   --only <prefix>          only the rows (and the runs behind them) whose name starts with it
+ *   --only <prefix>          only the rows (and the runs behind them) whose name starts with it;
+ *                            they replace their namesakes in bench/results.json
  *   --real-model             run the real-model rows, installing the model into .dev/ if needed
  *   --no-real-model          skip them even when the model is installed
  *   --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
@@ -16,10 +17,11 @@ import { parseArgs } from 'node:util';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { startAiRouter, type AiRouter } from './ai-router.js';
 import { cleaningRows } from './cleaning.js';
+import { runLoad } from './load.js';
 import { localModelInstalled, notRunRows, runRealModel } from './real-model.js';
 import { benchSites } from './sites.js';
 import { startBenchService, startBenchStack, type BenchStack } from './stack.js';
-import { formatTable, writeResults, type Row } from './table.js';
+import { formatTable, mergeResults, writeResults, type Row } from './table.js';
 import { runTrust, trustRows } from './trust.js';
 
 const { values: args } = parseArgs({
@@ -97,7 +99,7 @@ async function main(): Promise<Row[]> {
     log('scoring the cleaner against Mozilla Readability on the evaluation set...');
     rows.push(...(await cleaningRows({ defuddle: Boolean(args.defuddle) })));
   }
-  if (kinds.length === 0 && !realModel) return rows;
+  if (kinds.length === 0 && !realModel && !wants('load')) return rows;
 
   log('starting Temporal dev server and PostgreSQL...');
   const stack: BenchStack = await startBenchStack(log);
@@ -119,6 +121,12 @@ async function main(): Promise<Row[]> {
     for (const kind of kinds) rows.push(...trustRows(`trust.${kind}`, results.get(kind) ?? []));
   }
 
+  if (wants('load')) {
+    const started = Date.now();
+    rows.push(...(await runLoad({ stack, site: sites[0]!, log, onStop })));
+    log(`load run took ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+
   if (wants('real_model')) {
     if (realModel) {
       const started = Date.now();
@@ -138,8 +146,11 @@ try {
   rows = rows.filter((r) => r.name.startsWith(only));
   await stopAll();
   console.log(formatTable(rows));
-  if (only) log('--only: bench/results.json left as it was (it holds the last full run)');
-  else await writeResults(new URL('./results.json', import.meta.url), startedAt, rows);
+  const resultsFile = new URL('./results.json', import.meta.url);
+  if (only) {
+    await mergeResults(resultsFile, startedAt, rows);
+    log('--only: these rows replaced their namesakes in bench/results.json; the other rows are from earlier runs');
+  } else await writeResults(resultsFile, startedAt, rows);
   log(`done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
   process.exit(0);
 } catch (err) {

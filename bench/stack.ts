@@ -141,6 +141,9 @@ export async function startBenchService(
     TEMPORAL_TASK_QUEUE: `bench-${randomUUID()}`,
     SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'warn',
+    // Every test (bench run) calls from 127.0.0.1 and shares one database: one client to the limiter.
+    RATE_LIMIT_WRITES_PER_MINUTE: '100000',
+    RATE_LIMIT_READS_PER_MINUTE: '100000',
     ...env,
   });
   const effective = { ...config, ...extra, DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress };

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 
 /** One measurement. `raw` holds the counts behind a share (e.g. `{ verified, total }`). */
@@ -60,4 +60,16 @@ export async function writeResults(file: URL, startedAt: Date, rows: readonly Ro
     rows,
   };
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/**
+ * A partial run (`--only`): its rows replace the rows of the same names in the file and carry
+ * when they were measured; every other row stays as the last full run left it.
+ */
+export async function mergeResults(file: URL, startedAt: Date, rows: readonly Row[]): Promise<void> {
+  const previous = JSON.parse(await readFile(file, 'utf8').catch(() => '{"rows": []}')) as { rows: Row[]; [key: string]: unknown };
+  const fresh = new Map(rows.map((r) => [r.name, { ...r, measuredAt: startedAt.toISOString() }]));
+  const merged = previous.rows.map((r) => fresh.get(r.name) ?? r);
+  for (const [name, row] of fresh) if (!previous.rows.some((r) => r.name === name)) merged.push(row);
+  await writeFile(file, `${JSON.stringify({ ...previous, rows: merged }, null, 2)}\n`);
 }

@@ -3,6 +3,10 @@ import * as initial from './0001_initial.js';
 import * as modelCalls from './0002_model_calls.js';
 import * as reportInsights from './0003_report_insights.js';
 import * as pageCache from './0004_page_cache.js';
+import * as apiAccess from './0005_api_access.js';
+import * as notifications from './0006_notifications.js';
+import * as retention from './0007_retention.js';
+import * as modelCallKeys from './0008_model_call_keys.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from the built JavaScript. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +14,8 @@ export const migrations: Record<string, Migration> = {
   '0002_model_calls': modelCalls,
   '0003_report_insights': reportInsights,
   '0004_page_cache': pageCache,
+  '0005_api_access': apiAccess,
+  '0006_notifications': notifications,
+  '0007_retention': retention,
+  '0008_model_call_keys': modelCallKeys,
 };

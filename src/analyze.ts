@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
 import { createLogger } from './logger.js';
-import { renderProgressLine, followAnalysis } from './dev/follow-analysis.js';
+import { call, followAnalysis, renderProgressLine, watchAnalysis } from './dev/follow-analysis.js';
 
 // `npm run analyze -- <url>`: one analysis on the dev stack (started here when none runs);
 // progress goes to stderr, the report as Markdown to stdout.
 const { values, positionals } = parseArgs({
+  // `tsx src/analyze.ts -- <url> --stand-in-ai` passes the `--` that `npm run analyze --` would have taken.
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
   allowPositionals: true,
   options: {
     'stand-in-ai': { type: 'boolean', default: false },
@@ -23,50 +25,123 @@ if (!url) {
 
 const config = loadConfigOrExit();
 const say = (msg: string) => console.error(msg);
+
+/*
+ * Ctrl-C (or SIGTERM): cancel the analysis this command started, wait briefly for it to end
+ * cancelled, stop what this command started, exit 130 (143). A second Ctrl-C exits at once; the
+ * servers we started are stopped by their 'exit' listeners and watchdogs.
+ */
+const interrupt = new AbortController();
+let interruptedBy: NodeJS.Signals | undefined;
+let interruptedAt = 0;
+let analysisId: string | undefined;
+const exitCodeOf = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // tsx relays the terminal's Ctrl-C to us a second time when we do not acknowledge it within
+    // 30 ms (a busy event loop): a repeat within a second is the same Ctrl-C.
+    if (interruptedBy && Date.now() - interruptedAt < REPEAT_WINDOW_MS) return;
+    if (interruptedBy) {
+      say('Stopping now.');
+      process.exit(exitCodeOf(signal));
+    }
+    interruptedBy = signal;
+    interruptedAt = Date.now();
+    say(analysisId ? 'Interrupted: cancelling the analysis (Ctrl-C again to quit at once)...' : 'Interrupted: stopping...');
+    interrupt.abort();
+  });
+}
+/** Signals closer together than this are one interruption. */
+const REPEAT_WINDOW_MS = 1_000;
+/** How long an interrupted run waits for its analysis to reach `cancelled` before stopping anyway. */
+const CANCEL_WAIT_MS = 30_000;
+
 let stack: LocalStack | undefined;
 let apiUrl = `http://127.0.0.1:${config.PORT}`;
-
-if (await isApiUp(apiUrl)) {
-  say(`Using the dev stack already running at ${apiUrl}`);
-} else {
-  if (!values['stand-in-ai'] && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
-    console.error(AI_SETUP_HELP);
-    process.exit(1);
-  }
-  say('No dev stack is running: starting one for this analysis...');
-  stack = await startLocalStack(config, {
-    standInAi: values['stand-in-ai'],
-    // Keep the terminal for progress: only warnings and errors from the services.
-    logger: createLogger('warn', { service: 'analyze' }),
-    say,
-  });
-  apiUrl = stack.apiUrl;
-  if (stack.webUiUrl) say(`Temporal Web UI: ${stack.webUiUrl}`);
-}
-
 let exitCode = 0;
+
 try {
+  if (config.PORT !== 0 && (await isApiUp(apiUrl))) {
+    say(`Using the dev stack already running at ${apiUrl}`);
+  } else {
+    if (!values['stand-in-ai'] && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
+      console.error(AI_SETUP_HELP);
+      process.exit(1);
+    }
+    say('No dev stack is running: starting one for this analysis...');
+    stack = await startLocalStack(config, {
+      standInAi: values['stand-in-ai'],
+      // Keep the terminal for progress: only warnings and errors from the services.
+      logger: createLogger('warn', { service: 'analyze' }),
+      say,
+    });
+    apiUrl = stack.apiUrl;
+    if (stack.webUiUrl) say(`Temporal Web UI: ${stack.webUiUrl}`);
+  }
+  if (!interruptedBy) exitCode = await analyze();
+} catch (err) {
+  say(`analysis failed: ${err instanceof Error ? err.message : String(err)}`);
+  exitCode = 1;
+}
+if (interruptedBy) {
+  if (analysisId) await cancelAnalysis(analysisId);
+  exitCode = exitCodeOf(interruptedBy);
+}
+try {
+  await stack?.stop();
+} catch (err) {
+  say(`while stopping: ${err instanceof Error ? err.message : String(err)}`);
+  if (exitCode === 0) exitCode = 1;
+}
+process.exit(exitCode);
+
+/** Runs the analysis; 0 when a report was printed. */
+async function analyze(): Promise<number> {
   const options = {
     ...(values['max-pages'] ? { maxPages: Number(values['max-pages']) } : {}),
     ...(values.personas ? { personaCount: Number(values.personas) } : {}),
     ...(values.language ? { language: values.language } : {}),
     ...(values['force-refresh'] ? { forceRefresh: true } : {}),
   };
-  const final = await followAnalysis(apiUrl, { url, options }, (line) => say(line));
-  if (final.status === 'completed') {
-    const report = await fetch(`${apiUrl}/api/v2/analysis/${final.analysisId}/report?format=markdown`);
-    process.stdout.write(await report.text());
-  } else {
-    say(renderProgressLine(final));
-    exitCode = 1;
+  let final;
+  try {
+    final = await followAnalysis(apiUrl, { url: url!, options }, say, {
+      onStarted: (id) => (analysisId = id),
+      signal: interrupt.signal,
+    });
+  } catch (err) {
+    if (interruptedBy) return exitCodeOf(interruptedBy);
+    throw err;
   }
-} catch (err) {
-  say(`analysis failed: ${err instanceof Error ? err.message : String(err)}`);
-  exitCode = 1;
-} finally {
-  await stack?.stop();
+  if (final.status !== 'completed') {
+    say(renderProgressLine(final));
+    return 1;
+  }
+  const report = await fetch(`${apiUrl}/api/v2/analysis/${final.analysisId}/report?format=markdown`);
+  if (!report.ok) {
+    say(`the report could not be read (HTTP ${report.status})`);
+    return 1;
+  }
+  process.stdout.write(await report.text());
+  return 0;
 }
-process.exit(exitCode);
+
+/** POST /analysis/{id}/cancel, then follows it until it is no longer running (bounded). */
+async function cancelAnalysis(id: string): Promise<void> {
+  try {
+    await call(`${apiUrl}/api/v2/analysis/${id}/cancel`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+    say(`analysis ${id}: cancel requested`);
+  } catch (err) {
+    // 409 ALREADY_FINISHED: it ended before the cancel arrived; nothing to do.
+    say(`analysis ${id}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    const final = await watchAnalysis(apiUrl, id, () => {}, { signal: AbortSignal.timeout(CANCEL_WAIT_MS) });
+    say(renderProgressLine(final));
+  } catch {
+    say(`analysis ${id} did not reach a final state within ${CANCEL_WAIT_MS / 1000} s; it stops when a worker next runs it`);
+  }
+}
 
 async function isApiUp(base: string): Promise<boolean> {
   try {

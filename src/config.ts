@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions.js';
 import { parsePriceTable, type PriceTable } from './domain/pricing.js';
+import { checkTemporalSecurity, pemFile } from './temporal-config.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 /** Crawl limits when CRAWL_* are unset. */
@@ -101,8 +103,93 @@ export const configSchema = z.object({
   CRAWL_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(CRAWL_DEFAULTS.concurrency),
   CACHE_RETENTION_DAYS: z.coerce.number().positive().optional(),
   ANALYSIS_RETENTION_DAYS: z.coerce.number().positive().optional(),
+  // API edge (rate limits, proxies, CORS, timeouts, key rules); see src/api/access/.
+  /** Start, regenerate, cancel and delete per client (API key, else IP) and minute. */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /** Every other request under /api/v2 except /health, per client and minute. */
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  /** Proxies whose X-Forwarded-For is believed: IPs or CIDRs, comma-separated. */
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((v, ctx): string[] => {
+      const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+      for (const entry of entries) {
+        const [address = '', bits, ...rest] = entry.split('/');
+        const family = isIP(address);
+        const maxBits = family === 6 ? 128 : 32;
+        if (!family || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)` });
+        }
+      }
+      return entries;
+    })
+    .default([]),
+  /** Frontend origins allowed to call the API from a browser, comma-separated; none: no CORS headers. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((v, ctx): string[] => {
+      const origins = v.split(',').map((o) => o.trim()).filter(Boolean);
+      for (const origin of origins) {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+          ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin like https://app.example.com` });
+        }
+      }
+      return origins.map((o) => o.replace(/\/$/, ''));
+    })
+    .default([]),
+  /** A request still unanswered after this long gets 504 REQUEST_TIMEOUT. */
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3_600).default(30),
+  /** When API keys exist, reads need one too unless this is true. */
+  API_READS_OPEN: flag.default(false),
+  /**
+   * How long model calls keep retrying an AI endpoint that is down, hanging, throttling (429) or
+   * failing (5xx), counted from when each call was first scheduled, before the analysis fails.
+   * Fractions allowed (0.05 = 3 seconds, for tests).
+   */
+  AI_OUTAGE_MINUTES: z.coerce.number().positive().max(10_080).default(60),
+  /**
+   * A secured Temporal cluster or Temporal Cloud (README "Production"): an API key (sent as a
+   * bearer token, TLS on) and/or mutual TLS (client certificate and key, PEM file paths); a private
+   * CA and a server name for clusters whose certificate the system does not trust or name.
+   */
+  TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_CERT: pemFile('certificate').optional(),
+  TEMPORAL_TLS_KEY: pemFile('private key').optional(),
+  TEMPORAL_TLS_CA: pemFile('certificate').optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().trim().regex(/^[\w.-]+$/, 'must be a host name, e.g. temporal.internal.example').optional(),
+  /** Signs webhooks (Standard Webhooks): `whsec_` and a base64 key; unset, no webhook is sent (recorded as failed). */
+  WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'must be "whsec_" followed by a base64 key of at least 12 bytes, e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')
+    .optional(),
+  /** The mail server notifications are sent through, e.g. smtp://user:pass@mail.example.com:587 (smtps:// for TLS from the start). */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** Sender of notification emails: an address, or `Name <address>`. */
+  NOTIFY_FROM: z
+    .string()
+    .trim()
+    .regex(/^([^<>@\s][^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'must be an email address, or "Name <address>"')
+    .default('Persona Analyzer <persona-analyzer@localhost>'),
+  /** How long an undelivered notification keeps being retried (with growing pauses) before it is recorded as failed. Fractions allowed (tests). */
+  NOTIFY_RETRY_HOURS: z.coerce.number().positive().max(720).default(24),
+  /**
+   * Where `npm run dev` and `npm run analyze` keep the servers they start themselves: state
+   * directory (default .dev/) and ports (Temporal 7233, its Web UI 8233, PostgreSQL 5433), for a
+   * second dev stack beside the first, and for tests that start the commands as they are.
+   */
+  DEV_STATE_DIR: z.string().trim().min(1).optional(),
+  DEV_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  DEV_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-});
+}).superRefine(checkTemporalSecurity);
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -70,6 +70,8 @@ export interface AiResponsesTable {
   version: number;
   kind: string;
   attempt: number;
+  /** The call this answers, the same for every attempt (migration 0008); null on older rows. */
+  call_key: ColumnType<string | null, string | null | undefined, string | null>;
   model: string;
   stand_in: boolean;
   raw_output: string;
@@ -115,6 +117,36 @@ export interface ProcessingEventsTable {
   created_at: Timestamp;
 }
 
+/** API keys managed with `npm run keys`; only a SHA-256 hash of each key is stored. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+/** The notification outbox (migration 0006): one row per analysis, version and channel; its id is the message's id on every send. */
+export interface NotificationsTable {
+  id: Generated<string>;
+  analysis_id: string;
+  version: number;
+  channel: 'webhook' | 'email';
+  event: string;
+  /** The webhook URL or email address it goes to. */
+  target: string;
+  /** What every send of it carries, the same each time. */
+  payload: JSONColumnType<object>;
+  state: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
 export interface Database {
   analyses: AnalysesTable;
   analysis_steps: AnalysisStepsTable;
@@ -122,22 +154,28 @@ export interface Database {
   ai_responses: AiResponsesTable;
   reports: ReportsTable;
   processing_events: ProcessingEventsTable;
+  api_keys: ApiKeysTable;
+  notifications: NotificationsTable;
 }
 
 export type Db = Kysely<Database>;
 
 // int8 (bigserial ids, counts) as strings by default; numeric too. Keep pg's safe defaults.
 /**
- * An idle pooled connection that PostgreSQL closes (a restart, a shutdown: 57P01) emits 'error' on
- * the pool; without a listener that kills the process. The pool drops the connection and opens a
- * new one when next asked, so the error is only reported.
+ * A pooled connection that PostgreSQL closes (a restart, a shutdown: 57P01) emits 'error'; without
+ * a listener that kills the process. An idle one emits it on the pool; one that is checked out
+ * (kysely holds a connection through a transaction, between its statements) emits it on the
+ * client itself, so every client gets a listener when the pool opens it. The statement in flight
+ * fails on its own; the pool drops the broken connection and opens a new one when next asked, so
+ * the error is only reported.
  */
-export function createDatabase(databaseUrl: string, max = 10, onIdleError: (err: Error) => void = reportIdleError): Db {
+export function createDatabase(databaseUrl: string, max = 10, onConnectionError: (err: Error) => void = reportConnectionError): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  pool.on('error', onIdleError);
+  pool.on('error', onConnectionError);
+  pool.on('connect', (client) => client.on('error', onConnectionError));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-function reportIdleError(err: Error): void {
-  console.warn(JSON.stringify({ level: 'warn', message: 'database connection lost while idle; it will be replaced', error: err.message, timestamp: new Date().toISOString() }));
+function reportConnectionError(err: Error): void {
+  console.warn(JSON.stringify({ level: 'warn', message: 'database connection lost; it will be replaced', error: err.message, timestamp: new Date().toISOString() }));
 }

@@ -9,6 +9,7 @@ import { createModelClient } from './model-client.js';
 import { aiEndpointAnswers } from './openai.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
 import { connectTemporal } from './temporal.js';
+import { ensureRetentionScheduleOnStart } from './schedules.js';
 import { startWorker } from './worker.js';
 
 export interface LocalService {
@@ -39,7 +40,7 @@ export async function startLocalService(
     const ai = createModelClient(config, workerLogger);
     cleanups.push(async () => ai.close());
     const worker = await startWorker({
-      temporalAddress: config.TEMPORAL_ADDRESS,
+      temporal: config,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       deps: { db, logger: workerLogger, ai, config, ...(options.resolve ? { resolve: options.resolve } : {}) },
@@ -49,6 +50,8 @@ export async function startLocalService(
 
     const { connection, client: temporal } = await connectTemporal(config);
     cleanups.push(() => connection.close());
+    // The daily retention purge: created or updated by every worker on start (src/schedules.ts).
+    await ensureRetentionScheduleOnStart(config, workerLogger, temporal);
     const app = createApp({
       db,
       temporal,

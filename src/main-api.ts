@@ -1,6 +1,6 @@
 import { createApp } from './api/app.js';
 import { startApi } from './api/server.js';
-import { LOCAL_TEMPORAL_ADDRESS, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { createDatabase } from './database.js';
 import { createLogger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
@@ -18,7 +18,7 @@ if (!config.DATABASE_URL) {
 
 const db = createDatabase(config.DATABASE_URL);
 await migrateDatabase(db);
-await ensureSearchAttributes(config.TEMPORAL_ADDRESS ?? LOCAL_TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, logger);
+await ensureSearchAttributes(config, logger);
 const { connection, client } = await connectTemporal(config);
 const openai = createOpenAIClient(config);
 const app = createApp({

@@ -6,6 +6,7 @@ import { migrateDatabase } from './migrate.js';
 import { createModelClient } from './model-client.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { ensureRetentionScheduleOnStart } from './schedules.js';
 import { startWorker } from './worker.js';
 
 // Production worker: built JavaScript, the prebuilt workflow bundle, infrastructure named by the environment.
@@ -20,7 +21,7 @@ installTemporalRuntime(logger);
 const db = createDatabase(config.DATABASE_URL);
 await migrateDatabase(db);
 const temporalAddress = config.TEMPORAL_ADDRESS ?? LOCAL_TEMPORAL_ADDRESS;
-await ensureSearchAttributes(temporalAddress, config.TEMPORAL_NAMESPACE, logger);
+await ensureSearchAttributes(config, logger);
 
 // One per worker process: every activity shares its concurrency limit and detected output mode.
 const ai = createModelClient(config, logger);
@@ -34,20 +35,27 @@ logger.info('AI endpoint', {
 });
 
 const running = await startWorker({
-  temporalAddress,
+  temporal: config,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: { db, logger, ai, config },
   workflowBundle: { codePath: fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) },
 });
 logger.info('worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, temporalAddress });
+// The daily retention purge: created or updated by every worker on start (src/schedules.ts).
+await ensureRetentionScheduleOnStart(config, logger);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    logger.info('worker shutting down', { signal });
-    void running.stop();
-  });
-}
-await running.done;
+// stop() is bounded (a worker whose Temporal server is gone cannot drain): wait for it, not for
+// the run to end, so a shutdown never hangs.
+const stopped = new Promise<boolean>((resolve) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info('worker shutting down', { signal });
+      running.stop().then(resolve, () => resolve(false));
+    });
+  }
+});
+const drained = await Promise.race([running.done.then(() => true), stopped]);
 await db.destroy();
-logger.info('worker stopped');
+logger.info('worker stopped', { drained });
+process.exit(0);

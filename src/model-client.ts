@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import type OpenAI from 'openai';
 import pLimit from 'p-limit';
 import type { Config, STRUCTURED_OUTPUT_SETTINGS } from './config.js';
+import { DEFAULT_AI_OUTAGE_MINUTES } from './domain/model-outage.js';
 import { mergePrices, type PriceTable } from './domain/pricing.js';
 import type { Logger } from './logger.js';
 import { createOpenAIClient } from './openai.js';
@@ -27,6 +28,7 @@ export type ModelClientConfig = Pick<Config, 'OPENAI_MODEL'> &
       | 'AI_PRICES'
       | 'AI_BUDGET_USD'
       | 'AI_BUDGET_TOKENS'
+      | 'AI_OUTAGE_MINUTES'
     >
   >;
 
@@ -65,6 +67,8 @@ export interface ModelClient {
   readonly maxConcurrency: number;
   /** Built-in prices with AI_PRICES on top. */
   readonly prices: PriceTable;
+  /** How long a call waits for an endpoint that is down, hanging, throttling or failing (AI_OUTAGE_MINUTES). */
+  readonly outageMinutes: number;
   /** Per analysis; absent limits are not enforced. */
   readonly budget: { readonly usd?: number; readonly tokens?: number };
   /** Requests holding a slot now. */
@@ -103,6 +107,7 @@ export function createModelClient(config: ModelClientConfig, logger?: Logger): M
     timeoutMs,
     maxConcurrency,
     prices: mergePrices(config.AI_PRICES),
+    outageMinutes: config.AI_OUTAGE_MINUTES ?? DEFAULT_AI_OUTAGE_MINUTES,
     budget: {
       ...(config.AI_BUDGET_USD !== undefined ? { usd: config.AI_BUDGET_USD } : {}),
       ...(config.AI_BUDGET_TOKENS !== undefined ? { tokens: config.AI_BUDGET_TOKENS } : {}),

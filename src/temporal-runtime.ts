@@ -20,11 +20,17 @@ export function temporalLoggerFor(logger: Logger): TemporalLogger {
 
 let installed = false;
 
-/** Must run before anything creates the runtime (NativeConnection, Worker); once per process. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Must run before anything creates the runtime (NativeConnection, Worker); once per process.
+ * `shutdownSignals`: the signals on which the SDK itself shuts every worker down (its default:
+ * SIGINT, SIGTERM, SIGQUIT, SIGUSR2). `npm run dev` and `npm run analyze` pass none: on Ctrl-C
+ * they first cancel their analysis (which needs a polling worker), then stop the worker themselves.
+ */
+export function installTemporalRuntime(logger: Logger, options: { shutdownSignals?: NodeJS.Signals[] } = {}): void {
   if (installed) return;
   Runtime.install({
     logger: temporalLoggerFor(logger),
+    ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
   installed = true;

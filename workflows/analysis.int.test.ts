@@ -59,6 +59,10 @@ function standInActivities(overrides: Partial<Activities> = {}) {
     recordStep: async () => {},
     finishAnalysis: async () => {},
     latestInsightIds: async () => STORED_INSIGHT_IDS,
+    sendNotification: async () => 'delivered',
+    // Registered beside the analysis activities; the analysis workflow never calls them.
+    purgeExpiredAnalyses: async () => ({ deleted: 0, batches: 0, finished: true }),
+    purgeCachedPages: async () => ({ deleted: 0, batches: 0, finished: true }),
   };
   const recording = Object.fromEntries(
     Object.entries({ ...defaults, ...overrides }).map(([name, run]) => [
@@ -474,6 +478,92 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
       expect.objectContaining({ status: 'failed', version: 2, error: expect.objectContaining({ code: 'AI_OUTPUT_INVALID' }) }),
     ]);
     expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+  });
+
+  it('sends notifications beside the versions: an unsettled send holds up no version, and the run waits for it before closing', async () => {
+    const v1Webhook = gate();
+    const settled: string[] = [];
+    const { handle, calls, workflowId } = await startAnalysis(
+      {
+        sendNotification: async ({ version, channel }) => {
+          if (version === 1 && channel === 'webhook') await v1Webhook.opened;
+          settled.push(`v${version}:${channel}`);
+          return 'delivered';
+        },
+      },
+      { options: { maxPages: 3, personaCount: 2, forceRefresh: false, notify: { webhookUrl: 'https://hooks.acme.example/in', email: 'ops@acme.example' } }, idleTimeout: '2s' },
+    );
+    await waitFor('version 1', finalized(calls, 1));
+    await handle.signal(regenerateSignal, { version: 2 });
+    // Version 2 runs and finishes while version 1's webhook is still being sent.
+    await waitFor('version 2', finalized(calls, 2));
+    await waitFor('version 2 notifications', () => settled.includes('v2:webhook') && settled.includes('v2:email'));
+    expect(settled).not.toContain('v1:webhook');
+    // Idle for longer than the idle period: still open, because a send is outstanding.
+    await sleep(3_000);
+    expect(await statusOf(handle)).toBe('RUNNING');
+    v1Webhook.open();
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 2 });
+
+    const sends = inputsOf(calls, 'sendNotification').map((i) => `v${i.version}:${i.channel}:${i.event}`);
+    expect(sends.sort()).toEqual([
+      'v1:email:analysis.version_completed',
+      'v1:webhook:analysis.version_completed',
+      'v2:email:analysis.version_completed',
+      'v2:webhook:analysis.version_completed',
+    ]);
+    // Each is started after its version was finalized.
+    const order = calls.map((c) => `${c.name}:${c.input?.version}`);
+    for (const v of [1, 2]) expect(order.indexOf(`sendNotification:${v}`)).toBeGreaterThan(order.indexOf(`finalizeReport:${v}`));
+    await recordHistoryIfAsked(client, workflowId, 'notifications-beside-versions');
+  });
+
+  it('sends the notifications a previous run handed on (continue-as-new) before anything else', async () => {
+    const handedOn = [{ version: 1, event: 'analysis.version_completed', channel: 'webhook' }];
+    const resume = { latestVersion: 1, notifications: handedOn } as AnalysisWorkflowInput['resume'];
+    const { handle, calls } = await startAnalysis({}, { resume, idleTimeout: '1s' });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(calls.filter((c) => c.name !== 'recordStep').map((c) => c.name)).toEqual(['sendNotification']);
+    expect(inputsOf(calls, 'sendNotification')).toEqual([{ analysisId: expect.any(String), ...handedOn[0] }]);
+  });
+
+  it('notifies a failed analysis and a failed regeneration, and ends only when the failure notice has settled', async () => {
+    const failureSent = gate();
+    const { handle, calls } = await startAnalysis(
+      {
+        validateSite: async () => {
+          throw fatal('acme.example does not exist', 'SiteUnreachable');
+        },
+        sendNotification: async () => {
+          await failureSent.opened;
+          return 'failed';
+        },
+      },
+      { options: { maxPages: 3, personaCount: 2, forceRefresh: false, notify: { webhookUrl: 'https://hooks.acme.example/in' } } },
+    );
+    await waitFor('the failure notice to be sent', () => inputsOf(calls, 'sendNotification').length === 1);
+    expect(inputsOf(calls, 'sendNotification')).toEqual([expect.objectContaining({ version: 1, channel: 'webhook', event: 'analysis.failed' })]);
+    expect(await statusOf(handle)).toBe('RUNNING');
+    failureSent.open();
+    // A notice that could not be delivered changes nothing about how the analysis ended.
+    await expect(handle.result()).rejects.toMatchObject({ cause: { message: 'acme.example does not exist' } });
+
+    const regen = await startAnalysis(
+      {
+        generateReport: async ({ version }) => {
+          if (version === 2) throw fatal('the synthesis of version 2 failed');
+          return reportIdOf(version);
+        },
+      },
+      { options: { maxPages: 3, personaCount: 2, forceRefresh: false, notify: { email: 'ops@acme.example' } } },
+    );
+    await waitFor('version 1', finalized(regen.calls, 1));
+    await regen.handle.signal(regenerateSignal, { version: 2 });
+    expect(await regen.handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(inputsOf(regen.calls, 'sendNotification').map((i) => `v${i.version}:${i.channel}:${i.event}`)).toEqual([
+      'v1:email:analysis.version_completed',
+      'v2:email:analysis.version_failed',
+    ]);
   });
 
   it('closes after the idle period with no signal', async () => {

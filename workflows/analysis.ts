@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -11,14 +10,16 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { NotifyChannel, NotifyEvent } from '../activities/notify/types.js';
 import type { InsightIds } from '../activities/types.js';
 import { INSIGHT_KINDS, regenerationScope, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
-import { FAILURE_CODES, type FailureType } from '../src/domain/failures.js';
+import { describeFailure as describeStepFailure } from '../src/domain/failures.js';
 import {
   bookkeeping,
   crawlPolicy,
   finalizationPolicy,
   modelCallPolicy,
+  notificationPolicy,
   processingPolicy,
   qualityPolicy,
   repairPolicy,
@@ -39,11 +40,26 @@ import { ProgressBoard } from './progress.js';
 const MAX_QUALITY_REPAIRS = 2;
 const DEFAULT_IDLE_TIMEOUT = '24 hours';
 
+/** A notification of one version on one channel, while its send is under way. */
+interface Notification {
+  version: number;
+  event: NotifyEvent;
+  channel: NotifyChannel;
+}
+
+/** What a run hands to the run it continues as: also the notifications still being sent. */
+type Resume = NonNullable<AnalysisWorkflowInput['resume']> & { notifications?: Notification[] };
+
 export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<AnalysisWorkflowResult> {
   const { analysisId, options } = input;
   const board = new ProgressBoard(analysisId, input.resume?.latestVersion ?? 0);
   const pending: RegenerateSignal[] = [...(input.resume?.pending ?? [])];
   let insightIds: Partial<InsightIds> = { ...input.resume?.insightIds };
+  // Notification sends run beside the version loop, never holding it up, and are waited for before
+  // the run closes; a run that continues as new hands the unsettled ones on (the outbox makes a
+  // repeated send the same message).
+  const sending = new Map<string, Notification>();
+  for (const n of (input.resume as Resume | undefined)?.notifications ?? []) send(n);
 
   setHandler(progressQuery, () => board.snapshot());
   setHandler(regenerateSignal, (request) => {
@@ -75,7 +91,10 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       await produceReport(1, {});
     });
     // The run ends Failed, with the reason a person sees, so failed analyses stand out in the Web UI.
-    if (outcome) throw ApplicationFailure.create({ type: outcome.code, message: outcome.message, nonRetryable: true });
+    if (outcome) {
+      await sendsSettled();
+      throw ApplicationFailure.create({ type: outcome.code, message: outcome.message, nonRetryable: true });
+    }
   }
 
   // Finished: serve regenerations until idle, then close (a later regenerate starts it again).
@@ -85,15 +104,24 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       signalled = await condition(() => pending.length > 0, input.idleTimeout ?? DEFAULT_IDLE_TIMEOUT);
     } catch (err) {
       // Only deleting an idle analysis cancels it; its reports were already complete.
-      if (isCancellation(err)) return { status: 'completed', latestVersion: board.latestVersion };
+      if (isCancellation(err)) {
+        await sendsSettled();
+        return { status: 'completed', latestVersion: board.latestVersion };
+      }
       throw err;
     }
-    if (!signalled) return { status: 'completed', latestVersion: board.latestVersion };
+    if (!signalled) {
+      // Idle, but notifications are still being sent: wait for them, or for a regenerate.
+      if (sending.size > 0) {
+        await condition(() => sending.size === 0 || pending.length > 0);
+        if (pending.length > 0) continue;
+      }
+      return { status: 'completed', latestVersion: board.latestVersion };
+    }
     if (workflowInfo().continueAsNewSuggested) {
-      return continueAsNew<typeof AnalysisWorkflow>({
-        ...input,
-        resume: { latestVersion: board.latestVersion, insightIds, pending },
-      });
+      const resume: Resume = { latestVersion: board.latestVersion, insightIds, pending };
+      if (sending.size > 0) resume.notifications = [...sending.values()];
+      return continueAsNew<typeof AnalysisWorkflow>({ ...input, resume });
     }
     pending.sort((a, b) => a.version - b.version);
     const request = pending.shift()!;
@@ -175,6 +203,38 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     );
     board.latestVersion = version;
     insightIds = completeIds;
+    notify(version, 'analysis.version_completed');
+  }
+
+  /** Starts the notifications of a version on the channels the analysis asked for (options.notify). */
+  function notify(version: number, event: NotifyEvent): void {
+    const channels: NotifyChannel[] = [];
+    if (options.notify?.webhookUrl) channels.push('webhook');
+    if (options.notify?.email) channels.push('email');
+    // Runs recorded before notifications existed sent none; they replay that way.
+    if (channels.length === 0 || !patched('notifications')) return;
+    for (const channel of channels) send({ version, event, channel });
+  }
+
+  /**
+   * One send, not awaited: it retries on its own for hours and its outcome (delivered or failed) is
+   * recorded by the activity, so nothing here waits on it or fails with it. Not cancellable: a
+   * cancelled regeneration does not stop the notification of a version that was finished.
+   */
+  function send(n: Notification): void {
+    const key = `${n.version}:${n.channel}`;
+    if (sending.has(key)) return;
+    sending.set(key, n);
+    CancellationScope.nonCancellable(() =>
+      withPolicy(notificationPolicy, `Send the ${n.channel} notification of v${n.version} (${n.event})`).sendNotification({ analysisId, ...n }),
+    )
+      .catch(() => undefined)
+      .finally(() => sending.delete(key));
+  }
+
+  /** Before the run closes: every notification send has settled. */
+  async function sendsSettled(): Promise<void> {
+    if (sending.size > 0) await CancellationScope.nonCancellable(() => condition(() => sending.size === 0));
   }
 
   /** Runs one step: state on the board, bookkeeping rows, Web UI details. */
@@ -220,7 +280,11 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       await CancellationScope.nonCancellable(() =>
         bookkeeping.finishAnalysis({ analysisId, version, status: cancelled ? 'cancelled' : 'failed', error }),
       );
-      if (cancelled) throw err;
+      if (cancelled) {
+        await sendsSettled();
+        throw err;
+      }
+      notify(version, status === 'failed' ? 'analysis.failed' : 'analysis.version_failed');
       return error;
     }
   }
@@ -234,13 +298,11 @@ function isComplete(ids: Partial<InsightIds>): ids is InsightIds {
   return INSIGHT_KINDS.every((k: InsightKind) => typeof ids[k] === 'string');
 }
 
-/** The code and message a person sees for a failed step: from the activity's failure type when it has one. */
+/**
+ * The code and message a person sees for a failed step: the activity's failure type, a timeout or
+ * a database fault in words (src/domain/failures.ts); internal detail stays in the Web UI and logs.
+ */
 function describeFailure(err: unknown): { code: string; message: string } {
   if (isCancellation(err)) return { code: 'CANCELLED', message: 'The analysis was cancelled.' };
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure && cause.type && cause.type in FAILURE_CODES) {
-    return { code: FAILURE_CODES[cause.type as FailureType], message: cause.message };
-  }
-  // Anything else (timeouts, infrastructure) carries internal detail: the Web UI and logs have it, users get this.
-  return { code: 'ANALYSIS_FAILED', message: 'The analysis failed on an internal error. Try again later.' };
+  return describeStepFailure(err);
 }

@@ -1,1 +1,2 @@
 export { AnalysisWorkflow } from './analysis.js';
+export { RetentionPurgeWorkflow } from './purge.js';

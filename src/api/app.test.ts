@@ -4,6 +4,8 @@ import winston from 'winston';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import type { Db } from '../database.js';
+import { hashApiKey } from '../repositories/api-keys.js';
+import { memoryRateLimits, type KeyStore } from './access/index.js';
 import { createApp } from './app.js';
 import type { ApiResponse } from './envelope.js';
 import { toApiError } from './errors.js';
@@ -54,14 +56,33 @@ beforeEach(() => {
   app = appWith({ logger: captured.logger });
 });
 
-/** The app on stand-ins for the database and Temporal that note every use (and fail it). */
+/** Stored keys (as `npm run keys` would create them) held in memory instead of api_keys. */
+function memoryKeys(keys: { key: string; id: string; revoked?: boolean }[] = []): KeyStore & { touched: string[] } {
+  const touchedKeys: string[] = [];
+  return {
+    touched: touchedKeys,
+    async byHash(hash) {
+      const found = keys.find((k) => hashApiKey(k.key) === hash);
+      return found && { id: found.id, name: found.id, hash, revoked: found.revoked ?? false };
+    },
+    anyExists: async () => keys.length > 0,
+    touch: (id) => void touchedKeys.push(id),
+  };
+}
+
+/**
+ * The app on stand-ins for the database and Temporal that note every use (and fail it); API keys
+ * and rate-limit counts in memory (their PostgreSQL stores are tested in access.int.test.ts).
+ */
 function appWith(overrides: Partial<Parameters<typeof createApp>[0]>) {
+  const config = overrides.config ?? loadConfig({});
   return createApp({
     db: standIn<Db>('db', touched),
     temporal: standIn<Client>('temporal', touched),
     taskQueue: 'persona-analysis',
     logger: capturingLogger().logger,
-    config: loadConfig({}),
+    config,
+    access: { keys: memoryKeys(), rateLimits: memoryRateLimits(config) },
     ...overrides,
   });
 }
@@ -232,11 +253,11 @@ describe('other routes: validation before any I/O', () => {
     },
   );
 
-  it('an unknown route or method → 404 NOT_FOUND in the envelope', async () => {
+  it('an unknown route → 404 NOT_FOUND in the envelope', async () => {
     for (const [method, path] of [
       ['GET', '/api/v2/nothing-here'],
       ['GET', '/'],
-      ['PUT', '/api/v2/analysis/start'],
+      ['PUT', '/api/v2/nothing-here'],
       ['GET', '/api/v1/analysis'],
     ] as const) {
       const res = await app.request(path, { method });
@@ -244,6 +265,24 @@ describe('other routes: validation before any I/O', () => {
       expect(res.headers.get('content-type')).toMatch(/application\/json/);
       expectEnvelopeError((await res.json()) as ApiResponse<unknown>, 'NOT_FOUND');
     }
+    expect(touched).toEqual([]);
+  });
+
+  it.each([
+    // `start` is also a (never valid) `:id`, so the analysis methods are allowed here as well.
+    ['PUT', '/api/v2/analysis/start', 'DELETE, GET, HEAD, POST'],
+    ['PUT', `/api/v2/analysis/${ID}/regenerate`, 'POST'],
+    ['PATCH', `/api/v2/analysis/${ID}`, 'DELETE, GET, HEAD'],
+    ['POST', `/api/v2/analysis/${ID}`, 'DELETE, GET, HEAD'],
+    ['GET', `/api/v2/analysis/${ID}/cancel`, 'POST'],
+    ['DELETE', `/api/v2/analysis/${ID}/report`, 'GET, HEAD'],
+    ['POST', '/api/v2/health', 'GET, HEAD'],
+    ['DELETE', '/api/v2/analysis', 'GET, HEAD'],
+  ])('%s %s → 405 METHOD_NOT_ALLOWED with Allow: %s', async (method, path, allow) => {
+    const res = await app.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('Allow')).toBe(allow);
+    expectEnvelopeError((await res.json()) as ApiResponse<unknown>, 'METHOD_NOT_ALLOWED');
     expect(touched).toEqual([]);
   });
 });
@@ -263,63 +302,152 @@ describe('request IDs and logging', () => {
   });
 
   it('keeps a sane incoming X-Request-Id and replaces one that could break a header or log line', async () => {
-    const kept = await call('/nothing', { headers: { 'X-Request-Id': 'frontend-42.abc' } });
-    expect(kept.res.headers.get('X-Request-Id')).toBe('frontend-42.abc');
-    expect(kept.body.metadata.requestId).toBe('frontend-42.abc');
-    for (const bad of ['has spaces', 'x'.repeat(129), '<script>']) {
+    const kept = await call('/nothing', { headers: { 'X-Request-Id': 'frontend-42_abc=' } });
+    expect(kept.res.headers.get('X-Request-Id')).toBe('frontend-42_abc=');
+    expect(kept.body.metadata.requestId).toBe('frontend-42_abc=');
+    for (const bad of ['has spaces', 'x'.repeat(256), '<script>', 'a.b/../c']) {
       const replaced = await call('/nothing', { headers: { 'X-Request-Id': bad } });
       expect(replaced.res.headers.get('X-Request-Id')).toMatch(UUID_PATTERN);
     }
   });
 });
 
-describe('guards seam (authentication, rate limiting)', () => {
-  it('runs the given guards before the routes that start or change work, not before reads', async () => {
-    const guarded = appWith({
-      guards: {
-        authenticate: async (c, next) => (c.req.header('Authorization') === 'Bearer ok' ? next() : c.json({ denied: true }, 401)),
-      },
-    });
-    const denied = await guarded.request('/api/v2/analysis/start', { method: 'POST' });
-    expect(denied.status).toBe(401);
-    const deniedDelete = await guarded.request(`/api/v2/analysis/${ID}`, { method: 'DELETE' });
-    expect(deniedDelete.status).toBe(401);
-    const allowed = await guarded.request('/api/v2/analysis/start', { method: 'POST', headers: { Authorization: 'Bearer ok' } });
-    expect(allowed.status).toBe(400);
-    const read = await guarded.request('/api/v2/analysis?limit=0');
-    expect(read.status).toBe(400);
+const WRITES: [string, string][] = [
+  ['/analysis/start', 'POST'],
+  [`/analysis/${ID}/regenerate`, 'POST'],
+  [`/analysis/${ID}/cancel`, 'POST'],
+  [`/analysis/${ID}`, 'DELETE'],
+];
+
+async function send(target: ReturnType<typeof createApp>, path: string, method: string, headers: Record<string, string> = {}) {
+  const res = await target.request(`/api/v2${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: method === 'POST' ? '{}' : undefined,
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as ApiResponse<unknown> };
+}
+
+describe('API keys', () => {
+  it('with API_KEYS set, writes and reads need a listed Bearer key: 401 with WWW-Authenticate otherwise', async () => {
+    const keyed = appWith({ config: loadConfig({ API_KEYS: 'key-one, key-two' }) });
+    for (const [path, method] of [...WRITES, ['/analysis?limit=0', 'GET'] as [string, string]]) {
+      for (const authorization of [undefined, 'Bearer wrong-key', 'Basic a2V5LW9uZQ==', 'Bearer key-one extra', 'bearer']) {
+        const refused = await send(keyed, path, method, authorization ? { Authorization: authorization } : {});
+        expect(refused.status, `${method} ${path} with ${authorization}`).toBe(401);
+        expect(refused.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+        expectEnvelopeError(refused.body, 'UNAUTHORIZED');
+      }
+    }
+    // A listed key gets through to validation (400: the body lacks a url), any of the keys, any case of "Bearer".
+    expect((await send(keyed, '/analysis/start', 'POST', { Authorization: 'Bearer key-one' })).status).toBe(400);
+    expect((await send(keyed, '/analysis/start', 'POST', { Authorization: 'bearer key-two' })).status).toBe(400);
+    expect((await send(keyed, '/analysis?limit=0', 'GET', { Authorization: 'Bearer key-two' })).status).toBe(400);
+    // Health stays open for probes.
+    expect((await keyed.request('/api/v2/health')).status).not.toBe(401);
+  });
+
+  it('API_READS_OPEN=true leaves reads open while writes still need a key', async () => {
+    const keyed = appWith({ config: loadConfig({ API_KEYS: 'key-one', API_READS_OPEN: 'true' }) });
+    expect((await send(keyed, '/analysis?limit=0', 'GET')).status).toBe(400);
+    expect((await send(keyed, '/analysis/start', 'POST')).status).toBe(401);
+  });
+
+  it('a stored key works, a revoked one is 403 FORBIDDEN, an unknown one 401; without any key the API is open', async () => {
+    const config = loadConfig({});
+    const keys = memoryKeys([
+      { key: 'pa_live', id: 'k1' },
+      { key: 'pa_old', id: 'k2', revoked: true },
+    ]);
+    const stored = appWith({ config, access: { keys, rateLimits: memoryRateLimits(config) } });
+    expect((await send(stored, '/analysis/start', 'POST', { Authorization: 'Bearer pa_live' })).status).toBe(400);
+    expect(keys.touched).toEqual(['k1']);
+    const revoked = await send(stored, '/analysis/start', 'POST', { Authorization: 'Bearer pa_old' });
+    expect(revoked.status).toBe(403);
+    expectEnvelopeError(revoked.body, 'FORBIDDEN');
+    const unknown = await send(stored, '/analysis/start', 'POST', { Authorization: 'Bearer pa_nope' });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get('WWW-Authenticate')).toBe('Bearer error="invalid_token"');
+    expect((await send(stored, '/analysis?limit=0', 'GET')).status).toBe(401);
+
+    // No key anywhere: nothing to ask for.
+    expect((await send(app, '/analysis/start', 'POST')).status).toBe(400);
+    expect((await send(app, '/analysis?limit=0', 'GET')).status).toBe(400);
     expect(touched).toEqual([]);
   });
 });
 
-describe('API keys (API_KEYS set)', () => {
-  it('start, regenerate, cancel and delete need a listed Bearer key; reads do not', async () => {
-    const keyed = appWith({ config: loadConfig({ API_KEYS: 'key-one, key-two' }) });
-    const send = async (path: string, method: string, authorization?: string) => {
-      const res = await keyed.request(`/api/v2${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
-        body: method === 'POST' ? '{}' : undefined,
-      });
-      return { status: res.status, body: (await res.json()) as ApiResponse<unknown> };
-    };
-    for (const [path, method] of [
-      ['/analysis/start', 'POST'],
-      [`/analysis/${ID}/regenerate`, 'POST'],
-      [`/analysis/${ID}/cancel`, 'POST'],
-      [`/analysis/${ID}`, 'DELETE'],
-    ] as const) {
-      for (const authorization of [undefined, 'Bearer wrong-key', 'Basic a2V5LW9uZQ==', 'Bearer key-one extra']) {
-        const refused = await send(path, method, authorization);
-        expect(refused.status, `${method} ${path} with ${authorization}`).toBe(401);
-        expectEnvelopeError(refused.body, 'UNAUTHORIZED');
-      }
-    }
-    // A listed key gets through to validation (400: the body lacks a url), any of the keys.
-    expect((await send('/analysis/start', 'POST', 'Bearer key-one')).status).toBe(400);
-    expect((await send('/analysis/start', 'POST', 'Bearer key-two')).status).toBe(400);
-    expect((await send('/analysis?limit=0', 'GET')).status).toBe(400);
-    expect(touched).toEqual([]);
+describe('rate limits', () => {
+  it('writes and reads are counted apart, with draft-8 RateLimit headers; over the limit → 429 RATE_LIMITED with Retry-After', async () => {
+    const config = loadConfig({ RATE_LIMIT_WRITES_PER_MINUTE: '3', RATE_LIMIT_READS_PER_MINUTE: '5' });
+    const limited = appWith({ config });
+    const writes = [];
+    for (let i = 0; i < 4; i++) writes.push(await send(limited, '/analysis/start', 'POST'));
+    expect(writes.map((w) => w.status)).toEqual([400, 400, 400, 429]);
+    expect(writes[0]!.headers.get('RateLimit-Policy')).toBe('"writes";q=3;w=60');
+    expect(writes[0]!.headers.get('RateLimit')).toMatch(/^"writes";r=2;t=\d+$/);
+    expect(writes[2]!.headers.get('RateLimit')).toMatch(/^"writes";r=0;t=\d+$/);
+    expectEnvelopeError(writes[3]!.body, 'RATE_LIMITED');
+    expect(Number(writes[3]!.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
+    expect(Number(writes[3]!.headers.get('Retry-After'))).toBeLessThanOrEqual(60);
+
+    // Reads have their own allowance: spent writes do not block them.
+    const read = await send(limited, '/analysis?limit=0', 'GET');
+    expect(read.status).toBe(400);
+    expect(read.headers.get('RateLimit-Policy')).toBe('"reads";q=5;w=60');
+    expect(read.headers.get('RateLimit')).toMatch(/^"reads";r=4;t=\d+$/);
+    // Health is never counted.
+    for (let i = 0; i < 8; i++) expect((await limited.request('/api/v2/health')).headers.get('RateLimit')).toBeNull();
+  });
+
+  it('a valid key has its own allowance, apart from the anonymous address', async () => {
+    const config = loadConfig({ RATE_LIMIT_WRITES_PER_MINUTE: '1', API_READS_OPEN: 'true' });
+    const keys = memoryKeys([{ key: 'pa_a', id: 'a' }, { key: 'pa_b', id: 'b' }]);
+    const limited = appWith({ config, access: { keys, rateLimits: memoryRateLimits(config) } });
+    expect((await send(limited, '/analysis/start', 'POST', { Authorization: 'Bearer pa_a' })).status).toBe(400);
+    expect((await send(limited, '/analysis/start', 'POST', { Authorization: 'Bearer pa_a' })).status).toBe(429);
+    expect((await send(limited, '/analysis/start', 'POST', { Authorization: 'Bearer pa_b' })).status).toBe(400);
+    // Guessing keys counts against the address, and is stopped by it.
+    expect((await send(limited, '/analysis/start', 'POST', { Authorization: 'Bearer guess1' })).status).toBe(401);
+    expect((await send(limited, '/analysis/start', 'POST', { Authorization: 'Bearer guess2' })).status).toBe(429);
+  });
+});
+
+describe('secure headers, CORS, timeout', () => {
+  it('sets hono secure headers on every answer', async () => {
+    const res = await app.request('/api/v2/nothing');
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('Strict-Transport-Security')).toMatch(/max-age=/);
+    expect(res.headers.get('X-Powered-By')).toBeNull();
+  });
+
+  it('answers CORS for CORS_ORIGINS only, and none at all when unset', async () => {
+    const withCors = appWith({ config: loadConfig({ CORS_ORIGINS: 'https://app.example.com' }) });
+    const preflight = await withCors.request('/api/v2/analysis/start', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe('https://app.example.com');
+    expect(preflight.headers.get('Access-Control-Allow-Headers')).toMatch(/Authorization/);
+    const simple = await withCors.request('/api/v2/analysis?limit=0', { headers: { Origin: 'https://app.example.com' } });
+    expect(simple.headers.get('Access-Control-Allow-Origin')).toBe('https://app.example.com');
+    expect(simple.headers.get('Access-Control-Expose-Headers')).toMatch(/X-Request-Id/);
+    const stranger = await withCors.request('/api/v2/analysis?limit=0', { headers: { Origin: 'https://evil.example' } });
+    expect(stranger.headers.get('Access-Control-Allow-Origin')).toBeNull();
+    const none = await app.request('/api/v2/analysis?limit=0', { headers: { Origin: 'https://app.example.com' } });
+    expect(none.headers.get('Access-Control-Allow-Origin')).toBeNull();
+  });
+
+  it('a request still unanswered after REQUEST_TIMEOUT_SECONDS → 504 REQUEST_TIMEOUT in the envelope', async () => {
+    const config = loadConfig({ REQUEST_TIMEOUT_SECONDS: '0.2' });
+    const hanging: KeyStore = { byHash: () => new Promise(() => {}), anyExists: async () => true, touch: () => {} };
+    const slow = appWith({ config, access: { keys: hanging, rateLimits: memoryRateLimits(config) } });
+    const res = await send(slow, '/analysis?limit=0', 'GET', { Authorization: 'Bearer whatever' });
+    expect(res.status).toBe(504);
+    expectEnvelopeError(res.body, 'REQUEST_TIMEOUT');
+    expect(res.headers.get('X-Request-Id')).toBe(res.body.metadata.requestId);
   });
 });
 

@@ -1,30 +1,35 @@
-import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { PatternRouter } from 'hono/router/pattern-router';
+import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
 import type { Logger } from '../logger.js';
+import { apiAccess } from './access/index.js';
 import type { ApiDeps, AppEnv } from './context.js';
 import { fail } from './envelope.js';
 import { ApiError, toApiError } from './errors.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { healthRoute } from './routes/health.js';
+import { isWellFormedText } from './validation.js';
 import { API_BASE } from './routes/shared.js';
 
 export type { ApiDeps, AppEnv } from './context.js';
 
-/** An incoming ID is kept only if it is short and cannot break a log line or a header. */
-const SANE_REQUEST_ID = /^[\w.:@=+/-]{1,128}$/;
-
-function requestContext(logger: Logger) {
+/**
+ * Every log line of a request carries its ID (hono's request-id middleware keeps an incoming
+ * X-Request-Id only when it is at most 255 of [A-Za-z0-9_=-], else makes a UUID, and echoes it).
+ */
+function requestLog(logger: Logger) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const incoming = c.req.header('X-Request-Id');
-    const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = c.get('requestId');
     const log = logger.child({ requestId });
-    c.set('requestId', requestId);
     c.set('log', log);
-    c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
-    // Responses built as a raw Response (not through c) miss the header set above.
+    // Responses built as a raw Response (not through c) miss the header the middleware set.
     if (!c.res.headers.has('X-Request-Id')) c.res.headers.set('X-Request-Id', requestId);
     log.info('request', {
       method: c.req.method,
@@ -35,6 +40,65 @@ function requestContext(logger: Logger) {
   });
 }
 
+/**
+ * A refused request whose body was not (fully) read leaves bytes on the connection; Node would
+ * have to drain them before the next request, and a pooling client (Node's fetch) then sees its
+ * next request fail on a dropped connection. Closing after an error on a request with a body is
+ * the clean way: the client opens a fresh connection.
+ */
+const closeAfterRefusedBody = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const hasBody = (c.req.header('Content-Length') ?? '0') !== '0' || c.req.header('Transfer-Encoding') !== undefined;
+  if (hasBody && c.res.status >= 400) c.res.headers.set('Connection', 'close');
+});
+
+/** C0 controls and DEL, once percent-decoded; a path or query holding them is never one of ours. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+function decodeParts(text: string): string[] | undefined {
+  try {
+    return text.split(/[/?&=]/).map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Malformed percent-encoding or control characters in the path or query: 400 before any route runs. */
+const saneRequestTarget = createMiddleware<AppEnv>(async (c, next) => {
+  const url = new URL(c.req.url);
+  const parts = decodeParts(url.pathname + url.search);
+  if (!parts) {
+    throw ApiError.validation('The address of this request is malformed.', [{ path: '', message: 'Invalid percent-encoding in the path or query string.' }]);
+  }
+  if (parts.some((p) => CONTROL_CHARACTERS.test(p) || !isWellFormedText(p))) {
+    throw ApiError.validation('The address of this request contains a NUL byte or another control character.', [
+      { path: '', message: 'Control characters are not allowed in the path or query string.' },
+    ]);
+  }
+  return next();
+});
+
+/**
+ * 405 with `Allow` when the path exists with other methods, else 404. The methods come from the
+ * routes actually registered (matched with hono's own router), so the answer cannot drift from them.
+ */
+function methodNotAllowed(app: Hono<AppEnv>) {
+  let router: PatternRouter<string> | undefined;
+  return (c: Context<AppEnv>): Response => {
+    if (!router) {
+      router = new PatternRouter<string>();
+      for (const route of app.routes) if (route.method !== 'ALL') router.add('ALL', route.path, route.method);
+    }
+    const [matches] = router.match(c.req.method, c.req.path);
+    const methods = new Set(matches.map(([method]) => method));
+    if (methods.size === 0) return fail(c, ApiError.notFound(`There is no ${c.req.method} ${c.req.path} in this API.`));
+    if (methods.has('GET')) methods.add('HEAD');
+    const allow = [...methods].sort().join(', ');
+    c.header('Allow', allow);
+    return fail(c, new ApiError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not supported here; use ${allow}.`, { allow: [...methods].sort() }));
+  };
+}
+
 function describe(err: unknown): Record<string, unknown> {
   return err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { value: String(err) };
 }
@@ -42,22 +106,43 @@ function describe(err: unknown): Record<string, unknown> {
 /**
  * The HTTP API. Every response, errors included, is the ApiResponse envelope (report bodies in
  * markdown/html excepted), carries X-Request-Id, and every log line of a request has its requestId.
+ * Order: request ID and log, connection hygiene, secure headers, CORS, timeout, a sane address,
+ * then (under /api/v2 but /health) API keys and rate limits, then the routes.
  */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const { config } = deps;
   const app = new Hono<AppEnv>();
-  app.use('*', requestContext(deps.logger));
+  app.use('*', requestId(), requestLog(deps.logger), closeAfterRefusedBody, secureHeaders());
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      '*',
+      cors({
+        origin: [...config.CORS_ORIGINS],
+        allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
+        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Request-Id', 'Last-Event-ID'],
+        exposeHeaders: ['X-Request-Id', 'Location', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use('*', timeout(config.REQUEST_TIMEOUT_SECONDS * 1000, () => new HTTPException(504)), saneRequestTarget);
+  const access = apiAccess(deps);
+  app.use(`${API_BASE}/*`, async (c, next) => (c.req.path === `${API_BASE}/health` ? next() : access(c, next)));
 
   app.onError((err, c) => {
     const apiError = toApiError(err);
     const log = c.get('log') ?? deps.logger;
-    if (apiError.status >= 500) {
+    const cause = (apiError === err ? apiError.cause : err) ?? err;
+    if (apiError.code === 'SERVICE_UNAVAILABLE' || apiError.code === 'REQUEST_TIMEOUT') {
+      // A dependency's outage, not a bug: one line per request, without a stack to page through.
+      log.warn('request failed: dependency unavailable', { code: apiError.code, error: cause instanceof Error ? cause.message : String(cause) });
+    } else if (apiError.status >= 500) {
       // The client gets a generic message and the request ID; the stack stays here.
-      const cause = apiError === err ? apiError.cause : err;
-      log.error('request failed', { code: apiError.code, error: describe(cause ?? err) });
+      log.error('request failed', { code: apiError.code, error: describe(cause) });
     }
     return fail(c, apiError);
   });
-  app.notFound((c) => fail(c, ApiError.notFound(`There is no ${c.req.method} ${c.req.path} in this API.`)));
+  app.notFound(methodNotAllowed(app));
 
   app.route(API_BASE, healthRoute(deps));
   app.route(API_BASE, analysisRoutes(deps));

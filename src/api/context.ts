@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import type { MiddlewareHandler } from 'hono';
 import type { Config } from '../config.js';
 import type { Db } from '../database.js';
 import type { Logger } from '../logger.js';
+import type { Caller, KeyStore, RateLimits } from './access/index.js';
 
 /** What every request carries through the middleware chain. */
 export interface AppEnv {
@@ -10,6 +10,10 @@ export interface AppEnv {
     requestId: string;
     /** The app logger with this request's ID; use it for every log line of the request. */
     log: Logger;
+    /** Set for routes under /api/v2 but /health: who sent the request (see access/). */
+    caller: Caller;
+    /** The client's address, X-Forwarded-For believed only from TRUSTED_PROXIES. */
+    clientAddress: string;
   };
 }
 
@@ -28,12 +32,11 @@ export interface ApiDeps {
   /** Deadline for the `progress` query before the status route reads PostgreSQL instead; default 2 s. */
   progressQueryTimeoutMs?: number;
   /**
-   * SEAM, not implemented yet: authentication (API_KEYS: start and regenerate need a Bearer key)
-   * and rate limiting arrive in later issues. Whatever is given here runs before the routes that
-   * start or change work (start, regenerate, cancel, delete).
+   * Where stored API keys are looked up and requests are counted. Default: PostgreSQL (api_keys,
+   * rate_limits), shared by every API instance; tests of the HTTP layer alone give in-memory ones.
    */
-  guards?: {
-    authenticate?: MiddlewareHandler<AppEnv>;
-    rateLimit?: MiddlewareHandler<AppEnv>;
+  access?: {
+    keys?: KeyStore;
+    rateLimits?: RateLimits;
   };
 }

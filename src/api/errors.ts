@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'VALIDATION_ERROR'
   | 'NOT_FOUND'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'METHOD_NOT_ALLOWED'
+  | 'REQUEST_TIMEOUT'
   | 'RATE_LIMITED'
   | 'URL_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
@@ -123,6 +126,9 @@ function fromHttpException(err: HTTPException): ApiError {
       return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
     case 429:
       return new ApiError(429, 'RATE_LIMITED', 'Too many requests. Please wait a moment and try again.');
+    case 504:
+      // hono/timeout (REQUEST_TIMEOUT_SECONDS); the work may still finish, so reads show the outcome.
+      return new ApiError(504, 'REQUEST_TIMEOUT', 'The server took too long to answer. Please try again in a moment.');
     default:
       return new ApiError(500, 'INTERNAL_ERROR', INTERNAL_MESSAGE, undefined, { cause: err });
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_STATUSES, type Progress } from '../domain/analysis.js';
 import { workflowIdFor } from '../../workflows/definitions.js';
 
@@ -9,7 +10,7 @@ interface Envelope<T> {
   error?: { code: string; message: string; details?: unknown };
 }
 
-async function call<T>(url: string, init?: RequestInit): Promise<T> {
+export async function call<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   const body = (await res.json()) as Envelope<T>;
   if (!body.success || !body.data) {
@@ -23,22 +24,42 @@ export function renderProgressLine(s: Status): string {
   return `[${String(s.percent).padStart(3)}%] ${s.status}${s.currentStep ? ` · ${s.currentStep}` : ''}${err}`;
 }
 
+export interface FollowOptions {
+  pollMs?: number;
+  /** Called once the API accepted the start: from then on there is an analysis to cancel. */
+  onStarted?: (analysisId: string) => void;
+  /** Stops following (the analysis itself runs on); the start request, once sent, is always awaited. */
+  signal?: AbortSignal;
+}
+
 /** Starts an analysis through the API and reports each step change until it reaches a terminal state. */
 export async function followAnalysis(
   apiUrl: string,
   body: { url: string; options?: object },
   onLine: (line: string) => void,
-  pollMs = 400,
+  { pollMs = 400, onStarted, signal }: FollowOptions = {},
 ): Promise<Status> {
   const started = await call<{ analysisId: string }>(`${apiUrl}/api/v2/analysis/start`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+  onStarted?.(started.analysisId);
   onLine(`analysis ${started.analysisId} started (workflow ${workflowIdFor(started.analysisId)})`);
+  return watchAnalysis(apiUrl, started.analysisId, onLine, { pollMs, signal });
+}
+
+/** Reports each step change of an analysis until it reaches a terminal state (or `signal` aborts). */
+export async function watchAnalysis(
+  apiUrl: string,
+  analysisId: string,
+  onLine: (line: string) => void,
+  { pollMs = 400, signal }: { pollMs?: number; signal?: AbortSignal } = {},
+): Promise<Status> {
   const seen = new Map<string, string>();
   for (;;) {
-    const s = await call<Status>(`${apiUrl}/api/v2/analysis/${started.analysisId}`);
+    signal?.throwIfAborted();
+    const s = await call<Status>(`${apiUrl}/api/v2/analysis/${analysisId}`, { ...(signal ? { signal } : {}) });
     for (const step of s.steps) {
       const key = `${step.state}:${step.attempts}:${step.lastError ?? ''}`;
       if (seen.get(step.name) === key || step.state === 'pending') continue;
@@ -48,6 +69,6 @@ export async function followAnalysis(
       onLine(`  ${step.state.padEnd(9)} ${step.name}${attempts}${error}`);
     }
     if (TERMINAL_STATUSES.includes(s.status)) return s;
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs, undefined, signal ? { signal } : {});
   }
 }

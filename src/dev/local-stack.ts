@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startLocalService } from '../local-service.js';
+import { installTemporalRuntime } from '../temporal-runtime.js';
 import { startStandInAi } from './stand-in-ai.js';
 import { startDevStack } from './stack.js';
 
@@ -42,16 +43,27 @@ export async function startLocalStack(
   opts: { standInAi: boolean; logger?: Logger; port?: number; say: (msg: string) => void },
 ): Promise<LocalStack> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, { service: 'dev' });
+  // The commands stop the worker themselves, after the work a Ctrl-C asks for (a cancellation).
+  installTemporalRuntime(logger, { shutdownSignals: [] });
   const stack = await startDevStack({
     temporalAddress: config.TEMPORAL_ADDRESS,
     databaseUrl: config.DATABASE_URL,
     temporalCliPath: config.TEMPORAL_CLI_PATH,
-    stateDir: STATE_DIR,
+    stateDir: config.DEV_STATE_DIR ?? STATE_DIR,
+    ...(config.DEV_TEMPORAL_PORT ? { temporalPort: config.DEV_TEMPORAL_PORT } : {}),
+    ...(config.DEV_TEMPORAL_UI_PORT ? { uiPort: config.DEV_TEMPORAL_UI_PORT } : {}),
+    ...(config.DEV_POSTGRES_PORT ? { postgresPort: config.DEV_POSTGRES_PORT } : {}),
     log: opts.say,
   });
-  const stops: (() => Promise<void>)[] = [stack.stop];
+  const stops: (() => Promise<unknown>)[] = [stack.stop];
+  // In reverse order of start: the service (and its database pool) before the servers it uses.
+  // Every part is stopped even when one fails, so nothing is left running.
   const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s();
+    const failures: string[] = [];
+    for (const s of stops.splice(0).reverse()) {
+      await s().catch((err: unknown) => failures.push(err instanceof Error ? err.message : String(err)));
+    }
+    if (failures.length) throw new Error(failures.join('; '));
   };
   try {
     let effective: Config = { ...config, PORT: opts.port ?? config.PORT };

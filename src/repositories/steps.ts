@@ -16,6 +16,7 @@ export const stepsRepository = {
   async setState(db: Kysely<Database>, key: StepKey, state: StepState, error?: string): Promise<boolean> {
     const now = new Date();
     const finished = state === 'completed' || state === 'failed' || state === 'skipped';
+    const succeeded = state === 'completed' || state === 'skipped';
     const row = await db
       .insertInto('analysis_steps')
       .values({
@@ -32,7 +33,9 @@ export const stepsRepository = {
           .constraint('analysis_steps_analysis_version_step_key')
           .doUpdateSet((eb) => ({
             state,
-            last_error: error ?? eb.ref('analysis_steps.last_error'),
+            // A step that got through has no current error: a retried fault ("waiting for the AI
+            // endpoint since …") is history, kept in processing_events, not news for status readers.
+            last_error: succeeded ? null : (error ?? eb.ref('analysis_steps.last_error')),
             started_at: sql<Date>`coalesce(analysis_steps.started_at, ${state === 'running' ? now : null}::timestamptz)`,
             finished_at: finished ? now : null,
           }))

@@ -54,7 +54,7 @@ afterAll(async () => {
 
 describe('GET /analysis/:id while a worker answers the progress query', () => {
   it('takes states from the workflow and attempts and errors from analysis_steps', async () => {
-    const app = createApp({ db, temporal: client, taskQueue, logger: createLogger('warn'), config: loadConfig({}) });
+    const app = createApp({ db, temporal: client, taskQueue, logger: createLogger('warn'), config: loadConfig({ RATE_LIMIT_READS_PER_MINUTE: '100000' }) });
     const started = await app.request('/api/v2/analysis/start', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

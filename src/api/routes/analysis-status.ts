@@ -7,6 +7,7 @@ import type { CrawlReport } from '../../domain/site-links.js';
 import type { Logger } from '../../logger.js';
 import { aiResponsesRepository, type AiUsage } from '../../repositories/ai-responses.js';
 import type { AnalysisRow } from '../../repositories/analyses.js';
+import { notificationsRepository, type NotificationView } from '../../repositories/notifications.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
@@ -34,6 +35,8 @@ export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
   usage: Omit<AiUsage, 'pricedCostUsd'>;
   /** The pages content_extraction read and skipped, each with why; null until it finished. */
   pages: CrawlReport | null;
+  /** Webhook and email notifications of each version: pending, delivered or failed, with attempts and the last error. */
+  notifications: NotificationView[];
 }
 
 /**
@@ -93,11 +96,12 @@ async function queryProgress(deps: ApiDeps, row: AnalysisRow, log: Logger): Prom
 }
 
 export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logger): Promise<AnalysisStatusView> {
-  const [progress, rows, used] = await Promise.all([
+  const [progress, rows, used, notifications] = await Promise.all([
     // Also right after a regenerate was accepted: the row still says completed, the workflow knows better.
     isActive(row) ? queryProgress(deps, row, log) : undefined,
     stepsRepository.list(deps.db, row.id),
     aiResponsesRepository.usage(deps.db, row.id),
+    notificationsRepository.list(deps.db, row.id),
   ]);
   const usage = { calls: used.calls, inputTokens: used.inputTokens, cachedTokens: used.cachedTokens, outputTokens: used.outputTokens, costUsd: used.costUsd };
   const common = {
@@ -108,6 +112,7 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
     updatedAt: row.updated_at.toISOString(),
     completedAt: row.completed_at?.toISOString() ?? null,
     ...corpusSummary(row.corpus),
+    notifications,
   };
   const pages = row.crawl ?? null;
 

@@ -62,7 +62,8 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
     temporal: client,
     taskQueue,
     logger,
-    config: loadConfig({}),
+    // Limits out of reach: rate limiting has its own tests (access/access.int.test.ts).
+    config: loadConfig({ RATE_LIMIT_WRITES_PER_MINUTE: '100000', RATE_LIMIT_READS_PER_MINUTE: '100000' }),
     workflowIdleTimeout: '1 minute',
     // Short, so the fallback tests are quick; the default (2 s) is for real traffic.
     progressQueryTimeoutMs: 1_000,

@@ -21,7 +21,6 @@ import { ApiError } from '../errors.js';
 import { jsonBody, validate } from '../validation.js';
 import { statusRoute } from './analysis-status.js';
 import { reportRoute } from './report.js';
-import { apiKeyAuth } from '../api-keys.js';
 import {
   analysisLinks,
   isActive,
@@ -88,6 +87,22 @@ function requestHash(url: string, options: AnalysisOptions): string {
   return createHash('sha256').update(stableStringify({ url, options }) ?? '').digest('hex');
 }
 
+/**
+ * A notification the service could not send is refused at start, not discovered hours later: the
+ * webhook address follows the same rules as the site's, and each channel needs its settings.
+ */
+function refuseNotify(notify: AnalysisOptions['notify'], config: ApiDeps['config']): void {
+  const refuse = (path: string, message: string, code: 'URL_NOT_ALLOWED' | 'VALIDATION_ERROR' = 'VALIDATION_ERROR') => {
+    throw new ApiError(422, code, message, { fields: [{ path, message }] });
+  };
+  if (notify?.webhookUrl) {
+    const refusal = urlRefusal(notify.webhookUrl, addressPolicy(config));
+    if (refusal) refuse('options.notify.webhookUrl', `The webhook address is not accepted: ${refusal}`, 'URL_NOT_ALLOWED');
+    if (!config.WEBHOOK_SECRET) refuse('options.notify.webhookUrl', 'This service is not set up to send webhooks (WEBHOOK_SECRET is not set).');
+  }
+  if (notify?.email && !config.SMTP_URL) refuse('options.notify.email', 'This service is not set up to send email (SMTP_URL is not set).');
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';
 }
@@ -128,13 +143,7 @@ function listItem(row: AnalysisRow) {
 export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
   const { db, temporal, taskQueue } = deps;
   const app = new Hono<AppEnv>();
-  // API keys (when API_KEYS is set) and, later, rate limiting guard the routes that start or change work.
-  const authenticate = deps.guards?.authenticate ?? (deps.config.API_KEYS.length > 0 ? apiKeyAuth(deps.config.API_KEYS) : undefined);
-  const guards = [authenticate, deps.guards?.rateLimit].filter((g) => g !== undefined);
-  for (const guard of guards) {
-    app.on('POST', ['/analysis/start', '/analysis/:id/regenerate', '/analysis/:id/cancel'], guard);
-    app.on('DELETE', '/analysis/:id', guard);
-  }
+  // API keys and rate limits are checked for every route here by access/ (see app.ts).
 
   app.post(
     '/analysis/start',
@@ -146,6 +155,7 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
       // here, before anything is stored or started; resolved names are checked by the validation step.
       const refusal = url.refused ?? urlRefusal(url.normalized, addressPolicy(deps.config));
       if (refusal) throw new ApiError(422, 'URL_NOT_ALLOWED', refusal, { fields: [{ path: 'url', message: refusal }] });
+      refuseNotify(options.notify, deps.config);
       const idempotencyKey = c.req.valid('header')['Idempotency-Key'];
       const hash = requestHash(url.normalized, options);
       const replay = (existing: AnalysisRow): Response => {
@@ -297,8 +307,9 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
       if (!(await analysesRepository.delete(trx, row.id))) {
         throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
       }
-      // The audit trail keeps that it existed and was deleted, nothing of its content.
-      await eventsRepository.append(trx, { analysisId: row.id, type: 'analysis_deleted' });
+      // The audit trail keeps that it existed and was deleted (ID and time), nothing of its content:
+      // its earlier events go in this transaction, and events its activities still send are dropped.
+      await eventsRepository.eraseAnalyses(trx, [row.id]);
     });
     log.info('analysis deleted', { analysisId: row.id });
     return ok(c, { analysisId: row.id, deleted: true });
