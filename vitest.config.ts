@@ -22,6 +22,10 @@ export default defineConfig({
   test: {
     // Worker threads with Temporal's native bridge are a reported crash; forks are also vitest's default.
     pool: 'forks',
+    // Most integration time is waiting (faults held for 20-60 s, connect timeouts, polls), not CPU:
+    // three files at a time on 2 cores keeps the run short, and every test is written to stay
+    // green on a machine that busy.
+    maxWorkers: 3,
     projects: [
       {
         // Pure logic: no servers, seconds.
