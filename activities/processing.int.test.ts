@@ -8,6 +8,7 @@ import { serveFixtures, serveSite, type TestSite } from '../test/support/sites.j
 import { createProcessingActivities } from './processing.js';
 import { createScrapingActivities } from './scraping.js';
 import type { ActivityDeps, ProcessingResult } from './types.js';
+import { testResolver } from '../test/support/test-resolver.js';
 import { FIXTURES_DIR } from '../test/support/fixtures.js';
 import { unusedModelClient } from '../test/support/activity-env.js';
 import { insertAnalysis } from '../test/support/activity-env.js';
@@ -24,6 +25,8 @@ beforeAll(async () => {
     logger: createLogger('error'),
     ai: unusedModelClient(),
     config: { OPENAI_MODEL: 'unused', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
+    // Sites are on 127.0.0.1; should a name come up, it never goes to the machine's DNS.
+    resolve: testResolver({ localhost: '127.0.0.1' }),
   };
   activities = { ...createScrapingActivities(deps), ...createProcessingActivities(deps) };
 });

@@ -12,6 +12,7 @@ import { findTemporalCli } from '../src/dev/temporal-cli.js';
 import { startLocalService } from '../src/local-service.js';
 import { createLogger } from '../src/logger.js';
 import { migrateToLatest } from '../src/migrate.js';
+import { testResolver } from '../test/support/test-resolver.js';
 
 export const DEV_DIR = fileURLToPath(new URL('../.dev/', import.meta.url));
 
@@ -147,6 +148,7 @@ export async function startBenchService(
     ...env,
   });
   const effective = { ...config, ...extra, DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress };
-  const service = await startLocalService(effective, createLogger('warn', { service: 'bench' }));
+  // No benchmark asks the machine's DNS: sites are on 127.0.0.1, and any name it meets resolves only here.
+  const service = await startLocalService(effective, createLogger('warn', { service: 'bench' }), { resolve: testResolver({ localhost: '127.0.0.1' }) });
   return { apiUrl: service.apiUrl, config: effective, stop: service.stop };
 }
