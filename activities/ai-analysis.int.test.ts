@@ -8,6 +8,7 @@ import { ENGLISH_SITE, GERMAN_SITE, seedAnalysis } from '../test/support/seed-an
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import type { ActivityDeps, InsightInput } from './types.js';
 import { quietActivityEnvironment, standInActivityDeps } from '../test/support/activity-env.js';
+import { runTracked } from '../test/support/step-tracking.js';
 
 
 let db: Db;
@@ -29,7 +30,8 @@ afterAll(async () => {
 });
 
 function analyze(input: InsightInput, env = quietActivityEnvironment({})): Promise<string> {
-  return env.run(activities.analyzeInsight, input);
+  // Through the worker's step-tracking interceptor, which writes the step rows checked below.
+  return runTracked(env, deps, 'analyzeInsight', activities.analyzeInsight, input);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {

@@ -8,7 +8,7 @@ import type { LocatablePassage } from '../src/domain/passages.js';
 import { ANALYST_SYSTEM_PROMPT, INSIGHT_TASKS, instructionsLines, languageLine, promptPassages, siteMessage } from '../src/domain/prompts.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { callModel, withinOutageDeadline } from './model-call.js';
-import { trackAttempt } from './tracking.js';
+import { withAttemptLog } from './tracking.js';
 import type { ActivityDeps, InsightInput } from './types.js';
 
 /** What one prompt may spend on the site's passages, in tokens, unless configured. */
@@ -87,7 +87,7 @@ export function createAiAnalysisActivities(deps: ActivityDeps) {
     /** One insight call of `ai_analysis`; returns the ai_responses id for the report step. */
     async analyzeInsight(input: InsightInput): Promise<string> {
       const loaded = await loadAnalysis(deps, input.analysisId);
-      return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'ai_analysis' }, (log) => withinOutageDeadline(deps, async () => {
+      return withAttemptLog(deps, { analysisId: input.analysisId, version: input.version, step: 'ai_analysis' }, (log) => withinOutageDeadline(deps, async () => {
         const analysis = analysisForPrompt(loaded);
         const build = (maxTokens: number) => {
           const site = sitePrompt(analysis, maxTokens);

@@ -18,6 +18,7 @@ import {
 } from '../src/domain/site-links.js';
 import { isSameSite, normalizeUrl } from '../src/domain/url.js';
 import type { Logger } from '../src/logger.js';
+import { substepEvents } from '../src/repositories/event-stream.js';
 import { cachedOrFetched, isGone, type CrawlContext, type Resource } from './cached-fetch.js';
 import { FetchFailure, RefusedResponse } from './fetch-resource.js';
 import type { Robots } from './robots.js';
@@ -105,6 +106,8 @@ export interface CrawlPlan {
   log: Logger;
   /** Called after each page beyond the start page was tried, read or not (for heartbeats). */
   onPageTried: () => void;
+  /** Whose crawl this is: each page read (start page included) is recorded as a `page_read` event of it, for live progress. */
+  analysisId?: string;
 }
 
 export interface CrawlOutcome {
@@ -142,6 +145,22 @@ export async function crawlSite(ctx: CrawlContext, plan: CrawlPlan): Promise<Cra
   let moreSkipped = 0;
   let order = 0;
   let bytes = 0;
+
+  /**
+   * Live progress: `done` of the page limit. Recorded one after another, so the counts appear in
+   * order although pages are read in parallel. Bookkeeping: its failure never fails the crawl.
+   */
+  let recording = Promise.resolve();
+  const recordRead = (done: number) => {
+    const { analysisId } = plan;
+    if (analysisId === undefined) return recording;
+    recording = recording.then(() =>
+      substepEvents
+        .pageRead(ctx.deps.db, { analysisId, done, total: limits.maxPages })
+        .catch((err: unknown) => void log.info('page read not recorded as progress', { error: describeError(err) })),
+    );
+    return recording;
+  };
 
   const skip = (url: string, reason: SkipReason, detail?: string) => {
     const n = listed.get(reason) ?? 0;
@@ -232,7 +251,7 @@ export async function crawlSite(ctx: CrawlContext, plan: CrawlPlan): Promise<Cra
   seen.add(startEntry.key);
   const startLinks = readPageLinks(start.body, start.baseUrl);
   claim(startEntry, start, startLinks.canonical);
-  read.push({ entry: startEntry, page: start });
+  await recordRead(read.push({ entry: startEntry, page: start }));
   bytes += Buffer.byteLength(start.body);
   followLinks(startEntry, startLinks);
   if (limits.maxPages > 1) {
@@ -257,8 +276,9 @@ export async function crawlSite(ctx: CrawlContext, plan: CrawlPlan): Promise<Cra
         const of = hashes.get(page.contentHash) ?? page.baseUrl;
         return skip(entry.url, 'duplicate', `the same page as ${of}`);
       }
-      read.push({ entry, page });
+      const done = read.push({ entry, page });
       followLinks(entry, links);
+      await recordRead(done);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       if (err instanceof ApplicationFailure && err.type === FailureType.UrlNotAllowed) throw err;

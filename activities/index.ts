@@ -7,6 +7,8 @@ import { createScrapingActivities } from './scraping.js';
 import { createTrackingActivities } from './tracking.js';
 import type { ActivityDeps } from './types.js';
 
+export { stepTrackingInterceptor } from './tracking.js';
+
 /** Every activity the worker registers, made from its dependencies (no module-level state). */
 export function createActivities(deps: ActivityDeps) {
   return {

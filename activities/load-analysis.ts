@@ -27,7 +27,7 @@ export interface LoadedAnalysis {
 
 /**
  * The one way activities read their analysis. A missing row fails at once (non-retryable): the
- * analysis was deleted, and no retry brings it back. Call it before `trackAttempt`, which records
+ * analysis was deleted, and no retry brings it back. Activities call it first; the worker's step interceptor (tracking.ts) records
  * the attempt on this row.
  */
 export async function loadAnalysis(deps: Pick<ActivityDeps, 'db' | 'logger'>, analysisId: string): Promise<LoadedAnalysis> {

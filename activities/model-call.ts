@@ -11,6 +11,8 @@ import type { Logger } from '../src/logger.js';
 import type { ModelClient, StructuredOutputMode } from '../src/model-client.js';
 import { isStandInModel } from '../src/openai.js';
 import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/ai-responses.js';
+import { substepEvents } from '../src/repositories/event-stream.js';
+import { recordModelCall } from '../src/telemetry/worker-metrics.js';
 import { classifyEndpointError, rejectsFormat, rejectsThisSchema, type FailureContext } from './model-errors.js';
 import type { ActivityDeps } from './types.js';
 
@@ -154,6 +156,15 @@ const NEXT_MODE: Record<StructuredOutputMode, StructuredOutputMode | undefined> 
  *    Permanent faults (key, model, quota, a request the endpoint cannot serve) fail at once.
  */
 export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
+  const result = await answer(deps, log, call);
+  // Live progress ("model calls 3/6"); bookkeeping whose failure never fails the call it counts.
+  await substepEvents
+    .modelCallDone(deps.db, { analysisId: call.analysisId, version: call.version, kind: call.kind })
+    .catch((err: unknown) => log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) }));
+  return result;
+}
+
+async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
   const ctx = Context.current();
   const ai: ModelClient = deps.ai;
   const signal = ctx.cancellationSignal;
@@ -266,6 +277,7 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
     const cachedTokens = completion.usage?.prompt_tokens_details?.cached_tokens ?? 0;
     const outputTokens = completion.usage?.completion_tokens ?? 0;
     const costUsd = estimateCost(ai.prices, model, { inputTokens, cachedTokens, outputTokens });
+    recordModelCall({ model, inputTokens, cachedTokens, outputTokens, costUsd });
     const responseId = await aiResponsesRepository.save(deps.db, {
       analysisId: call.analysisId,
       version: call.version,

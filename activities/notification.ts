@@ -15,7 +15,7 @@ import { sendEmail } from './notify/email.js';
 import { buildPayload, emailText, type NotificationPayload } from './notify/message.js';
 import { DeliveryError, type SendNotificationInput, type SendNotificationResult } from './notify/types.js';
 import { sendWebhook } from './notify/webhook.js';
-import { markStep, trackAttempt } from './tracking.js';
+import { markStep, withAttemptLog } from './tracking.js';
 import type { ActivityDeps, FinalizeInput } from './types.js';
 
 /** What the notification activities read beyond ActivityDeps; the worker passes its whole Config. */
@@ -36,7 +36,7 @@ export const NOT_DELIVERED = 'NotificationNotDelivered';
 export function createNotificationActivities(deps: NotificationDeps) {
   return {
     async finalizeReport({ analysisId, version, reportId }: FinalizeInput): Promise<void> {
-      await trackAttempt(deps, { analysisId, version, step: 'finalization' }, async (log) => {
+      await withAttemptLog(deps, { analysisId, version, step: 'finalization' }, async (log) => {
         const report = await reportsRepository.byId(deps.db, reportId);
         const issues = report?.status === 'degraded' ? (report.quality?.issues ?? []) : [];
         const { pricedCostUsd: _lowerBound, ...usage } = await aiResponsesRepository.usage(deps.db, analysisId, version);

@@ -7,7 +7,7 @@ import { FailureType } from '../src/domain/failures.js';
 import { analysisContentRepository } from '../src/repositories/analysis-content.js';
 import { contentRepository } from '../src/repositories/content.js';
 import { loadAnalysis } from './load-analysis.js';
-import { trackAttempt } from './tracking.js';
+import { withAttemptLog } from './tracking.js';
 import type { ActivityDeps, AnalysisRef, ProcessingResult } from './types.js';
 
 /**
@@ -21,7 +21,7 @@ export function createProcessingActivities(deps: ActivityDeps) {
     /** Cleans the analysis's pages (once per stored page) and fits them into the corpus the AI reads. */
     async processContent({ analysisId }: AnalysisRef): Promise<ProcessingResult> {
       const analysis = await loadAnalysis(deps, analysisId);
-      return trackAttempt(deps, { analysisId, version: 1, step: 'content_processing' }, async (log) => {
+      return withAttemptLog(deps, { analysisId, version: 1, step: 'content_processing' }, async (log) => {
         const rows = await contentRepository.byIds(deps.db, analysis.contentIds);
         const context = Context.current();
         const pages: BudgetPage[] = [];

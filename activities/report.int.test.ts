@@ -14,6 +14,7 @@ import { createReportActivities } from './report.js';
 import type { QualityResult } from '../src/domain/quality.js';
 import type { ActivityDeps, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 import { quietActivityEnvironment, standInActivityDeps } from '../test/support/activity-env.js';
+import { runTracked } from '../test/support/step-tracking.js';
 
 
 let db: Db;
@@ -45,7 +46,8 @@ async function analyzeAll(analysisId: string, version = 1): Promise<InsightIds> 
 
 // MockActivityEnvironment.run cannot infer the result type from the function.
 const generate = (input: GenerateReportInput) => env().run(reports.generateReport, input) as Promise<string>;
-const check = (reportId: string) => env().run(reports.checkQuality, { reportId }) as Promise<QualityResult>;
+// Through the worker's step-tracking interceptor, which writes the step rows checked below.
+const check = (reportId: string): Promise<QualityResult> => runTracked(env(), deps, 'checkQuality', reports.checkQuality, { reportId });
 const repair = (input: RepairInput) => env().run(reports.repairReport, input) as Promise<void>;
 
 async function draftReport(opts: { personaCount?: number; site?: typeof GERMAN_SITE; language?: string } = {}) {

@@ -36,7 +36,7 @@ import { reportsRepository, type StoredReport } from '../src/repositories/report
 import { analysisForPrompt, promptTokens, sitePrompt, withResolvedEvidence, type AnalysisForPrompt } from './ai-analysis.js';
 import { loadAnalysis } from './load-analysis.js';
 import { callModel, withinOutageDeadline } from './model-call.js';
-import { trackAttempt } from './tracking.js';
+import { withAttemptLog } from './tracking.js';
 import type { ActivityDeps, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 
 /** The home page's title names the site best; fall back to the first page, then the domain. */
@@ -46,7 +46,7 @@ function siteTitle(analysis: AnalysisForPrompt): string {
   return title ? title.slice(0, 160) : analysis.domain;
 }
 
-/** Checked before trackAttempt, like the analysis: the report names the analysis the attempt is recorded on. */
+/** Checked first, like the analysis: the report names the analysis the attempt is recorded on. */
 async function loadReport(deps: ActivityDeps, reportId: string): Promise<StoredReport> {
   const report = await reportsRepository.byId(deps.db, reportId);
   if (!report) {
@@ -199,7 +199,7 @@ export function createReportActivities(deps: ActivityDeps) {
      */
     async generateReport(input: GenerateReportInput): Promise<string> {
       const loaded = await loadAnalysis(deps, input.analysisId);
-      return trackAttempt(deps, { analysisId: input.analysisId, version: input.version, step: 'report_generation' }, (log) => withinOutageDeadline(deps, async () => {
+      return withAttemptLog(deps, { analysisId: input.analysisId, version: input.version, step: 'report_generation' }, (log) => withinOutageDeadline(deps, async () => {
         const analysis = analysisForPrompt(loaded);
         const insights = await loadInsights(deps, log, input.analysisId, input.insightIds);
         const base = input.sections ? await reportsRepository.latest(deps.db, input.analysisId) : undefined;
@@ -243,7 +243,7 @@ export function createReportActivities(deps: ActivityDeps) {
     async checkQuality({ reportId }: { reportId: string }): Promise<QualityResult> {
       const report = await loadReport(deps, reportId);
       const analysis = await loadAnalysis(deps, report.analysisId);
-      return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
+      return withAttemptLog(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, async (log) => {
         const passages = analysisForPrompt(analysis).passages;
         const pageTexts = await loadPageTexts(deps, analysis.contentIds);
         const result = checkReportQuality(report.content, { passages, pageTexts, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS });
@@ -267,7 +267,7 @@ export function createReportActivities(deps: ActivityDeps) {
     async repairReport({ reportId, issues, insightIds }: RepairInput): Promise<void> {
       const report = await loadReport(deps, reportId);
       const loaded = await loadAnalysis(deps, report.analysisId);
-      return trackAttempt(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, (log) => withinOutageDeadline(deps, async () => {
+      return withAttemptLog(deps, { analysisId: report.analysisId, version: report.version, step: 'quality_check' }, (log) => withinOutageDeadline(deps, async () => {
         const analysis = analysisForPrompt(loaded);
         // The insights this version was generated from, as the workflow passed them; never "the latest".
         const notes = researchNotes(analysis, await loadInsights(deps, log, report.analysisId, insightIds));

@@ -13,7 +13,7 @@ import { anyType, FetchFailure, httpStatusText, RefusedResponse } from './fetch-
 import { checkHostOnce, createHostCheck } from './host-check.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { readRobots, type Robots } from './robots.js';
-import { trackAttempt } from './tracking.js';
+import { withAttemptLog } from './tracking.js';
 import type { ActivityDeps, AnalysisRef, ExtractionResult, ValidationResult } from './types.js';
 
 /*
@@ -131,7 +131,7 @@ export function createScrapingActivities(deps: ScrapingDeps) {
     /** Refuses what must not or cannot be analyzed before anything is crawled. */
     async validateSite({ analysisId }: AnalysisRef): Promise<ValidationResult> {
       const analysis = await loadAnalysis(deps, analysisId);
-      return trackAttempt(deps, { analysisId, version: 1, step: 'validation' }, async (log) => {
+      return withAttemptLog(deps, { analysisId, version: 1, step: 'validation' }, async (log) => {
         const { startUrl: url } = await openSite(deps, log, analysis, { checkHostFirst: true });
         log.info('site validated', { url });
         return { url, domain: siteDomain(url) };
@@ -145,7 +145,7 @@ export function createScrapingActivities(deps: ScrapingDeps) {
      */
     async extractContent({ analysisId }: AnalysisRef): Promise<ExtractionResult> {
       const analysis = await loadAnalysis(deps, analysisId);
-      return trackAttempt(deps, { analysisId, version: 1, step: 'content_extraction' }, async (log) => {
+      return withAttemptLog(deps, { analysisId, version: 1, step: 'content_extraction' }, async (log) => {
         const startedAt = Date.now();
         const settings = crawlSettings(deps.config);
         const { ctx, robots, startUrl } = await openSite(deps, log, analysis);
@@ -177,6 +177,7 @@ export function createScrapingActivities(deps: ScrapingDeps) {
           },
           log,
           onPageTried: () => context.heartbeat({ done: Math.min(++done, maxPages), total: maxPages }),
+          analysisId,
         });
 
         const usable = pages.filter((p) => p.id !== null).slice(0, maxPages);

@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../src/database.js';
-import type { StepName, StepState } from '../src/domain/analysis.js';
+import { STEP_NAMES, type StepName, type StepState } from '../src/domain/analysis.js';
 import { describeInfrastructureError, FAILURE_CODES, FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
@@ -20,29 +21,81 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Which step each analysis activity works on; the rest (bookkeeping, notifications, retention) is no step's work. */
+const STEP_OF_ACTIVITY: Readonly<Record<string, StepName>> = {
+  validateSite: 'validation',
+  extractContent: 'content_extraction',
+  processContent: 'content_processing',
+  analyzeInsight: 'ai_analysis',
+  generateReport: 'report_generation',
+  checkQuality: 'quality_check',
+  repairReport: 'quality_check',
+  finalizeReport: 'finalization',
+};
+
 /**
- * Wraps one activity attempt: counts it on its step, audits retries and failures, and hands the
- * body a logger that carries the analysis and activity context. Temporal only tells the workflow
- * about the final outcome; this is how status readers see attempts as they happen.
+ * Activities that are a whole step: their success completes it. ai_analysis (one call per insight)
+ * and quality_check (checks and repairs) are completed when the next step's first attempt begins,
+ * as is any step whose completion could not be written; finalizeReport completes its own step in
+ * the transaction that publishes the report.
  */
-export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (log: Logger) => Promise<T>): Promise<T> {
-  const { info } = Context.current();
-  const log = deps.logger.child({
-    analysisId: ref.analysisId,
-    workflowId: info.workflowExecution?.workflowId,
-    activity: info.activityType,
-    activityId: info.activityId,
-    attempt: info.attempt,
-    step: ref.step,
-  });
-  await stepsRepository.recordAttempt(deps.db, ref, info.attempt).catch((err: unknown) => stopIfDeleted(deps, ref.analysisId, err));
-  if (info.attempt > 1) {
-    await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt: info.attempt });
+const WHOLE_STEP_ACTIVITIES = new Set(['validateSite', 'extractContent', 'processContent', 'generateReport']);
+
+/**
+ * The worker's activity interceptor for step bookkeeping: each attempt of a step's activity marks
+ * the step running (and earlier steps of its version done), counts the attempt, audits retries
+ * and failures, and a whole-step activity's success completes the step. This used to be a local
+ * activity before and after every step in the workflow, about thirty rows in the Web UI timeline
+ * per analysis; here it costs no workflow task. The workflow still records what only it knows
+ * (a step skipped or failed for good, the analysis failed or cancelled).
+ */
+export function stepTrackingInterceptor(deps: ActivityDeps): ActivityInterceptorsFactory {
+  return (ctx) => {
+    const step = STEP_OF_ACTIVITY[ctx.info.activityType];
+    if (!step) return {};
+    return { inbound: { execute: (input, next) => trackAttempt(deps, ctx, step, input.args[0], () => next(input)) } };
+  };
+}
+
+/** The analysis and version an attempt works for: from its input, or from its report (checks and repairs name only the report). */
+async function stepRef(deps: ActivityDeps, step: StepName, input: unknown): Promise<StepRef | undefined> {
+  const arg = (input ?? {}) as { analysisId?: unknown; version?: unknown; reportId?: unknown };
+  if (typeof arg.analysisId === 'string') {
+    return { analysisId: arg.analysisId, version: typeof arg.version === 'number' ? arg.version : 1, step };
+  }
+  if (typeof arg.reportId === 'string') {
+    const report = await reportsRepository.byId(deps.db, arg.reportId);
+    // A missing report is the activity's to report (ReportNotFound), with nothing recorded.
+    return report ? { analysisId: report.analysisId, version: report.version, step } : undefined;
+  }
+  return undefined;
+}
+
+async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, input: unknown, run: () => Promise<unknown>): Promise<unknown> {
+  const { info } = ctx;
+  const ref = await stepRef(deps, step, input);
+  if (!ref) return run();
+  const log = attemptLogger(deps, ref, info);
+  try {
+    await beginAttempt(deps, ref, info.attempt);
+  } catch (err) {
+    // No analysis row (deleted, or not committed yet): the activity's own loadAnalysis says which,
+    // failing at once as it always has; anything else (the database down) is retried.
+    if ((err as { code?: string }).code === '23503') return run();
+    throw err;
   }
   const started = Date.now();
   try {
-    const result = await run(log);
+    const result = await run();
     log.info('activity completed', { durationMs: Date.now() - started });
+    if (WHOLE_STEP_ACTIVITIES.has(info.activityType)) {
+      // The work is done and must not be repeated for a bookkeeping fault: the next step's first
+      // attempt completes this one if this write is lost.
+      await deps.db
+        .transaction()
+        .execute((tx) => markStep(tx, ref, 'completed'))
+        .catch((err: unknown) => log.warn('could not record the step completed', { error: errorMessage(err) }));
+    }
     return result;
   } catch (err) {
     const message = errorMessage(err);
@@ -54,6 +107,43 @@ export async function trackAttempt<T>(deps: ActivityDeps, ref: StepRef, run: (lo
     ]).catch((bookkeeping: unknown) => log.warn('could not record the failed attempt', { error: errorMessage(bookkeeping) }));
     throw err;
   }
+}
+
+/** An attempt begins: its step runs (once per step: one event), earlier steps of its version are done, the attempt is counted. */
+async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    await markStep(tx, ref, 'running');
+    const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
+    for (const step of await stepsRepository.completeRunning(tx, ref, earlier)) {
+      await eventsRepository.append(tx, { ...ref, step, type: 'step_completed' });
+    }
+    await tx
+      .updateTable('analyses')
+      .set({ current_step: ref.step, status: 'running', updated_at: new Date() })
+      .where('id', '=', ref.analysisId)
+      .execute();
+  });
+  await stepsRepository.recordAttempt(deps.db, ref, attempt);
+  if (attempt > 1) await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt });
+}
+
+function attemptLogger(deps: ActivityDeps, ref: StepRef, info: Context['info']): Logger {
+  return deps.logger.child({
+    analysisId: ref.analysisId,
+    workflowId: info.workflowExecution?.workflowId,
+    activity: info.activityType,
+    activityId: info.activityId,
+    attempt: info.attempt,
+    step: ref.step,
+  });
+}
+
+/**
+ * Runs an activity body with a logger that carries the analysis and activity context. The step
+ * bookkeeping around it is the interceptor's (stepTrackingInterceptor).
+ */
+export async function withAttemptLog<T>(deps: ActivityDeps, ref: StepRef, run: (log: Logger) => Promise<T>): Promise<T> {
+  return run(attemptLogger(deps, ref, Context.current().info));
 }
 
 /**
@@ -111,7 +201,11 @@ export async function markStep(tx: Kysely<Database>, ref: StepRef, state: StepSt
   }
 }
 
-/** Bookkeeping the workflow does around each step; run as local activities (cheap, same task). */
+/**
+ * Bookkeeping only the workflow can do: a step skipped or failed for good, the analysis failed or
+ * cancelled; local activities (no extra round trip). Runs recorded before step-state-from-activities
+ * called recordStep around every step; they replay that way.
+ */
 export function createTrackingActivities(deps: ActivityDeps) {
   return {
     async recordStep({ analysisId, version, step, state, error }: RecordStepInput): Promise<void> {

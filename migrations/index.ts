@@ -7,6 +7,7 @@ import * as apiAccess from './0005_api_access.js';
 import * as notifications from './0006_notifications.js';
 import * as retention from './0007_retention.js';
 import * as modelCallKeys from './0008_model_call_keys.js';
+import * as eventNotify from './0009_event_notify.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from the built JavaScript. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_notifications': notifications,
   '0007_retention': retention,
   '0008_model_call_keys': modelCallKeys,
+  '0009_event_notify': eventNotify,
 };

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
-import { createLogger } from './logger.js';
+import { createDevLogger } from './dev/dev-logger.js';
 import { call, followAnalysis, renderProgressLine, watchAnalysis } from './dev/follow-analysis.js';
+import { progressOutput } from './dev/progress-bar.js';
 
 // `npm run analyze -- <url>`: one analysis on the dev stack (started here when none runs);
-// progress goes to stderr, the report as Markdown to stdout.
+// progress goes to stderr (a bar on a terminal, plain lines when piped), the report as Markdown to stdout.
 const { values, positionals } = parseArgs({
   // `tsx src/analyze.ts -- <url> --stand-in-ai` passes the `--` that `npm run analyze --` would have taken.
   args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
@@ -24,7 +25,8 @@ if (!url) {
 }
 
 const config = loadConfigOrExit();
-const say = (msg: string) => console.error(msg);
+const output = progressOutput(process.stderr);
+const say = (msg: string) => output.say(msg);
 
 /*
  * Ctrl-C (or SIGTERM): cancel the analysis this command started, wait briefly for it to end
@@ -71,8 +73,8 @@ try {
     say('No dev stack is running: starting one for this analysis...');
     stack = await startLocalStack(config, {
       standInAi: values['stand-in-ai'],
-      // Keep the terminal for progress: only warnings and errors from the services.
-      logger: createLogger('warn', { service: 'analyze' }),
+      // Keep the terminal for progress: the services' JSON lines go to LOG_FILE, warnings also here in one line.
+      logger: createDevLogger(config, { service: 'analyze', print: say }).logger,
       say,
     });
     apiUrl = stack.apiUrl;
@@ -105,13 +107,18 @@ async function analyze(): Promise<number> {
   };
   let final;
   try {
-    final = await followAnalysis(apiUrl, { url: url!, options }, say, {
+    // Step lines are indented; the other lines (the start) are messages that stay on a terminal too.
+    const onLine = (line: string) => (line.startsWith('  ') ? output.step(line) : say(line));
+    final = await followAnalysis(apiUrl, { url: url!, options }, onLine, {
       onStarted: (id) => (analysisId = id),
       signal: interrupt.signal,
+      ...(output.interactive ? { onProgress: (snapshot) => output.progress(snapshot) } : {}),
     });
   } catch (err) {
     if (interruptedBy) return exitCodeOf(interruptedBy);
     throw err;
+  } finally {
+    output.done();
   }
   if (final.status !== 'completed') {
     say(renderProgressLine(final));

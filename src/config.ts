@@ -188,6 +188,20 @@ export const configSchema = z.object({
   DEV_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   DEV_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   DEV_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** How long a finished analysis's workflow run waits for a regenerate before it closes (a later regenerate reopens it). */
+  ANALYSIS_IDLE_MINUTES: z.coerce.number().positive().max(1440).default(10),
+  /** Where `npm run dev` writes the service's JSON log lines (the terminal gets a short summary). */
+  LOG_FILE: z.string().trim().min(1).default('.dev/logs/dev.log'),
+  /** `npm run dev` prints the JSON log lines on the terminal too. */
+  LOG_TO_CONSOLE: flag.default(false),
+  /** The Chromium that renders `?format=pdf` reports; without one the API says how to install it. */
+  CHROMIUM_PATH: z.string().trim().min(1).default('/usr/bin/chromium'),
+  /** The worker's Prometheus endpoint (Temporal SDK metrics and ours) on this port, all interfaces; 0 = off. */
+  METRICS_PORT_WORKER: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** OTLP/HTTP collector base URL (the standard OpenTelemetry variable; spans go to <url>/v1/traces); unset: tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** service.name on the spans; default persona-analyzer-api / persona-analyzer-worker by process. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
 }).superRefine(checkTemporalSecurity);
 

@@ -171,8 +171,14 @@ export type Db = Kysely<Database>;
  */
 export function createDatabase(databaseUrl: string, max = 10, onConnectionError: (err: Error) => void = reportConnectionError): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  pool.on('error', onConnectionError);
-  pool.on('connect', (client) => client.on('error', onConnectionError));
+  // pool.end() (db.destroy) resolves once it has asked its connections to close, not once they
+  // have: a server stopped right after (npm run dev's Ctrl-C) may still cut one off. That is our
+  // own shutdown, not a lost connection.
+  const report = (err: Error) => {
+    if (!pool.ending) onConnectionError(err);
+  };
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

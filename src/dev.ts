@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { createDevLogger } from './dev/dev-logger.js';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
 
 // `npm run dev`: the whole service on this machine, infrastructure included; Ctrl-C stops all of it.
@@ -9,6 +11,9 @@ if (!standInAi && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
 }
 
 const say = (msg: string) => console.error(`[dev] ${msg}`);
+// The service's JSON log lines go to LOG_FILE (LOG_TO_CONSOLE=true: here too); warnings and errors
+// also reach the terminal, one short line each.
+const { logger, file: logFile } = createDevLogger(config, { service: 'dev', print: (line) => console.error(`[dev] ${line}`) });
 
 /*
  * Ctrl-C (or SIGTERM) stops everything this command started, in order: API and worker first (the
@@ -47,18 +52,38 @@ async function stopAndExit(started: LocalStack): Promise<never> {
   }
 }
 
-stack = await startLocalStack(config, { standInAi, say }).catch((err: Error) => {
+stack = await startLocalStack(config, { standInAi, say, logger }).catch((err: Error) => {
   console.error(`[dev] could not start: ${err.message}`);
   process.exit(1);
 });
 if (stopping) await stopAndExit(stack);
 
-console.log(`
+console.log(devSummary(stack, logFile));
+
+/** What a person needs to start working: where things are, which AI writes, what may be read. */
+function devSummary(s: LocalStack, logs: string): string {
+  const c = s.config;
+  const ai = s.standInAi
+    ? 'local stand-in (offline; every report says a stand-in wrote it)'
+    : `${config.OPENAI_BASE_URL ?? 'OpenAI (api.openai.com)'} · model ${c.OPENAI_MODEL} · structured output ${c.OPENAI_STRUCTURED_OUTPUT}`;
+  const privateAddresses = c.SCRAPE_ALLOW_PRIVATE_NETWORKS
+    ? 'allowed: sites on this machine and the local network can be analysed'
+    : 'refused: only public sites (SCRAPE_ALLOW_PRIVATE_NETWORKS=true for local ones)';
+  return `
 Persona Analyzer is running
-  API:            ${stack.apiUrl}/api/v2   (health: ${stack.apiUrl}/api/v2/health)
-  Temporal Web UI: ${stack.webUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}
-  Temporal:       ${stack.temporalAddress}
-  PostgreSQL:     ${stack.databaseUrl.replace(/:[^:@/]+@/, ':****@')}
-  AI:             ${standInAi ? 'local stand-in (offline): reports are labelled as written by a stand-in' : `${config.OPENAI_BASE_URL ?? 'OpenAI'} · model ${config.OPENAI_MODEL}`}
+  Web page:          ${s.apiUrl}/
+  API:               ${s.apiUrl}/api/v2   (docs: ${s.apiUrl}/api/v2/docs)
+  Temporal Web UI:   ${s.webUiUrl ?? `none (external Temporal at ${s.temporalAddress})`}
+  AI:                ${ai}
+  Private addresses: ${privateAddresses}
+  Logs:              ${config.LOG_TO_CONSOLE ? 'on this terminal (LOG_TO_CONSOLE=true) and in ' : ''}${shortPath(logs)}
+  Temporal ${s.temporalAddress} · PostgreSQL ${s.databaseUrl.replace(/:[^:@/]+@/, ':****@')}
 Try: npm run analyze -- https://example.com        Stop: Ctrl-C
-`);
+`;
+}
+
+/** Relative to the project when inside it: `.dev/logs/dev.log`. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}

@@ -8,6 +8,7 @@ import { migrateDatabase } from './migrate.js';
 import { createModelClient } from './model-client.js';
 import { aiEndpointAnswers } from './openai.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
+import { startTracing } from './telemetry/tracing.js';
 import { connectTemporal } from './temporal.js';
 import { ensureRetentionScheduleOnStart } from './schedules.js';
 import { startWorker } from './worker.js';
@@ -28,8 +29,10 @@ export async function startLocalService(
   options: { hostname?: string; workflowIdleTimeout?: string; resolve?: ActivityDeps['resolve'] } = {},
 ): Promise<LocalService> {
   installTemporalRuntime(logger);
+  // Before the worker, the client and the app are made: each picks up the tracer then.
+  const tracing = startTracing(config, 'persona-analyzer');
   const db = createDatabase(config.DATABASE_URL);
-  const cleanups: (() => Promise<unknown>)[] = [() => db.destroy()];
+  const cleanups: (() => Promise<unknown>)[] = [() => db.destroy(), async () => tracing?.flush()];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };

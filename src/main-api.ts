@@ -7,6 +7,7 @@ import { migrateDatabase } from './migrate.js';
 import { aiEndpointAnswers, createOpenAIClient } from './openai.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { connectTemporal } from './temporal.js';
+import { startTracing } from './telemetry/tracing.js';
 
 // Production API: built JavaScript, stateless, as many instances as needed behind a load balancer.
 const config = loadConfig();
@@ -16,6 +17,8 @@ if (!config.DATABASE_URL) {
   process.exit(1);
 }
 
+// Before the Temporal client and the app exist: both pick up the tracer when they are made.
+const tracing = startTracing(config, 'persona-analyzer-api');
 const db = createDatabase(config.DATABASE_URL);
 await migrateDatabase(db);
 await ensureSearchAttributes(config, logger);
@@ -38,6 +41,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await api.close();
     await connection.close();
     await db.destroy();
+    await tracing?.flush();
     process.exit(0);
   });
 }

@@ -5,6 +5,7 @@ import { createLogger } from './logger.js';
 import { migrateDatabase } from './migrate.js';
 import { createModelClient } from './model-client.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
+import { startTracing } from './telemetry/tracing.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { ensureRetentionScheduleOnStart } from './schedules.js';
 import { startWorker } from './worker.js';
@@ -16,7 +17,8 @@ if (!config.DATABASE_URL) {
   logger.error('DATABASE_URL is required for the production worker (npm run dev starts a local database instead)');
   process.exit(1);
 }
-installTemporalRuntime(logger);
+installTemporalRuntime(logger, { metrics: { port: config.METRICS_PORT_WORKER } });
+const tracing = startTracing(config, 'persona-analyzer-worker');
 
 const db = createDatabase(config.DATABASE_URL);
 await migrateDatabase(db);
@@ -57,5 +59,6 @@ const stopped = new Promise<boolean>((resolve) => {
 });
 const drained = await Promise.race([running.done.then(() => true), stopped]);
 await db.destroy();
+await tracing?.flush();
 logger.info('worker stopped', { drained });
 process.exit(0);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Client, Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
 import { LOCAL_TEMPORAL_ADDRESS, type Config } from './config.js';
+import { clientTelemetryInterceptors } from './telemetry/client.js';
 import { errorText, temporalConnectError } from './temporal-errors.js';
 
 /** What a Temporal connection needs from the configuration. */
@@ -78,6 +79,6 @@ export async function connectTemporal(
   config: TemporalConnectionConfig & Pick<Config, 'TEMPORAL_NAMESPACE'>,
 ): Promise<{ connection: Connection; client: Client }> {
   const connection = await connectTemporalClient(config);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: clientTelemetryInterceptors() });
   return { connection, client };
 }

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, expect, inject, it } from 'vitest';
 import { ACME_PAGES } from '../test/support/acme-site.js';
 import { serveSite } from '../test/support/sites.js';
+import { api } from '../test/support/api.js';
 import { testResolver } from '../test/support/test-resolver.js';
 import { loadConfig } from './config.js';
 import { freePort, isPortFree } from './dev/free-port.js';
@@ -78,13 +79,7 @@ it('survives PostgreSQL stopping mid-analysis; the analysis completes once it is
 
   // The model calls take a while: PostgreSQL stops while they are in flight.
   standIn.setLatency(5_000);
-  const started = await fetch(`${service.apiUrl}/api/v2/analysis/start`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ url: site.url, options: { maxPages: 3, personaCount: 1 } }),
-  });
-  expect(started.status).toBe(202);
-  const { analysisId } = ((await started.json()) as { data: { analysisId: string } }).data;
+  const analysisId = await startAnalysis(service.apiUrl, site.url);
   await until('the first model call', async () => standIn.requests() > 0);
   standIn.setLatency(0);
 
@@ -144,13 +139,7 @@ it('keeps polling while Temporal is down and carries on when it returns; a stop 
   cleanups.push(async () => serviceStopped || service.stop());
 
   standIn.setLatency(3_000);
-  const started = await fetch(`${service.apiUrl}/api/v2/analysis/start`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ url: site.url, options: { maxPages: 3, personaCount: 1 } }),
-  });
-  expect(started.status).toBe(202);
-  const { analysisId } = ((await started.json()) as { data: { analysisId: string } }).data;
+  const analysisId = await startAnalysis(service.apiUrl, site.url);
   await until('the first model call', async () => standIn.requests() > 0);
   standIn.setLatency(0);
 
@@ -171,3 +160,9 @@ it('keeps polling while Temporal is down and carries on when it returns; a stop 
   await service.stop();
   serviceStopped = true;
 });
+
+async function startAnalysis(apiUrl: string, siteUrl: string): Promise<string> {
+  const started = await api<{ analysisId: string }>(apiUrl, '/analysis/start', { method: 'POST', json: { url: siteUrl, options: { maxPages: 3, personaCount: 1 } } });
+  expect(started.status).toBe(202);
+  return started.body.data!.analysisId;
+}

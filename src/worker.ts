@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { msToNumber } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { createActivities, stepTrackingInterceptor } from '../activities/index.js';
 import type { ActivityDeps } from '../activities/types.js';
+import { workerTelemetryOptions } from './telemetry/worker-telemetry.js';
 import { temporalConnectError } from './temporal-errors.js';
 import { temporalConnectionOptions, type TemporalConnectionConfig } from './temporal.js';
 
@@ -23,12 +24,18 @@ export interface WorkerSetup {
 const DEFAULT_SHUTDOWN_GRACE = '30s';
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  const telemetry = workerTelemetryOptions(workflowsPath, setup.workflowBundle !== undefined);
   return Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
     activities: createActivities(setup.deps),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    // Step metrics, and with tracing on the OpenTelemetry interceptors (src/telemetry/).
+    ...telemetry,
+    // Step state and attempts are written around each activity attempt (activities/tracking.ts),
+    // inside the telemetry interceptors so traces and metrics include that bookkeeping.
+    interceptors: { ...telemetry.interceptors, activity: [...(telemetry.interceptors?.activity ?? []), stepTrackingInterceptor(setup.deps)] },
     // An activity attempt in flight at shutdown gets this long to finish before it is retried elsewhere.
     shutdownGraceTime: setup.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE,
   });

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { NotifyChannel, NotifyEvent } from '../activities/notify/types.js';
 import type { InsightIds } from '../activities/types.js';
-import { INSIGHT_KINDS, regenerationScope, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
+import { INSIGHT_KINDS, STEP_NAMES, regenerationScope, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
 import { describeFailure as describeStepFailure } from '../src/domain/failures.js';
 import {
   bookkeeping,
@@ -28,6 +28,7 @@ import {
 } from './activities.js';
 import {
   AnalysisStatusKey,
+  deleteSignal,
   progressQuery,
   regenerateSignal,
   type AnalysisWorkflowInput,
@@ -38,7 +39,15 @@ import { ProgressBoard } from './progress.js';
 
 /** Repairs of failing report parts before the report is marked degraded. */
 const MAX_QUALITY_REPAIRS = 2;
-const DEFAULT_IDLE_TIMEOUT = '24 hours';
+/** When the input names none (a run started by hand); the API passes ANALYSIS_IDLE_MINUTES. */
+const DEFAULT_IDLE_TIMEOUT = '10 minutes';
+/**
+ * Step state (running, attempts, completed) is written by the activities themselves (the worker's
+ * activity interceptor, activities/tracking.ts); the workflow records only what it alone knows
+ * (skipped, failed for good). Runs recorded before this wrote every change from here as local
+ * activities; they replay that way.
+ */
+const STEP_STATE_FROM_ACTIVITIES = 'step-state-from-activities';
 
 /** A notification of one version on one channel, while its send is under way. */
 interface Notification {
@@ -61,6 +70,12 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
   const sending = new Map<string, Notification>();
   for (const n of (input.resume as Resume | undefined)?.notifications ?? []) send(n);
 
+  // Deleting marks the run deleted before cancelling it, so the Web UI list tells it from a cancel.
+  let deleted = false;
+  setHandler(deleteSignal, () => {
+    deleted = true;
+    upsertSearchAttributes([{ key: AnalysisStatusKey, value: 'deleted' }]);
+  });
   setHandler(progressQuery, () => board.snapshot());
   setHandler(regenerateSignal, (request) => {
     // Versions come from the API; a signal sent by hand (Web UI, CLI) may carry none: give it the next one.
@@ -79,13 +94,13 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
   const domain = new URL(input.url).hostname;
   if (!input.resume) {
     const outcome = await settle(1, async () => {
-      await step(1, 'validation', () =>
+      await step(1, 'validation', `Validating ${input.url}`, () =>
         withPolicy(validationPolicy, `Validate ${input.url}`).validateSite({ analysisId }),
       );
-      await step(1, 'content_extraction', () =>
+      await step(1, 'content_extraction', `Crawling up to ${options.maxPages} pages of ${domain}`, () =>
         withPolicy(crawlPolicy, `Crawl up to ${options.maxPages} pages of ${domain}`).extractContent({ analysisId }),
       );
-      await step(1, 'content_processing', () =>
+      await step(1, 'content_processing', `Cleaning the pages of ${domain}`, () =>
         withPolicy(processingPolicy, `Clean pages of ${domain} and fit the token budget`).processContent({ analysisId }),
       );
       await produceReport(1, {});
@@ -100,11 +115,15 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
   // Finished: serve regenerations until idle, then close (a later regenerate starts it again).
   for (;;) {
     let signalled: boolean;
+    // Nothing is happening now: the details go blank until a regenerate arrives or the run closes.
+    setCurrentDetails('');
     try {
       signalled = await condition(() => pending.length > 0, input.idleTimeout ?? DEFAULT_IDLE_TIMEOUT);
     } catch (err) {
       // Only deleting an idle analysis cancels it; its reports were already complete.
       if (isCancellation(err)) {
+        // A signal from an older API may not have said so; nothing but a delete cancels an idle run.
+        if (!deleted) upsertSearchAttributes([{ key: AnalysisStatusKey, value: 'deleted' }]);
         await sendsSettled();
         return { status: 'completed', latestVersion: board.latestVersion };
       }
@@ -137,7 +156,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     const baseOnFinalized = patched('insights-from-finalized-versions');
     const kinds = regenerationScope(request.sections).insights;
     let versionIds: Partial<InsightIds> = { ...insightIds };
-    await step(version, 'ai_analysis', async () => {
+    await step(version, 'ai_analysis', `Asking the model for ${kinds.length} insight(s) on ${domain}`, async () => {
       if (kinds.length === 0) return 'skipped';
       // When one insight fails for good, stop its siblings instead of letting them spend tokens on a failed version.
       const ids = await CancellationScope.cancellable(() =>
@@ -166,7 +185,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     }
     const completeIds = versionIds as InsightIds;
 
-    const reportId = await step(version, 'report_generation', () =>
+    const reportId = await step(version, 'report_generation', `Writing ${options.personaCount} personas for ${domain}`, () =>
       withPolicy(modelCallPolicy, `Synthesize ${options.personaCount} personas for ${domain} (v${version})`).generateReport({
         analysisId,
         version,
@@ -176,7 +195,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       }),
     );
 
-    await step(version, 'quality_check', async () => {
+    await step(version, 'quality_check', 'Checking every claim against its evidence', async () => {
       const checks = withPolicy(qualityPolicy, `Check report v${version} of ${domain}`);
       let result = await checks.checkQuality({ reportId });
       for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
@@ -197,7 +216,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
 
     // Once the report exists, finishing it is not interrupted: a cancel arriving now is too late.
     await CancellationScope.nonCancellable(() =>
-      step(version, 'finalization', () =>
+      step(version, 'finalization', 'Publishing the report', () =>
         withPolicy(finalizationPolicy, `Finalize report v${version} of ${domain}`).finalizeReport({ analysisId, version, reportId }),
       ),
     );
@@ -237,16 +256,20 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     if (sending.size > 0) await CancellationScope.nonCancellable(() => condition(() => sending.size === 0));
   }
 
-  /** Runs one step: state on the board, bookkeeping rows, Web UI details. */
-  async function step<T>(version: number, name: StepName, run: () => Promise<T | 'skipped'>): Promise<T> {
+  /**
+   * Runs one step: state on the board, Web UI details; bookkeeping rows only for what the
+   * activities cannot know (a step skipped or failed for good).
+   */
+  async function step<T>(version: number, name: StepName, doing: string, run: () => Promise<T | 'skipped'>): Promise<T> {
+    const legacy = !patched(STEP_STATE_FROM_ACTIVITIES);
     board.start(name);
-    setCurrentDetails(`v${version}: ${name}`);
-    await bookkeeping.recordStep({ analysisId, version, step: name, state: 'running' });
+    setCurrentDetails(details(version, name, doing));
+    if (legacy) await bookkeeping.recordStep({ analysisId, version, step: name, state: 'running' });
     try {
       const result = await run();
       const state = result === 'skipped' ? 'skipped' : 'completed';
       board.finish(name, state);
-      await bookkeeping.recordStep({ analysisId, version, step: name, state });
+      if (legacy || state === 'skipped') await bookkeeping.recordStep({ analysisId, version, step: name, state });
       return result as T;
     } catch (err) {
       const { message } = describeFailure(err);
@@ -265,6 +288,10 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
    */
   async function settle(version: number, run: () => Promise<void>): Promise<{ code: string; message: string } | undefined> {
     setStatus('running');
+    /** AnalysisStatus in the Web UI list; a deleted analysis stays marked deleted. */
+    function setStatus(status: AnalysisStatus): void {
+      if (!deleted) upsertSearchAttributes([{ key: AnalysisStatusKey, value: status }]);
+    }
     try {
       await run();
       board.settle('completed');
@@ -277,6 +304,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
       const status = cancelled ? 'cancelled' : board.latestVersion > 0 ? 'completed' : 'failed';
       board.settle(status, error);
       setStatus(status);
+      setCurrentDetails(`**v${version} ${status === 'cancelled' ? 'cancelled' : 'failed'}**: ${error.message}`);
       await CancellationScope.nonCancellable(() =>
         bookkeeping.finishAnalysis({ analysisId, version, status: cancelled ? 'cancelled' : 'failed', error }),
       );
@@ -290,8 +318,9 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
   }
 }
 
-function setStatus(status: AnalysisStatus): void {
-  upsertSearchAttributes([{ key: AnalysisStatusKey, value: status }]);
+/** The Web UI's "current details" (Markdown): which version, which step of how many, doing what. */
+function details(version: number, name: StepName, doing: string): string {
+  return `**v${version}** · step ${STEP_NAMES.indexOf(name) + 1}/${STEP_NAMES.length} \`${name}\`: ${doing}`;
 }
 
 function isComplete(ids: Partial<InsightIds>): ids is InsightIds {

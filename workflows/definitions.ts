@@ -17,6 +17,11 @@ export interface RegenerateSignal extends RegenerateRequest {
   version: number;
 }
 export const regenerateSignal = defineSignal<[RegenerateSignal]>('regenerate');
+/**
+ * Sent by the API's DELETE just before it cancels the run: the run's AnalysisStatus becomes
+ * `deleted` (a Web UI value only; the API's statuses stay the contract's).
+ */
+export const deleteSignal = defineSignal('delete');
 
 export const SiteDomainKey = defineSearchAttributeKey('SiteDomain', SearchAttributeType.KEYWORD);
 export const AnalysisStatusKey = defineSearchAttributeKey('AnalysisStatus', SearchAttributeType.KEYWORD);

@@ -14,9 +14,10 @@ describe('AnalysisWorkflow replays recorded histories', async () => {
   const files = (await readdir(historiesDir)).filter((f) => f.endsWith('.json'));
   let code: string;
 
+  // Bundling takes seconds, more on a busy 2-core machine: well past the default hook timeout.
   beforeAll(async () => {
     ({ code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./index.ts', import.meta.url)), logger: quiet }));
-  });
+  }, 120_000);
 
   it('has recorded histories to replay', () => {
     expect(files.length).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
@@ -12,9 +13,13 @@ import type { ApiDeps, AppEnv } from './context.js';
 import { fail } from './envelope.js';
 import { ApiError, toApiError } from './errors.js';
 import { analysisRoutes } from './routes/analysis.js';
+import { eventsRoutes } from './routes/events.js';
 import { healthRoute } from './routes/health.js';
-import { isWellFormedText } from './validation.js';
+import { isWellFormedText, validationHook } from './validation.js';
+import { isEventStream, isPublicDescription, mountApiDescription } from './openapi/document.js';
 import { API_BASE } from './routes/shared.js';
+import { webPage } from '../web/static.js';
+import { apiTelemetry } from '../telemetry/api-metrics.js';
 
 export type { ApiDeps, AppEnv } from './context.js';
 
@@ -82,7 +87,7 @@ const saneRequestTarget = createMiddleware<AppEnv>(async (c, next) => {
  * 405 with `Allow` when the path exists with other methods, else 404. The methods come from the
  * routes actually registered (matched with hono's own router), so the answer cannot drift from them.
  */
-function methodNotAllowed(app: Hono<AppEnv>) {
+function methodNotAllowed(app: Hono<AppEnv, any, any>) {
   let router: PatternRouter<string> | undefined;
   return (c: Context<AppEnv>): Response => {
     if (!router) {
@@ -107,11 +112,17 @@ function describe(err: unknown): Record<string, unknown> {
  * The HTTP API. Every response, errors included, is the ApiResponse envelope (report bodies in
  * markdown/html excepted), carries X-Request-Id, and every log line of a request has its requestId.
  * Order: request ID and log, connection hygiene, secure headers, CORS, timeout, a sane address,
- * then (under /api/v2 but /health) API keys and rate limits, then the routes.
+ * then (under /api/v2 but /health and the API's description) API keys and rate limits, then the
+ * routes. Routes are @hono/zod-openapi routes: the OpenAPI document at /api/v2/openapi.json is
+ * generated from the schemas they validate with (see openapi/).
  */
-export function createApp(deps: ApiDeps): Hono<AppEnv> {
+export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const { config } = deps;
-  const app = new Hono<AppEnv>();
+  // Routes validate with the zod schemas the OpenAPI document is generated from; failures keep our envelope.
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  // First: the request's span and metrics cover everything below, and its log line carries the trace ID.
+  const telemetry = apiTelemetry(deps);
+  app.use('*', telemetry.middleware);
   app.use('*', requestId(), requestLog(deps.logger), closeAfterRefusedBody, secureHeaders());
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
@@ -125,9 +136,14 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   }
-  app.use('*', timeout(config.REQUEST_TIMEOUT_SECONDS * 1000, () => new HTTPException(504)), saneRequestTarget);
+  const requestTimeout = timeout(config.REQUEST_TIMEOUT_SECONDS * 1000, () => new HTTPException(504));
+  // The event stream stays open while the analysis runs; every other request has the deadline.
+  app.use('*', (c, next) => (isEventStream(c.req.method, c.req.path) ? next() : requestTimeout(c, next)), saneRequestTarget);
   const access = apiAccess(deps);
-  app.use(`${API_BASE}/*`, async (c, next) => (c.req.path === `${API_BASE}/health` ? next() : access(c, next)));
+  // Health and the API's description need no key and are not counted.
+  app.use(`${API_BASE}/*`, async (c, next) =>
+    c.req.path === `${API_BASE}/health` || isPublicDescription(c.req.path) ? next() : access(c, next),
+  );
 
   app.onError((err, c) => {
     const apiError = toApiError(err);
@@ -146,5 +162,10 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   app.route(API_BASE, healthRoute(deps));
   app.route(API_BASE, analysisRoutes(deps));
+  app.route(API_BASE, eventsRoutes(deps));
+  mountApiDescription(app);
+  // Prometheus scrapes outside /api/v2: no API key, no rate limit (restrict it at the network).
+  app.get('/metrics', telemetry.metrics);
+  app.route('/', webPage());
   return app;
 }

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'NO_REPORT_TO_REGENERATE'
   | 'ALREADY_FINISHED'
   | 'SERVICE_UNAVAILABLE'
+  | 'PDF_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export interface FieldError {
@@ -124,6 +125,9 @@ function fromHttpException(err: HTTPException): ApiError {
       return ApiError.notFound();
     case 413:
       return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+    case 415:
+      // zod-openapi's media-type gate; our own JSON checks normally answer first, with more detail.
+      return ApiError.validation('Send the request body as JSON with the header Content-Type: application/json.', [{ path: '', message: err.message }]);
     case 429:
       return new ApiError(429, 'RATE_LIMITED', 'Too many requests. Please wait a moment and try again.');
     case 504:

@@ -29,6 +29,13 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
   });
 }
 
+/**
+ * The zod-openapi routes' validation hook (the apps' defaultHook): the same envelope as validate().
+ */
+export function validationHook(result: { success: boolean; target: keyof ValidationTargets; error?: unknown }): void {
+  if (!result.success) throw validationError(result.error as z.core.$ZodError, WHERE[result.target]);
+}
+
 /** Our bodies are a few levels deep; anything deeper is not a request we could mean. */
 const MAX_JSON_DEPTH = 16;
 /** C0 controls but tab, line feed and carriage return, and DEL: never meaningful in our fields. */
@@ -83,7 +90,11 @@ function requireJsonBody(optional: boolean): MiddlewareHandler<AppEnv> {
       throw ApiError.validation('The request body is not valid UTF-8 text.', [{ path: '', message: 'Invalid UTF-8 byte sequence.' }]);
     }
     if (optional && text.trim() === '') {
-      if (JSON_MEDIA_TYPE.test(mediaType)) c.req.raw = new Request(c.req.raw, { body: '{}' });
+      // Whatever its Content-Type, an empty body means "the defaults": the schema validates `{}`.
+      const headers = new Headers(c.req.raw.headers);
+      headers.set('Content-Type', 'application/json');
+      headers.delete('Content-Length');
+      c.req.raw = new Request(c.req.raw, { body: '{}', headers });
       return next();
     }
     if (!JSON_MEDIA_TYPE.test(mediaType)) {
@@ -114,7 +125,10 @@ const limitBody = bodyLimit({
   },
 });
 
-/** Size limit, JSON media type and syntax, then the schema: each failure a 4xx in the envelope. */
-export function jsonBody<Schema extends z.ZodType>(schema: Schema, options: { optional?: boolean } = {}) {
-  return [limitBody, requireJsonBody(options.optional ?? false), validate('json', schema)] as const;
+/**
+ * Size limit, JSON media type, UTF-8, syntax and characters: each failure a 4xx in the envelope.
+ * The route's schema (its OpenAPI request body, see routes/) validates after these.
+ */
+export function jsonBodyChecks(options: { optional?: boolean } = {}): MiddlewareHandler<AppEnv>[] {
+  return [limitBody, requireJsonBody(options.optional ?? false)];
 }

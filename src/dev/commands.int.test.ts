@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,17 @@ describe('npm run analyze', () => {
     expect(cmd.stderr()).not.toMatch(POOL_LOST);
     expect(cmd.stdout()).toMatch(/^# /m);
     expect(cmd.stdout()).toContain('Acme');
+    // Markdown without escape clutter: a numbered heading, ordinary punctuation as written.
+    expect(cmd.stdout()).toMatch(/^### 1\. /m);
+    expect(cmd.stdout()).not.toMatch(/\\[.&()!#|-]/);
+    // Piped (not a terminal): plain lines, one per step change and per page read, no bar, no escape codes.
+    expect(cmd.stderr()).toMatch(/^ {2}running {3}validation$/m);
+    expect(cmd.stderr()).toMatch(/^ {2}completed content_extraction$/m);
+    expect(cmd.stderr()).toMatch(/^ +content_extraction: 1\/3 pages$/m);
+    expect(cmd.stderr()).toMatch(/^ {2}completed finalization$/m);
+    expect(cmd.stderr()).not.toMatch(/[\r\x1b]/);
+    // The services' JSON lines went to the log file, not the terminal.
+    expect(cmd.stderr()).not.toMatch(/^\{/m);
     // Nothing it started is left running.
     for (const port of [env.DEV_TEMPORAL_PORT, env.DEV_POSTGRES_PORT]) expect(await isPortFree(Number(port))).toBe(true);
   });
@@ -156,12 +167,27 @@ describe('npm run analyze', () => {
 
 describe('npm run dev', () => {
   it('stops on Ctrl-C: the service and its database pool first, then PostgreSQL and Temporal; exit 0', async () => {
-    const env = { ...(await ownStack()), PORT: String(await freePort()) };
+    const stack = await ownStack();
+    const logFile = path.join(stack.DEV_STATE_DIR, 'logs', 'dev.log');
+    const env = { ...stack, PORT: String(await freePort()), LOG_LEVEL: 'info', LOG_FILE: logFile };
     const cmd = run('dev', ['--stand-in-ai'], env);
     await until('the stack to start', () => cmd.stdout().includes('Persona Analyzer is running') || cmd.child.exitCode !== null);
-    const health = await fetch(`http://127.0.0.1:${env.PORT}/api/v2/health`);
+    const base = `http://127.0.0.1:${env.PORT}`;
+    // A short summary: where everything is, which AI writes, what may be read.
+    expect(cmd.stdout()).toContain(`${base}/\n`);
+    expect(cmd.stdout()).toContain(`${base}/api/v2/docs`);
+    expect(cmd.stdout()).toContain(`Temporal Web UI:   http://127.0.0.1:${env.DEV_TEMPORAL_UI_PORT}`);
+    expect(cmd.stdout()).toMatch(/AI: +local stand-in/);
+    expect(cmd.stdout()).toMatch(/Private addresses: +refused/);
+    expect(cmd.stdout()).toContain(path.relative(root, logFile));
+    const health = await fetch(`${base}/api/v2/health`, { headers: { 'X-Request-Id': 'dev-log-check-1' } });
     expect(health.status).toBe(200);
     await health.arrayBuffer();
+    // The request's log line lands in the file, as JSON; the terminal shows none.
+    await until('the request to be logged to LOG_FILE', async () => (await readFile(logFile, 'utf8').catch(() => '')).includes('dev-log-check-1'));
+    const logged = (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.includes('dev-log-check-1')).map((l) => JSON.parse(l));
+    expect(logged[0]).toMatchObject({ requestId: 'dev-log-check-1', path: '/api/v2/health' });
+    expect(cmd.stdout() + cmd.stderr()).not.toContain('dev-log-check-1');
     cmd.interrupt();
     const code = await cmd.exited;
     expect(cmd.stderr()).not.toMatch(CRASH);

@@ -1,3 +1,4 @@
+import { Marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { escapeMarkdown, renderHtml, renderMarkdown, type RenderMeta } from './render-report.js';
 import type { Persona, ReportContent } from './report.js';
@@ -17,7 +18,7 @@ describe('renderMarkdown', () => {
     for (const heading of ['## Summary', '## Offering', '## Personas', '**Goals**', '**Pain points**', '**Objections**', '**Buying triggers**', '**Channels**', '**Messaging that resonates**']) {
       expect(md).toContain(heading);
     }
-    expect(md).toContain('### 1\\. Maria, the municipal engineer');
+    expect(md).toContain('### 1. Maria, the municipal engineer');
     // Evidence links jump to the quoted place (a text fragment) and name the passage.
     expect(md).toContain('“Acme builds bridges. We help municipal engineers plan safer bridges in half the time.” ([https://acme.test/](<https://acme.test/#:~:text=Acme%20builds%20bridges.%20We,in%20half%20the%20time.>), passage p1.1)');
     // A claim with evidence links its passages; one without says it is inferred.
@@ -64,7 +65,7 @@ describe('renderMarkdown', () => {
   it('lists the reasons of a degraded report', () => {
     const md = renderMarkdown(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(md).toContain('**Quality: degraded.**');
-    expect(md).toContain('> - withheld (offering, products): products\\[0\\] contains placeholder text (TBD)');
+    expect(md).toContain('> - withheld (offering, products): products[0] contains placeholder text (TBD)');
   });
 
   it('shows the instructions of a regenerated version', () => {
@@ -75,14 +76,48 @@ describe('renderMarkdown', () => {
 });
 
 describe('escapeMarkdown', () => {
+  const marked = new Marked({ gfm: true, async: false });
+  /** The HTML of `markdown`. (GFM turns bare URLs into links: harmless, so the cases below have none.) */
+  const rendered = (markdown: string) => marked.parse(markdown) as string;
+  const asText = (text: string) => `<p>${text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)}</p>\n`;
+
   it('neutralises HTML, links, emphasis and block markers', () => {
-    expect(escapeMarkdown('<b>hi</b>')).toBe('\\<b\\>hi\\</b\\>');
-    expect(escapeMarkdown('[x](javascript:alert(1))')).toBe('\\[x\\](javascript:alert(1))');
+    expect(escapeMarkdown('<b>hi</b>')).toBe('\\<b>hi\\</b>');
+    expect(escapeMarkdown('[x](javascript:alert(1))')).toBe('[x\\](javascript:alert(1))');
     expect(escapeMarkdown('# Title')).toBe('\\# Title');
     expect(escapeMarkdown('- item')).toBe('\\- item');
     expect(escapeMarkdown('1. first')).toBe('1\\. first');
     expect(escapeMarkdown('two\n\nlines')).toBe('two lines');
-    expect(escapeMarkdown('Smith & Co. – 24/7 (EU)')).toBe('Smith \\& Co. – 24/7 (EU)');
+    expect(escapeMarkdown('*bold* and _em_ and ~gone~')).toBe('\\*bold\\* and \\_em\\_ and \\~gone\\~');
+    expect(escapeMarkdown('&lt;script&gt;')).toBe('\\&lt;script\\&gt;');
+  });
+
+  it('leaves ordinary prose as written: no escape where nothing would change', () => {
+    for (const prose of [
+      'Smith & Co. – 24/7 (EU)',
+      'products[0] contains placeholder text (TBD)',
+      'Save 20% on plans #1 and #2!',
+      'snake_case names, a < b > c, 5 * 3 = 15',
+      'Head of IT (CIO/CTO) | EMEA',
+      'C:\\Users\\me and 1.5x faster',
+      'Wow! See [1] and [note].',
+    ]) {
+      expect(escapeMarkdown(prose)).toBe(prose);
+    }
+  });
+
+  it('always renders as the literal text, in a paragraph and as a list item', () => {
+    const tricky = [
+      '<b>hi</b>', '</script>', '<!-- c -->', '<foo:bar>', '[x](javascript:alert(1))', '[x][y]', '[y]: /evil',
+      '![img](/x.png)', '*a*', '**a**', '_a_', '__a__', 'a*b*c', '~~gone~~', '~x~', '`code`', '``a``',
+      '&amp;', '&#60;', '&#x3C;', '# h', '###### h', '> q', '- l', '+ l', '* l', '1. o', '2) o', '---', '===', '***', '_ _ _', '* * *',
+      'a \\', '\\*', 'x\\_y', 'snake_case', 'a_b_c', '(_x_)', 'end_', '_start',
+    ];
+    for (const text of tricky) {
+      const escaped = escapeMarkdown(text);
+      expect(rendered(escaped), `${text} → ${escaped}`).toBe(asText(text));
+      expect(rendered(`- ${escaped}`), `list item: ${text} → ${escaped}`).toBe(`<ul>\n<li>${asText(text).slice(3, -5)}</li>\n</ul>\n`);
+    }
   });
 });
 

@@ -20,19 +20,53 @@ export const STAND_IN_NOTICE =
   'site for development and testing; do not use it as an analysis of the company.';
 
 /**
- * Escapes untrusted text for inline Markdown. Whitespace collapses to single spaces, so the text
- * cannot start a new block of its own; the characters that carry inline meaning are backslash-escaped
- * (CommonMark reads a backslash-escaped punctuation character as a literal), so `<script>` renders as
- * text and `[x](javascript:...)` never becomes a link; a leading list, heading or quote marker is
- * escaped too. Characters that only matter elsewhere (`.`, `-`, `(`) stay readable in the Markdown.
+ * Escapes untrusted text for inline Markdown, escaping only what would otherwise change the meaning,
+ * so the Markdown stays readable in a terminal (`Smith & Co.`, `snake_case`, `a < b`, `[1]` stay as
+ * written). Whitespace collapses to single spaces, so the text cannot start a new block of its own.
+ * A backslash goes before (CommonMark reads a backslash-escaped punctuation character as a literal):
+ * - `<` that could open an HTML tag, comment or autolink (`<script>`, `</b`, `<!--`, `<https:`);
+ * - `]` right before `(`, `[` or `:` (a link, reference or link definition; without it `[` is text);
+ * - `&` that would spell an entity (`&lt;`, `&#60;`);
+ * - `*`, `_` and `~` that could open or close emphasis or strikethrough: a `*`/`~` next to a
+ *   non-space, an `_` not inside a word (`snake_case` cannot emphasise);
+ * - every backtick (code spans pair across the line), a backslash before punctuation or at the end;
+ * - a leading block marker: heading `# `, quote `>`, list `- `/`+ `/`* `/`1. `, a line of only
+ *   `-`, `=`, `_`, `*` (a rule or heading underline).
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/[\\`*_[\]<>&|~#!]/g, (c) => `\\${c}`)
-    .replace(/^([-+=>])/, '\\$1')
-    .replace(/^(\d+)([.)])/, '$1\\$2');
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  const escaped = oneLine.replace(/[\\`*_~<\]&]/g, (c, i: number, s: string) => {
+    const before = s[i - 1] ?? ' ';
+    const after = s[i + 1] ?? ' ';
+    const space = (ch: string) => /\s/.test(ch);
+    const word = (ch: string) => /[\p{L}\p{N}]/u.test(ch);
+    switch (c) {
+      case '\\':
+        return /[!-/:-@[-`{-~]/.test(after) || i === s.length - 1 ? '\\\\' : c;
+      case '`':
+        return '\\`';
+      case '*':
+      case '~':
+        return space(before) && space(after) ? c : `\\${c}`;
+      case '_':
+        return (space(before) && space(after)) || (word(before) && word(after)) ? c : '\\_';
+      case '<':
+        return /[A-Za-z/!?]/.test(after) ? '\\<' : c;
+      case ']':
+        return /[([:]/.test(after) ? '\\]' : c;
+      case '&':
+        return /^&#?[A-Za-z0-9]+;/.test(s.slice(i)) ? '\\&' : c;
+      default:
+        return c;
+    }
+  });
+  // A line of rule or underline characters only: escape each of them.
+  if (/^[-=_*+\s\\]+$/.test(escaped) && /[-=_*]/.test(escaped)) return escaped.replace(/\\[^]|[-=_*+]/g, (m) => (m.length === 2 ? m : `\\${m}`));
+  return escaped
+    .replace(/^(#{1,6})(?= |$)/, '\\$1')
+    .replace(/^>/, '\\>')
+    .replace(/^([-+*])(?= |$)/, '\\$1')
+    .replace(/^(\d{1,9})([.)])(?= |$)/, '$1\\$2');
 }
 
 function escapeHtml(text: string): string {
@@ -53,7 +87,9 @@ function link(url: string, label = url, fragment = ''): string {
   const href = safeHref(url);
   // An angle-bracket destination takes any character except < > and newlines; URL serialization
   // percent-encodes those.
-  return href ? `[${escapeMarkdown(label)}](<${href.replace(/#.*$/, '')}${fragment}>)` : escapeMarkdown(label);
+  // Inside link text every bracket is escaped: one left bare could end the text early.
+  const text = escapeMarkdown(label).replace(/\\[^]|[[\]]/g, (m) => (m.length === 2 ? m : `\\${m}`));
+  return href ? `[${text}](<${href.replace(/#.*$/, '')}${fragment}>)` : escapeMarkdown(label);
 }
 
 /**
@@ -170,7 +206,7 @@ function personaLines(persona: Persona, index: number): string[] {
   const part = (title: string, items: readonly string[]) => [`**${title}**`, '', ...list(items), ''];
   const claims = (title: string, items: readonly Claim[]) => [`**${title}**`, '', ...claimLines(items), ''];
   return [
-    `### ${index + 1}\\. ${escapeMarkdown(persona.name)}`,
+    `### ${index + 1}. ${escapeMarkdown(persona.name)}`,
     '',
     `*${escapeMarkdown(persona.role)}*`,
     '',

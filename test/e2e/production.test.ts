@@ -34,6 +34,7 @@ describe('the built API and worker, as separate processes', () => {
   let apiUrl: string;
   let apiProc: Proc;
   let workerProc: Proc;
+  let metricsPort: number;
 
   beforeAll(async () => {
     for (const name of ['main-api', 'main-worker']) {
@@ -42,6 +43,7 @@ describe('the built API and worker, as separate processes', () => {
     standIn = await startStandInAi();
     site = await serveSite(ACME_PAGES);
     const port = await freePort();
+    metricsPort = await freePort();
     const env = {
       PATH: process.env.PATH,
       DATABASE_URL: inject('databaseUrl'),
@@ -50,6 +52,7 @@ describe('the built API and worker, as separate processes', () => {
       OPENAI_BASE_URL: standIn.baseUrl,
       SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
       PORT: String(port),
+      METRICS_PORT_WORKER: String(metricsPort),
       LOG_LEVEL: 'info',
     };
     workerProc = startProcess('main-worker', env);
@@ -90,6 +93,10 @@ describe('the built API and worker, as separate processes', () => {
     // Activity lines carry the analysis and workflow; the SDK's own lines come through the same logger.
     expect(workerLines.some((l) => l.analysisId === start.body.data.analysisId && l.workflowId && l.activity)).toBe(true);
     expect(workerLines.some((l) => l.source === 'temporal-sdk')).toBe(true);
+    // The worker's Prometheus endpoint: the SDK's metrics and ours (README "Metrics and traces").
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^temporal_activity_execution_latency_count\{/m);
+    expect(metrics).toMatch(/^persona_step_duration_seconds_count\{.*activityType="extractContent"/m);
 
     workerProc.child.kill('SIGTERM');
     apiProc.child.kill('SIGTERM');

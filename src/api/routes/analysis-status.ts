@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import { progressQuery } from '../../../workflows/definitions.js';
 import type { AnalysisStepsTable } from '../../database.js';
@@ -11,6 +11,7 @@ import { notificationsRepository, type NotificationView } from '../../repositori
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
+import { analysisIdParam, errorResponses, statusSchema, successResponse } from '../openapi/schemas.js';
 import { corpusSummary } from '../../domain/corpus-summary.js';
 import { isActive, loadAnalysis } from './shared.js';
 
@@ -154,8 +155,18 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow, log: Logge
   };
 }
 
-export function statusRoute(deps: ApiDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>().get('/analysis/:id', async (c) => {
+const route = createRoute({
+  method: 'get',
+  path: '/analysis/{id}',
+  summary: 'Status and progress of an analysis',
+  description: 'Each step with its state, attempts and last error; model usage and cost; pages read and skipped; notifications. Poll it, or follow `/analysis/{id}/events`.',
+  tags: ['analysis'],
+  request: { params: analysisIdParam },
+  responses: { 200: successResponse('The analysis.', statusSchema), ...errorResponses({ 404: undefined }) },
+});
+
+export function statusRoute(deps: ApiDeps): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
     const row = await loadAnalysis(c, deps);
     return ok(c, await analysisStatus(deps, row, c.get('log')));
   });

@@ -505,7 +505,7 @@ describe('GET /analysis/:id/report', () => {
     expect(unknownVersion.status).toBe(404);
     expect(unknownVersion.body.error?.code).toBe('NOT_FOUND');
 
-    const badFormat = await call(`/analysis/${id}/report?format=pdf`);
+    const badFormat = await call(`/analysis/${id}/report?format=docx`);
     expect(badFormat.status).toBe(400);
 
     // A version handed out by regenerate but not finished yet.

@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Hono, type Context } from 'hono';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import {
+  deleteSignal,
   regenerateSignal,
   WORKFLOW_TYPE,
   workflowIdFor,
@@ -16,9 +18,19 @@ import { domainKey, InvalidUrlError, normalizeUrl, RefusedUrlError, siteDomain }
 import { analysesRepository, decodeCursor, encodeCursor, type AnalysisRow } from '../../repositories/analyses.js';
 import { eventsRepository } from '../../repositories/events.js';
 import type { ApiDeps, AppEnv } from '../context.js';
-import { ok } from '../envelope.js';
+import { ok, type ApiReply } from '../envelope.js';
 import { ApiError } from '../errors.js';
-import { jsonBody, validate } from '../validation.js';
+import {
+  acceptedSchema,
+  analysisIdParam,
+  cancelAcceptedSchema,
+  deletedSchema,
+  errorResponses,
+  listSchema,
+  regenerateAcceptedSchema,
+  successResponse,
+} from '../openapi/schemas.js';
+import { jsonBodyChecks, validate } from '../validation.js';
 import { statusRoute } from './analysis-status.js';
 import { reportRoute } from './report.js';
 import {
@@ -31,7 +43,7 @@ import {
 } from './shared.js';
 import stableStringify from 'safe-stable-stringify';
 
-const startRequestSchema = z
+export const startRequestSchema = z
   .object({
     url: z
       .string({ error: (issue) => (issue.input === undefined ? 'Enter the address of the website to analyze.' : 'The URL must be text.') })
@@ -50,13 +62,15 @@ const startRequestSchema = z
     // prefault, not default: the empty object is parsed, so the options' own defaults apply.
     options: analysisOptionsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'StartRequest', description: 'The site to analyze and how.' });
 
 const idempotencyHeaderSchema = z.object({
   'Idempotency-Key': z
     .string()
     .regex(/^[\x21-\x7e]{1,255}$/, 'Use 1 to 255 visible ASCII characters, e.g. a UUID.')
-    .optional(),
+    .optional()
+    .meta({ description: 'Optional. A retried start with the same key and body answers with the same analysis; with another body, 409 IDEMPOTENCY_KEY_REUSED.' }),
 });
 
 const listQuerySchema = z.object({
@@ -79,6 +93,80 @@ const listQuerySchema = z.object({
       return cursor ?? z.NEVER;
     })
     .optional(),
+});
+
+const locationHeader = z.object({ Location: z.string().meta({ description: 'The analysis: GET it for status and progress.' }) });
+
+const startRoute = createRoute({
+  method: 'post',
+  path: '/analysis/start',
+  summary: 'Start an analysis of a website',
+  tags: ['analysis'],
+  // Header, size, media type, UTF-8, JSON syntax and characters first (each a 4xx in the envelope), then the schema.
+  middleware: [validate('header', idempotencyHeaderSchema), ...jsonBodyChecks()],
+  request: {
+    headers: idempotencyHeaderSchema,
+    body: { required: true, content: { 'application/json': { schema: startRequestSchema } } },
+  },
+  responses: {
+    202: successResponse('Accepted: the analysis runs in the background. Also the answer to a retried start with the same Idempotency-Key.', acceptedSchema, locationHeader),
+    ...errorResponses({
+      409: 'IDEMPOTENCY_KEY_REUSED: the key was used for a different request (`details.analysisId`).',
+      413: undefined,
+      422: undefined,
+    }),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/analysis',
+  summary: 'List analyses, newest first',
+  tags: ['analysis'],
+  request: { query: listQuerySchema },
+  responses: { 200: successResponse('A page of analyses.', listSchema), ...errorResponses({}) },
+});
+
+const regenerateRoute = createRoute({
+  method: 'post',
+  path: '/analysis/{id}/regenerate',
+  summary: 'Write a new version of the report',
+  description: 'Optionally with instructions and only some sections redone; an empty body means all sections, no instructions.',
+  tags: ['analysis'],
+  middleware: jsonBodyChecks({ optional: true }),
+  request: {
+    params: analysisIdParam,
+    body: { required: false, content: { 'application/json': { schema: regenerateRequestSchema.meta({ id: 'RegenerateRequest' }) } } },
+  },
+  responses: {
+    202: successResponse('Accepted: `nextVersion` is being written.', regenerateAcceptedSchema),
+    ...errorResponses({
+      404: undefined,
+      409: 'ANALYSIS_NOT_READY (the first report is still being written) or NO_REPORT_TO_REGENERATE (it ended without one).',
+      413: undefined,
+    }),
+  },
+});
+
+const cancelRoute = createRoute({
+  method: 'post',
+  path: '/analysis/{id}/cancel',
+  summary: 'Cancel a running analysis',
+  tags: ['analysis'],
+  request: { params: analysisIdParam },
+  responses: {
+    202: successResponse('Cancellation requested; the status changes when the workflow has recorded it.', cancelAcceptedSchema),
+    ...errorResponses({ 404: undefined, 409: 'ALREADY_FINISHED: nothing to cancel.' }),
+  },
+});
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/analysis/{id}',
+  summary: 'Delete an analysis and everything stored of it',
+  tags: ['analysis'],
+  request: { params: analysisIdParam },
+  responses: { 200: successResponse('Deleted.', deletedSchema), ...errorResponses({ 404: undefined }) },
 });
 
 /** Tells a retried start request from a different one reusing its Idempotency-Key. */
@@ -113,12 +201,13 @@ function workflowInput(deps: ApiDeps, row: AnalysisRow, resume?: AnalysisWorkflo
     url: row.url,
     // Stored from analysisOptionsSchema's output at start, so it has that shape.
     options: row.options as AnalysisOptions,
-    ...(deps.workflowIdleTimeout ? { idleTimeout: deps.workflowIdleTimeout } : {}),
+    // A finished analysis's run closes after this (Web UI: not Running for a day); regenerate reopens it.
+    idleTimeout: deps.workflowIdleTimeout ?? `${deps.config.ANALYSIS_IDLE_MINUTES} minutes`,
     ...(resume ? { resume } : {}),
   };
 }
 
-function accepted(c: Context<AppEnv>, row: Pick<AnalysisRow, 'id' | 'status'>): Response {
+function accepted(c: Context<AppEnv>, row: Pick<AnalysisRow, 'id' | 'status'>): ApiReply {
   const links = analysisLinks(row.id);
   c.header('Location', links.self);
   return ok(c, { analysisId: row.id, status: row.status, links }, 202);
@@ -140,15 +229,13 @@ function listItem(row: AnalysisRow) {
   };
 }
 
-export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
+export function analysisRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const { db, temporal, taskQueue } = deps;
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   // API keys and rate limits are checked for every route here by access/ (see app.ts).
 
-  app.post(
-    '/analysis/start',
-    validate('header', idempotencyHeaderSchema),
-    ...jsonBody(startRequestSchema),
+  app.openapi(
+    startRoute,
     async (c) => {
       const { url, options } = c.req.valid('json');
       // What the URL alone tells (scheme, credentials, port, a literal or special host) is refused
@@ -158,7 +245,7 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
       refuseNotify(options.notify, deps.config);
       const idempotencyKey = c.req.valid('header')['Idempotency-Key'];
       const hash = requestHash(url.normalized, options);
-      const replay = (existing: AnalysisRow): Response => {
+      const replay = (existing: AnalysisRow): ApiReply => {
         if (existing.request_hash !== hash) {
           throw new ApiError(
             409,
@@ -215,7 +302,7 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
     },
   );
 
-  app.get('/analysis', validate('query', listQuerySchema), async (c) => {
+  app.openapi(listRoute, async (c) => {
     const { status, domain, limit, cursor } = c.req.valid('query');
     const page = await analysesRepository.list(db, { status, domain, limit, after: cursor });
     return ok(c, { items: page.rows.map(listItem), nextCursor: page.next ? encodeCursor(page.next) : null });
@@ -224,7 +311,7 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
   app.route('/', statusRoute(deps));
   app.route('/', reportRoute(deps));
 
-  app.post('/analysis/:id/regenerate', ...jsonBody(regenerateRequestSchema, { optional: true }), async (c) => {
+  app.openapi(regenerateRoute, async (c) => {
     const row = await loadAnalysis(c, deps);
     const request = c.req.valid('json');
     if (row.latest_version === 0) {
@@ -244,7 +331,9 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
     const nextVersion = await db.transaction().execute(async (trx) => {
       const version = await analysesRepository.reserveNextVersion(trx, row.id);
       if (version === undefined) throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
-      await eventsRepository.append(trx, { analysisId: row.id, version, type: 'regenerate_requested' });
+      // The sections say how many model calls the version makes (its live progress, "model calls 3/6").
+      const sections = request?.sections;
+      await eventsRepository.append(trx, { analysisId: row.id, version, type: 'regenerate_requested', details: sections ? { sections } : null });
       return version;
     });
     try {
@@ -267,7 +356,7 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
     return ok(c, { analysisId: row.id, nextVersion }, 202);
   });
 
-  app.post('/analysis/:id/cancel', async (c) => {
+  app.openapi(cancelRoute, async (c) => {
     const row = await loadAnalysis(c, deps);
     const alreadyFinished = () =>
       new ApiError(409, 'ALREADY_FINISHED', `This analysis has already finished (${row.status}); there is nothing to cancel.`, {
@@ -287,12 +376,14 @@ export function analysisRoutes(deps: ApiDeps): Hono<AppEnv> {
     return ok(c, { analysisId: row.id, status: row.status, cancelRequested: true }, 202);
   });
 
-  app.delete('/analysis/:id', async (c) => {
+  app.openapi(deleteRoute, async (c) => {
     const row = await loadAnalysis(c, deps);
     const log = c.get('log');
     try {
       // Also for finished analyses: their workflow may still be open, waiting for regenerations.
-      await withTemporalDeadline(deps, () => temporal.workflow.getHandle(row.workflow_id).cancel());
+      // The signal first marks the run deleted in the Web UI (AnalysisStatus), then it is cancelled.
+      const handle = temporal.workflow.getHandle(row.workflow_id);
+      await withTemporalDeadline(deps, () => handle.signal(deleteSignal).then(() => handle.cancel()));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) {
         // Deleting under a running workflow would leave it failing on a missing row: refuse until Temporal answers.

@@ -1,11 +1,12 @@
 import os from 'node:os';
 import v8 from 'node:v8';
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import type { Logger } from '../../logger.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { API_VERSION, fail, ok } from '../envelope.js';
 import { ApiError } from '../errors.js';
+import { errorResponses, healthSchema, successResponse } from '../openapi/schemas.js';
 
 /** Each check gets this long; a health probe must answer even when a dependency hangs. */
 const CHECK_TIMEOUT_MS = 1_500;
@@ -150,8 +151,21 @@ export async function healthReport(deps: ApiDeps, log: Logger): Promise<HealthRe
   };
 }
 
-export function healthRoute(deps: ApiDeps): Hono<AppEnv> {
-  return new Hono<AppEnv>().get('/health', async (c) => {
+const route = createRoute({
+  method: 'get',
+  path: '/health',
+  summary: 'Health of the service and its dependencies',
+  description: 'Needs no API key and is not rate limited. 503 (with the report in `data`) when PostgreSQL or Temporal is down.',
+  tags: ['service'],
+  security: [],
+  responses: {
+    200: successResponse('Up: `status` is ok or degraded (a worker, the AI endpoint, memory or CPU needs a look).', healthSchema),
+    ...errorResponses({ 503: 'SERVICE_UNAVAILABLE: a required dependency is down; `data` carries the health report.' }, { counted: false }),
+  },
+});
+
+export function healthRoute(deps: ApiDeps): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
     const report = await healthReport(deps, c.get('log'));
     if (report.status === 'down') {
       // Still the envelope; `data` carries the report so a monitor reads the same fields either way.

@@ -14,7 +14,8 @@ import { READY_LINE } from './ready.js';
  */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, { service: 'worker' });
-installTemporalRuntime(logger);
+// The metrics endpoint only when a test asks for one (fault tests run several workers at once).
+installTemporalRuntime(logger, process.env.METRICS_PORT_WORKER ? { metrics: { port: config.METRICS_PORT_WORKER, host: '127.0.0.1' } } : {});
 const db = createDatabase(config.DATABASE_URL!);
 const ai = createModelClient(config, logger);
 const bundle = process.env.FAULT_WORKFLOW_BUNDLE;

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDatabase, type Db } from '../src/database.js';
+import { createLogger } from '../src/logger.js';
+import { stepsRepository } from '../src/repositories/steps.js';
+import { insertAnalysis, quietActivityEnvironment, unusedModelClient } from '../test/support/activity-env.js';
+import { runTracked } from '../test/support/step-tracking.js';
+import type { ActivityDeps } from './types.js';
+
+/**
+ * The worker's step-tracking interceptor on the real database: what status readers see of a
+ * step comes from the activity attempts themselves, with no bookkeeping activity in the workflow.
+ */
+let db: Db;
+let deps: ActivityDeps;
+
+beforeAll(() => {
+  db = createDatabase(inject('databaseUrl'), 2);
+  deps = {
+    db,
+    logger: createLogger('error'),
+    ai: unusedModelClient(),
+    config: { OPENAI_MODEL: 'unused', SCRAPE_ALLOW_PRIVATE_NETWORKS: true, CACHE_TTL_HOURS: 24 },
+  };
+});
+
+afterAll(async () => {
+  await db?.destroy();
+});
+
+const attempt = (n: number) => quietActivityEnvironment({ attempt: n });
+const steps = async (analysisId: string) =>
+  Object.fromEntries((await stepsRepository.list(db, analysisId)).map((s) => [s.step, { state: s.state, attempts: s.attempts, lastError: s.last_error }]));
+const events = async (analysisId: string) =>
+  (await db.selectFrom('processing_events').select(['type', 'step']).where('analysis_id', '=', analysisId).orderBy('id').execute()).map(
+    (e) => `${e.type}:${e.step ?? ''}`,
+  );
+const analysisRow = (analysisId: string) =>
+  db.selectFrom('analyses').select(['status', 'current_step']).where('id', '=', analysisId).executeTakeFirstOrThrow();
+
+describe('step tracking around activity attempts', () => {
+  it('marks a whole-step activity running, counts and records a failed attempt, and completes the step on success', async () => {
+    const analysisId = await insertAnalysis(db, 'https://acme.example/');
+    const failing = async () => {
+      throw ApplicationFailure.create({ type: 'SiteUnreachable', message: 'acme.example did not answer.' });
+    };
+    await expect(runTracked(attempt(1), deps, 'validateSite', failing, { analysisId })).rejects.toThrow('did not answer');
+    expect(await steps(analysisId)).toEqual({ validation: { state: 'running', attempts: 1, lastError: 'acme.example did not answer.' } });
+    expect(await analysisRow(analysisId)).toEqual({ status: 'running', current_step: 'validation' });
+
+    await runTracked(attempt(2), deps, 'validateSite', async () => 'ok', { analysisId });
+    expect(await steps(analysisId)).toEqual({ validation: { state: 'completed', attempts: 2, lastError: null } });
+    expect(await events(analysisId)).toEqual(['step_running:validation', 'attempt_failed:validation', 'step_retry:validation', 'step_completed:validation']);
+  });
+
+  it('keeps a step of several activities running until the next step begins, and leaves a skipped step alone', async () => {
+    const analysisId = await insertAnalysis(db, 'https://acme.example/');
+    await Promise.all(
+      ['offering', 'channels_and_messaging'].map((kind) =>
+        runTracked(attempt(1), deps, 'analyzeInsight', async () => `insight-${kind}`, { analysisId, version: 2, kind }),
+      ),
+    );
+    expect((await steps(analysisId)).ai_analysis).toMatchObject({ state: 'running', attempts: 1 });
+
+    await runTracked(attempt(1), deps, 'generateReport', async () => 'report', { analysisId, version: 2 });
+    expect(await steps(analysisId)).toMatchObject({ ai_analysis: { state: 'completed' }, report_generation: { state: 'completed' } });
+    expect(await events(analysisId)).toEqual(['step_running:ai_analysis', 'step_running:report_generation', 'step_completed:ai_analysis', 'step_completed:report_generation']);
+
+    // Version 3 skips ai_analysis (recorded by the workflow): its report step does not touch it.
+    await stepsRepository.setState(db, { analysisId, version: 3, step: 'ai_analysis' }, 'skipped');
+    await runTracked(attempt(1), deps, 'generateReport', async () => 'report', { analysisId, version: 3 });
+    const v3 = (await stepsRepository.list(db, analysisId)).filter((s) => s.version === 3).map((s) => [s.step, s.state]);
+    expect(v3).toEqual([
+      ['ai_analysis', 'skipped'],
+      ['report_generation', 'completed'],
+    ]);
+  });
+
+  it('finds the analysis of a check through its report, and records nothing for what is no step (notifications)', async () => {
+    const analysisId = await insertAnalysis(db, 'https://acme.example/');
+    const report = await db
+      .insertInto('reports')
+      .values({ analysis_id: analysisId, version: 1, content: JSON.stringify({}), status: 'draft', quality: null, instructions: null, model: 'unused', stand_in: true, insight_ids: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await runTracked(attempt(1), deps, 'checkQuality', async () => ({ passed: true }), { reportId: report.id });
+    expect((await steps(analysisId)).quality_check).toMatchObject({ state: 'running', attempts: 1 });
+
+    await runTracked(attempt(1), deps, 'sendNotification', async () => 'delivered', { analysisId, version: 1, channel: 'webhook' });
+    expect(Object.keys(await steps(analysisId))).toEqual(['quality_check']);
+  });
+
+  it('leaves a missing analysis to the activity itself, writing nothing', async () => {
+    const analysisId = randomUUID();
+    const body = async () => {
+      throw ApplicationFailure.create({ type: 'AnalysisNotFound', message: `Analysis ${analysisId} does not exist.`, nonRetryable: true });
+    };
+    await expect(runTracked(attempt(1), deps, 'extractContent', body, { analysisId })).rejects.toThrow('does not exist');
+    expect(await stepsRepository.list(db, analysisId)).toEqual([]);
+  });
+});
