@@ -52,6 +52,28 @@ describe('analysis lifecycle: closing when idle, regenerating after close, cance
     expect(report.body.data.report.instructions).toBe('Name the persona after their job.');
   });
 
+  it('deletes the closed run of a deleted analysis from Temporal: its history held the URL', async () => {
+    const id = await start();
+    await pollStatus(service.apiUrl, id, finished);
+    const handle = service.temporal.workflow.getHandle(`analysis-${id}`);
+    await handle.result();
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+
+    const deleted = await api(service.apiUrl, `/analysis/${id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    // Temporal removes a run asynchronously: poll until describing it finds nothing.
+    const deadline = Date.now() + 60_000;
+    let gone = false;
+    while (!gone && Date.now() < deadline) {
+      gone = await handle.describe().then(
+        () => false,
+        (err: Error) => err.name === 'WorkflowNotFoundError',
+      );
+      if (!gone) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(gone).toBe(true);
+  });
+
   it('cancels a running analysis: its in-flight model call stops and the analysis ends cancelled', async () => {
     service.standIn.setLatency(20_000);
     try {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
@@ -189,6 +189,21 @@ function refuseNotify(notify: AnalysisOptions['notify'], config: ApiDeps['config
     if (!config.WEBHOOK_SECRET) refuse('options.notify.webhookUrl', 'This service is not set up to send webhooks (WEBHOOK_SECRET is not set).');
   }
   if (notify?.email && !config.SMTP_URL) refuse('options.notify.email', 'This service is not set up to send email (SMTP_URL is not set).');
+}
+
+/** gRPC NOT_FOUND (grpc-js is not a direct dependency). */
+const GRPC_NOT_FOUND = 5;
+
+/** Removes a closed run (history and visibility) of a deleted analysis; one already gone is fine. */
+async function deleteClosedRun(deps: ApiDeps, workflowId: string): Promise<void> {
+  try {
+    await deps.temporal.workflowService.deleteWorkflowExecution({
+      namespace: deps.temporal.options.namespace,
+      workflowExecution: { workflowId },
+    });
+  } catch (err) {
+    if (!(isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) throw err;
+  }
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -385,7 +400,16 @@ export function analysisRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       const handle = temporal.workflow.getHandle(row.workflow_id);
       await withTemporalDeadline(deps, () => handle.signal(deleteSignal).then(() => handle.cancel()));
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) {
+      if (err instanceof WorkflowNotFoundError) {
+        // Its run has closed (after the idle period): a closed run's search attributes cannot be
+        // changed, and its history still holds the URL. Delete means deleted: remove the run too.
+        await withTemporalDeadline(deps, () => deleteClosedRun(deps, row.workflow_id)).catch((deleteErr: unknown) =>
+          log.warn('could not delete the closed workflow run of a deleted analysis', {
+            analysisId: row.id,
+            error: deleteErr instanceof Error ? deleteErr.message : String(deleteErr),
+          }),
+        );
+      } else {
         // Deleting under a running workflow would leave it failing on a missing row: refuse until Temporal answers.
         if (isActive(row)) throw err;
         log.warn('could not cancel the workflow of a finished analysis; deleting anyway', {
