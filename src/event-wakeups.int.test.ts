@@ -6,6 +6,7 @@ import { createDatabase, type Db } from './database.js';
 import { EventWakeups } from './event-wakeups.js';
 import { createLogger } from './logger.js';
 import { eventsRepository } from './repositories/events.js';
+import { insertAnalysisRow } from '../test/support/seed-analysis.js';
 
 /** The feed under GET /analysis/{id}/events: event IDs in commit order, and LISTEN/NOTIFY wake-ups (migration 0009). */
 
@@ -19,23 +20,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-async function analysis(): Promise<string> {
-  const id = randomUUID();
-  await db
-    .insertInto('analyses')
-    .values({
-      id,
-      url: 'https://wakeups.test/',
-      input_url: 'wakeups.test',
-      domain: 'wakeups.test',
-      status: 'running',
-      options: JSON.stringify({}),
-      request_hash: id,
-      workflow_id: `analysis-${id}`,
-    })
-    .execute();
-  return id;
-}
+const analysis = () => insertAnalysisRow(db, 'wakeups.test');
 
 /** Polls until `check` holds; generous, since the machine may be busy. */
 async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

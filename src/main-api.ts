@@ -1,12 +1,8 @@
-import { createApp } from './api/app.js';
-import { startApi } from './api/server.js';
+import { startApiProcess } from './api-process.js';
 import { loadConfig } from './config.js';
-import { createDatabase } from './database.js';
 import { createLogger } from './logger.js';
-import { migrateDatabase } from './migrate.js';
-import { aiEndpointAnswers, createOpenAIClient } from './openai.js';
+import { migrateToLatest } from './migrate.js';
 import { ensureSearchAttributes } from './search-attributes.js';
-import { connectTemporal } from './temporal.js';
 import { startTracing } from './telemetry/tracing.js';
 
 // Production API: built JavaScript, stateless, as many instances as needed behind a load balancer.
@@ -19,28 +15,15 @@ if (!config.DATABASE_URL) {
 
 // Before the Temporal client and the app exist: both pick up the tracer when they are made.
 const tracing = startTracing(config, 'persona-analyzer-api');
-const db = createDatabase(config.DATABASE_URL);
-await migrateDatabase(db);
+await migrateToLatest(config.DATABASE_URL);
 await ensureSearchAttributes(config, logger);
-const { connection, client } = await connectTemporal(config);
-const openai = createOpenAIClient(config);
-const app = createApp({
-  db,
-  temporal: client,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
-  logger,
-  config,
-  checkAi: () => aiEndpointAnswers(openai),
-});
-const api = await startApi({ app, port: config.PORT, hostname: '0.0.0.0' });
+const api = await startApiProcess({ ...config, DATABASE_URL: config.DATABASE_URL }, logger, { hostname: '0.0.0.0' });
 logger.info('api listening', { url: api.url });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     logger.info('api shutting down', { signal });
-    await api.close();
-    await connection.close();
-    await db.destroy();
+    await api.stop();
     await tracing?.flush();
     process.exit(0);
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../database.js';
 import { analysesRepository } from './analyses.js';
 import { eventsRepository } from './events.js';
+import { insertAnalysisRow } from '../../test/support/seed-analysis.js';
 
 /** processing_events is append-only in the database (migration 0007), with one erasure path. */
 
@@ -18,23 +19,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-async function analysis(): Promise<string> {
-  const id = randomUUID();
-  await db
-    .insertInto('analyses')
-    .values({
-      id,
-      url: 'https://events.test/',
-      input_url: 'events.test',
-      domain: 'events.test',
-      status: 'running',
-      options: JSON.stringify({}),
-      request_hash: id,
-      workflow_id: `analysis-${id}`,
-    })
-    .execute();
-  return id;
-}
+const analysis = () => insertAnalysisRow(db, 'events.test');
 
 const eventsOf = (id: string) =>
   db.selectFrom('processing_events').select(['type', 'message', 'details', 'version', 'step']).where('analysis_id', '=', id).orderBy('id').execute();

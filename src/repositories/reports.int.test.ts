@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Db } from '../database.js';
 import { sampleReport } from '../../test/support/sample-report.js';
 import type { ReportContent } from '../domain/report.js';
 import { aiResponsesRepository, type NewAiResponse } from './ai-responses.js';
 import { reportsRepository } from './reports.js';
+import { insertAnalysisRow } from '../../test/support/seed-analysis.js';
 
 let db: Db;
 
@@ -17,23 +17,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-async function analysis(): Promise<string> {
-  const id = randomUUID();
-  await db
-    .insertInto('analyses')
-    .values({
-      id,
-      url: 'https://acme.test/',
-      input_url: 'acme.test',
-      domain: 'acme.test',
-      status: 'running',
-      options: JSON.stringify({ personaCount: 1 }),
-      request_hash: id,
-      workflow_id: `analysis-${id}`,
-    })
-    .execute();
-  return id;
-}
+const analysis = () => insertAnalysisRow(db, 'acme.test', { personaCount: 1 });
 
 function content(version: number, summary = 'Acme sells bridges.'): ReportContent {
   return sampleReport({ summary, personas: [], version });

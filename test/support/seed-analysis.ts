@@ -82,3 +82,22 @@ export async function seedAnalysis(
     .execute();
   return { analysisId, url, pages };
 }
+
+/** A bare running analysis row for repository tests (no pages, no corpus), on a domain of the test's own. */
+export async function insertAnalysisRow(db: Db, domain: string, options: object = {}): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('analyses')
+    .values({
+      id,
+      url: `https://${domain}/`,
+      input_url: domain,
+      domain,
+      status: 'running',
+      options: JSON.stringify(options),
+      request_hash: id,
+      workflow_id: `analysis-${id}`,
+    })
+    .execute();
+  return id;
+}
