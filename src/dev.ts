@@ -52,7 +52,7 @@ async function stopAndExit(started: LocalStack): Promise<never> {
   }
 }
 
-stack = await startLocalStack(config, { standInAi, say, logger }).catch((err: Error) => {
+stack = await startLocalStack(config, { standInAi, say, logger, workerMetrics: true }).catch((err: Error) => {
   console.error(`[dev] could not start: ${err.message}`);
   process.exit(1);
 });
@@ -74,6 +74,7 @@ Persona Analyzer is running
   Web page:          ${s.apiUrl}/
   API:               ${s.apiUrl}/api/v2   (docs: ${s.apiUrl}/api/v2/docs)
   Temporal Web UI:   ${s.webUiUrl ?? `none (external Temporal at ${s.temporalAddress})`}
+  Metrics:           ${s.apiUrl}/metrics (API)${s.workerMetricsUrl ? ` · ${s.workerMetricsUrl} (worker)` : ''}
   AI:                ${ai}
   Private addresses: ${privateAddresses}
   Logs:              ${config.LOG_TO_CONSOLE ? 'on this terminal (LOG_TO_CONSOLE=true) and in ' : ''}${shortPath(logs)}

@@ -169,7 +169,7 @@ describe('npm run dev', () => {
   it('stops on Ctrl-C: the service and its database pool first, then PostgreSQL and Temporal; exit 0', async () => {
     const stack = await ownStack();
     const logFile = path.join(stack.DEV_STATE_DIR, 'logs', 'dev.log');
-    const env = { ...stack, PORT: String(await freePort()), LOG_LEVEL: 'info', LOG_FILE: logFile };
+    const env = { ...stack, PORT: String(await freePort()), METRICS_PORT_WORKER: String(await freePort()), LOG_LEVEL: 'info', LOG_FILE: logFile };
     const cmd = run('dev', ['--stand-in-ai'], env);
     await until('the stack to start', () => cmd.stdout().includes('Persona Analyzer is running') || cmd.child.exitCode !== null);
     const base = `http://127.0.0.1:${env.PORT}`;
@@ -178,6 +178,10 @@ describe('npm run dev', () => {
     expect(cmd.stdout()).toContain(`${base}/api/v2/docs`);
     expect(cmd.stdout()).toContain(`Temporal Web UI:   http://127.0.0.1:${env.DEV_TEMPORAL_UI_PORT}`);
     expect(cmd.stdout()).toMatch(/AI: +local stand-in/);
+    // The worker's own metrics, as production serves them.
+    const workerMetrics = `http://127.0.0.1:${env.METRICS_PORT_WORKER}/metrics`;
+    expect(cmd.stdout()).toContain(`${base}/metrics (API) · ${workerMetrics} (worker)`);
+    expect(await (await fetch(workerMetrics)).text()).toMatch(/^temporal_/m);
     expect(cmd.stdout()).toMatch(/Private addresses: +refused/);
     expect(cmd.stdout()).toContain(path.relative(root, logFile));
     const health = await fetch(`${base}/api/v2/health`, { headers: { 'X-Request-Id': 'dev-log-check-1' } });

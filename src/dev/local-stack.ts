@@ -21,6 +21,8 @@ export interface LocalStack {
   databaseUrl: string;
   temporalAddress: string;
   standInAi: boolean;
+  /** The worker's Prometheus endpoint, when this stack serves one. */
+  workerMetricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -40,11 +42,14 @@ export function loadConfigOrExit(): Config {
  */
 export async function startLocalStack(
   config: Config,
-  opts: { standInAi: boolean; logger?: Logger; port?: number; say: (msg: string) => void },
+  opts: { standInAi: boolean; logger?: Logger; port?: number; say: (msg: string) => void; workerMetrics?: boolean },
 ): Promise<LocalStack> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, { service: 'dev' });
   // The commands stop the worker themselves, after the work a Ctrl-C asks for (a cancellation).
-  installTemporalRuntime(logger, { shutdownSignals: [] });
+  // `npm run dev` serves the worker's metrics like production does (on this machine only);
+  // a short-lived `npm run analyze` does not take the port.
+  const metrics = opts.workerMetrics && config.METRICS_PORT_WORKER ? { port: config.METRICS_PORT_WORKER, host: '127.0.0.1' } : undefined;
+  installTemporalRuntime(logger, { shutdownSignals: [], ...(metrics ? { metrics } : {}) });
   const stack = await startDevStack({
     temporalAddress: config.TEMPORAL_ADDRESS,
     databaseUrl: config.DATABASE_URL,
@@ -85,6 +90,7 @@ export async function startLocalStack(
       databaseUrl: stack.databaseUrl,
       temporalAddress: stack.temporalAddress,
       standInAi: opts.standInAi,
+      ...(metrics ? { workerMetricsUrl: `http://${metrics.host}:${metrics.port}/metrics` } : {}),
       stop,
     };
   } catch (err) {
