@@ -16,8 +16,12 @@
 import { parseArgs } from 'node:util';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { startAiRouter, type AiRouter } from './ai-router.js';
+import { runCache } from './cache.js';
 import { cleaningRows } from './cleaning.js';
 import { runLoad } from './load.js';
+import { runOrchestration } from './orchestration.js';
+import { runStart } from './start.js';
+import { runStatus } from './status.js';
 import { localModelInstalled, notRunRows, runRealModel } from './real-model.js';
 import { benchSites } from './sites.js';
 import { startBenchService, startBenchStack, type BenchStack } from './stack.js';
@@ -99,7 +103,7 @@ async function main(): Promise<Row[]> {
     log('scoring the cleaner against Mozilla Readability on the evaluation set...');
     rows.push(...(await cleaningRows({ defuddle: Boolean(args.defuddle) })));
   }
-  if (kinds.length === 0 && !realModel && !wants('load')) return rows;
+  if (kinds.length === 0 && !realModel && !['load', 'orchestration', 'direct', 'status', 'start', 'cache'].some(wants)) return rows;
 
   log('starting Temporal dev server and PostgreSQL...');
   const stack: BenchStack = await startBenchStack(log);
@@ -125,6 +129,30 @@ async function main(): Promise<Row[]> {
     const started = Date.now();
     rows.push(...(await runLoad({ stack, site: sites[0]!, log, onStop })));
     log(`load run took ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+
+  if (wants('orchestration') || wants('direct')) {
+    const started = Date.now();
+    rows.push(...(await runOrchestration({ stack, site: sites[0]!, log, onStop })));
+    log(`orchestration runs took ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+
+  if (wants('status')) {
+    const started = Date.now();
+    rows.push(...(await runStatus({ stack, site: sites[0]!, log, onStop })));
+    log(`status reads took ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+
+  if (wants('start')) {
+    const started = Date.now();
+    rows.push(...(await runStart({ stack, site: sites[0]!, log, onStop })));
+    log(`starts took ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+
+  if (wants('cache')) {
+    const started = Date.now();
+    rows.push(...(await runCache({ stack, site: sites[0]!, log, onStop })));
+    log(`cache runs took ${Math.round((Date.now() - started) / 1000)} s`);
   }
 
   if (wants('real_model')) {

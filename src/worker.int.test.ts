@@ -18,6 +18,7 @@ import { startStandInAi } from './dev/stand-in-ai.js';
 import { startLocalService } from './local-service.js';
 import { createLogger } from './logger.js';
 import { workflowIdFor } from '../workflows/definitions.js';
+import { NO_RATE_LIMITS } from '../test/support/service.js';
 
 /*
  * PostgreSQL (or Temporal) stops under a running worker and comes back: the worker (and the API beside it, in
@@ -65,6 +66,7 @@ it('survives PostgreSQL stopping mid-analysis; the analysis completes once it is
     OPENAI_BASE_URL: standIn.baseUrl,
     OPENAI_MODEL: 'stand-in-model',
     SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...NO_RATE_LIMITS,
     LOG_LEVEL: 'error',
   });
   const service = await startLocalService(
@@ -128,6 +130,7 @@ it('keeps polling while Temporal is down and carries on when it returns; a stop 
     OPENAI_BASE_URL: standIn.baseUrl,
     OPENAI_MODEL: 'stand-in-model',
     SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...NO_RATE_LIMITS,
     LOG_LEVEL: 'error',
   });
   const service = await startLocalService(

@@ -17,6 +17,7 @@ import { ACME_PAGES } from '../support/acme-site.js';
 import { api, pollStatus } from '../support/api.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 import { testResolver } from '../support/test-resolver.js';
+import { NO_RATE_LIMITS } from '../support/service.js';
 
 /**
  * What an engineer sees in the Temporal Web UI (issue 14): finished runs that closed instead of
@@ -64,6 +65,7 @@ describe('the Temporal Web UI an engineer reads', () => {
       OPENAI_BASE_URL: standIn.baseUrl,
       OPENAI_MODEL: 'stand-in-model',
       SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...NO_RATE_LIMITS,
       LOG_LEVEL: 'warn',
     });
     service = await startLocalService({ ...config, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: temporal.address }, createLogger('warn', { test: 'temporal-web-ui' }), {

@@ -8,6 +8,12 @@ import { startLocalService, type LocalService } from '../../src/local-service.js
 import { createLogger } from '../../src/logger.js';
 import { testResolver } from './test-resolver.js';
 
+/**
+ * Every test calls from 127.0.0.1 and the run shares one database, so to the rate limiter all tests
+ * are one client: a service on the shared database that is not testing the limits takes these.
+ */
+export const NO_RATE_LIMITS = { RATE_LIMIT_WRITES_PER_MINUTE: '100000', RATE_LIMIT_READS_PER_MINUTE: '100000' } as const;
+
 export interface TestService {
   apiUrl: string;
   /** The local stand-in for the AI endpoint (OpenAI-compatible HTTP, driven by the real client). */
@@ -45,9 +51,7 @@ export async function startTestService(
     OPENAI_MODEL: 'stand-in-model',
     SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'warn',
-    // Every test (bench run) calls from 127.0.0.1 and shares one database: one client to the limiter.
-    RATE_LIMIT_WRITES_PER_MINUTE: '100000',
-    RATE_LIMIT_READS_PER_MINUTE: '100000',
+    ...NO_RATE_LIMITS,
     ...options.env,
   });
   const service: LocalService = await startLocalService(

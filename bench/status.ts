@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
+import { serve, type SiteSpec } from './sites.js';
+import { startBenchService, type BenchStack } from './stack.js';
+import { row, type Row } from './table.js';
+
+/**
+ * Issue 15, status rows: `GET /api/v2/analysis/{id}` of running analyses (the model stand-in
+ * answers in STATUS.modelLatencyMs, so they wait in ai_analysis) at 100 reads a second, beside a
+ * trivial route of the same server (a 404: it passes the same middleware, touches no database and
+ * no Temporal) read the same way. The two alternate in one-second slices, 20 s each, so both see
+ * the same machine. CPU-ms per read: process.cpuUsage() deltas over each slice / the reads it
+ * sent. The API and the worker run in this process (startLocalService), and so does the client
+ * sending the reads: the worker is idle meanwhile (its activities wait for the model), and the
+ * trivial route's figure is the floor of client + HTTP + middleware that the status figure contains.
+ */
+export const STATUS = {
+  analyses: 10,
+  rps: 100,
+  seconds: 20,
+  modelLatencyMs: 90_000,
+  trivialPath: '/api/v2/bench-no-such-route',
+} as const;
+
+interface Slice {
+  route: 'status' | 'trivial';
+  cpuMs: number;
+  reads: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+}
+
+export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: (msg: string) => void; onStop: (what: string, stop: () => Promise<void>) => void }): Promise<Row[]> {
+  const { stack, log } = opts;
+  const ai = await startStandInAi();
+  opts.onStop('the status stand-in', ai.stop);
+  ai.setLatency(STATUS.modelLatencyMs);
+  const service = await startBenchService(stack, { OPENAI_BASE_URL: ai.baseUrl, OPENAI_MODEL: STAND_IN_MODEL, RATE_LIMIT_READS_PER_MINUTE: '1000000' });
+  opts.onStop('the status worker and API', service.stop);
+  const api = `${service.apiUrl}/api/v2`;
+
+  const ids: string[] = [];
+  for (let i = 0; i < STATUS.analyses; i++) {
+    const site = await serve(opts.site);
+    opts.onStop('a status site', site.close);
+    const res = await fetch(`${api}/analysis/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: site.url, options: { maxPages: 3, personaCount: 1 } }) });
+    const body = (await res.json()) as { data?: { analysisId: string } };
+    if (res.status !== 202 || !body.data) throw new Error(`status bench: start refused: ${res.status}`);
+    ids.push(body.data.analysisId);
+  }
+  // Running and waiting for the model: past the crawl, in ai_analysis.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const rows = await stack.db.selectFrom('analyses').select(['status', 'current_step']).where('id', 'in', ids).execute();
+    if (rows.every((r) => r.status === 'running' && r.current_step === 'ai_analysis')) break;
+    if (Date.now() > deadline) throw new Error(`status bench: analyses not waiting in ai_analysis: ${JSON.stringify(rows)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`status: ${ids.length} analyses running; reading status and a 404 at ${STATUS.rps}/s, alternating seconds, ${STATUS.seconds} s each`);
+
+  const latencies = { status: [] as number[], trivial: [] as number[] };
+  const failures: string[] = [];
+  const slices: Slice[] = [];
+  let errors = 0;
+  let n = 0;
+  for (let s = 0; s < 2 * STATUS.seconds; s++) {
+    const route = s % 2 === 0 ? 'status' : 'trivial';
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    let sent = 0;
+    const sliceReads: Promise<void>[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        // Catch up on ticks a busy event loop skipped, so the rate is what was asked.
+        const due = Math.min(STATUS.rps, Math.floor(((performance.now() - started) / 1000) * STATUS.rps));
+        for (; sent < due; sent++, n++) {
+          const path = route === 'status' ? `/analysis/${ids[n % ids.length]}` : STATUS.trivialPath.slice('/api/v2'.length);
+          const t0 = performance.now();
+          const expect = route === 'status' ? 200 : 404;
+          sliceReads.push(
+            fetch(`${api}${path}`)
+              .then(async (res) => {
+                const body = await res.text();
+                latencies[route].push(performance.now() - t0);
+                const bad = res.status !== expect ? `${route}: HTTP ${res.status}` : route === 'status' && !body.includes('"running"') ? 'status not running' : undefined;
+                if (bad && ++errors <= 5) failures.push(`${bad}: ${body.slice(0, 200)}`);
+              })
+              .catch((err: Error) => void (++errors <= 5 && failures.push(`${route}: ${err.message}`))),
+          );
+        }
+        if (sent >= STATUS.rps) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 2);
+    });
+    // The slice's reads answered, then its CPU: what the reads cost, not what the next slice does.
+    await Promise.all(sliceReads);
+    const cpu = process.cpuUsage(cpu0);
+    slices.push({ route, cpuMs: (cpu.user + cpu.system) / 1000, reads: sent });
+  }
+  const stillRunning = await stack.db.selectFrom('analyses').select(['id']).where('id', 'in', ids).where('status', '=', 'running').execute();
+  for (const id of ids) await fetch(`${api}/analysis/${id}/cancel`, { method: 'POST' }).catch(() => {});
+  ai.setLatency(0);
+  await service.stop();
+
+  const per = (route: Slice['route']) => {
+    const ss = slices.filter((s) => s.route === route);
+    const cpuMs = ss.reduce((a, s) => a + s.cpuMs, 0);
+    const count = ss.reduce((a, s) => a + s.reads, 0);
+    const sorted = [...latencies[route]].sort((a, b) => a - b);
+    return { reads: count, answered: sorted.length, cpuMs: Math.round(cpuMs), cpuMsPerRead: Math.round((cpuMs / count) * 100) / 100, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+  };
+  const status = per('status');
+  const trivial = per('trivial');
+  const raw = { status, trivial, failures, runningAtEnd: stillRunning.length, analyses: ids.length, cpu: 'process.cpuUsage of the bench process: API + worker (idle, waiting for the model) + the reading client', trivialPath: STATUS.trivialPath };
+  return [
+    row('status.running_p50_ms', status.p50, 'ms', raw, { note: `GET /analysis/{id} of ${ids.length} running analyses, ${STATUS.rps}/s for ${STATUS.seconds} s, alternating seconds with a 404` }),
+    row('status.running_p99_ms', status.p99, 'ms', raw, { target: 25, atMost: true }),
+    row('status.running_cpu_ms_per_read', status.cpuMsPerRead, 'CPU-ms', raw, { note: 'process.cpuUsage of the bench process (API and worker in-process, and the client)' }),
+    row('status.trivial_p50_ms', trivial.p50, 'ms', raw, { note: `GET ${STATUS.trivialPath} (404) on the same server, same rate, interleaved` }),
+    row('status.trivial_p99_ms', trivial.p99, 'ms', raw),
+    row('status.trivial_cpu_ms_per_read', trivial.cpuMsPerRead, 'CPU-ms', raw),
+    row('status.read_errors', errors, 'reads', raw, { target: 0, atMost: true, note: failures[0] ?? `analyses still running at the end: ${stillRunning.length} of ${ids.length}` }),
+  ];
+}
