@@ -64,9 +64,9 @@ async function stepRef(deps: ActivityDeps, step: StepName, input: unknown): Prom
     return { analysisId: arg.analysisId, version: typeof arg.version === 'number' ? arg.version : 1, step };
   }
   if (typeof arg.reportId === 'string') {
-    const report = await reportsRepository.byId(deps.db, arg.reportId);
+    const owner = await reportsRepository.ownerOf(deps.db, arg.reportId);
     // A missing report is the activity's to report (ReportNotFound), with nothing recorded.
-    return report ? { analysisId: report.analysisId, version: report.version, step } : undefined;
+    return owner && { ...owner, step };
   }
   return undefined;
 }

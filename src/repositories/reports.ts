@@ -102,6 +102,12 @@ export const reportsRepository = {
     return row && toStoredReport(row);
   },
 
+  /** Which analysis and version a report belongs to, without reading its content. */
+  async ownerOf(db: Kysely<Database>, id: string): Promise<{ analysisId: string; version: number } | undefined> {
+    const row = await db.selectFrom('reports').select(['analysis_id', 'version']).where('id', '=', id).executeTakeFirst();
+    return row && { analysisId: row.analysis_id, version: row.version };
+  },
+
   /** The highest finished version, or undefined while none is finished (the API's REPORT_NOT_READY). */
   async latest(db: Kysely<Database>, analysisId: string): Promise<StoredReport | undefined> {
     const row = await db
