@@ -40,6 +40,26 @@ const analysisRow = (analysisId: string) =>
   db.selectFrom('analyses').select(['status', 'current_step']).where('id', '=', analysisId).executeTakeFirstOrThrow();
 
 describe('step tracking around activity attempts', () => {
+  it('retries an attempt whose analysis row is not committed yet, and stops once it never appears', async () => {
+    // The API starts the run before its transaction commits: the first attempt may find no row.
+    const analysisId = randomUUID();
+    let ran = false;
+    const body = async () => {
+      ran = true;
+      return 'ok';
+    };
+    const early = await runTracked(attempt(1), deps, 'validateSite', body, { analysisId }).catch((err: unknown) => err);
+    expect(early).not.toBeInstanceOf(ApplicationFailure); // a plain error: retryable
+    expect((early as { code?: string }).code).toBe('23503');
+    expect(ran).toBe(false);
+
+    const late = await runTracked(attempt(5), deps, 'validateSite', body, { analysisId }).catch((err: unknown) => err);
+    expect(late).toBeInstanceOf(ApplicationFailure);
+    expect(late).toMatchObject({ type: 'AnalysisNotFound', nonRetryable: true });
+    expect(ran).toBe(false);
+    expect(await stepsRepository.list(db, analysisId)).toEqual([]);
+  });
+
   it('marks a whole-step activity running, counts and records a failed attempt, and completes the step on success', async () => {
     const analysisId = await insertAnalysis(db, 'https://acme.example/');
     const failing = async () => {
@@ -89,14 +109,5 @@ describe('step tracking around activity attempts', () => {
 
     await runTracked(attempt(1), deps, 'sendNotification', async () => 'delivered', { analysisId, version: 1, channel: 'webhook' });
     expect(Object.keys(await steps(analysisId))).toEqual(['quality_check']);
-  });
-
-  it('leaves a missing analysis to the activity itself, writing nothing', async () => {
-    const analysisId = randomUUID();
-    const body = async () => {
-      throw ApplicationFailure.create({ type: 'AnalysisNotFound', message: `Analysis ${analysisId} does not exist.`, nonRetryable: true });
-    };
-    await expect(runTracked(attempt(1), deps, 'extractContent', body, { analysisId })).rejects.toThrow('does not exist');
-    expect(await stepsRepository.list(db, analysisId)).toEqual([]);
   });
 });

@@ -79,10 +79,10 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
   try {
     await beginAttempt(deps, ref, info.attempt);
   } catch (err) {
-    // No analysis row (deleted, or not committed yet): the activity's own loadAnalysis says which,
-    // failing at once as it always has; anything else (the database down) is retried.
-    if ((err as { code?: string }).code === '23503') return run();
-    throw err;
+    // No analysis row: deleted (stop now), or not committed yet because the API starts the run
+    // before its transaction commits (retry: the activity would find no row either). Anything
+    // else (the database down) is retried too.
+    return stopIfDeleted(deps, ref.analysisId, err);
   }
   const started = Date.now();
   try {
@@ -163,7 +163,7 @@ function publicMessage(err: unknown): string {
  * good: deleted (the audit trail says so), or never committed because the API's transaction failed
  * after Temporal had started the run. Retrying cannot help those: stop the run.
  */
-const MISSING_ROW_ATTEMPTS = 8; // about a minute of backoff: far longer than any commit takes
+const MISSING_ROW_ATTEMPTS = 5; // 15-30 s of backoff under the step policies: far longer than any commit takes
 
 async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknown): Promise<never> {
   if ((err as { code?: string }).code === '23503') {
