@@ -152,6 +152,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
     if (apiError.code === 'SERVICE_UNAVAILABLE' || apiError.code === 'REQUEST_TIMEOUT') {
       // A dependency's outage, not a bug: one line per request, without a stack to page through.
       log.warn('request failed: dependency unavailable', { code: apiError.code, error: cause instanceof Error ? cause.message : String(cause) });
+    } else if (apiError.code === 'PDF_UNAVAILABLE') {
+      // This server's setup (no Chromium), said to the client with how to fix it; not a bug.
+      log.warn('request refused: PDF rendering unavailable', { code: apiError.code });
     } else if (apiError.status >= 500) {
       // The client gets a generic message and the request ID; the stack stays here.
       log.error('request failed', { code: apiError.code, error: describe(cause) });
