@@ -199,7 +199,8 @@ describe('checkQuality and repairReport', () => {
     expect(repairs.map((r) => r.kind)).toEqual(['repair:persona_2']);
   });
 
-  it('repairs placeholder text in the summary and offering', async () => {
+  /** A draft whose summary and offering hold placeholder text, checked: both parts fail. */
+  async function reportWithPlaceholders() {
     const { reportId, insightIds } = await draftReport({ personaCount: 1 });
     const content = (await reportsRepository.byId(db, reportId))!.content;
     content.summary = 'TODO';
@@ -207,6 +208,11 @@ describe('checkQuality and repairReport', () => {
     await reportsRepository.updateContent(db, reportId, content);
     const failed = await check(reportId);
     expect(failed.issues.map((i) => i.part.kind)).toEqual(['summary', 'offering']);
+    return { reportId, insightIds, failed };
+  }
+
+  it('repairs placeholder text in the summary and offering', async () => {
+    const { reportId, insightIds, failed } = await reportWithPlaceholders();
     await repair({ reportId, issues: failed.issues, insightIds });
     expect((await check(reportId)).passed).toBe(true);
   });
@@ -243,13 +249,7 @@ describe('checkQuality and repairReport', () => {
   });
 
   it('a retried repair asks only what still fails: a part an earlier attempt already got is not asked again', async () => {
-    const { reportId, insightIds } = await draftReport({ personaCount: 1 });
-    const content = (await reportsRepository.byId(db, reportId))!.content;
-    content.summary = 'TODO';
-    content.offering!.products = ['TBD'];
-    await reportsRepository.updateContent(db, reportId, content);
-    const failed = await check(reportId);
-    expect(failed.issues.map((i) => i.part.kind)).toEqual(['summary', 'offering']);
+    const { reportId, insightIds, failed } = await reportWithPlaceholders();
 
     // The endpoint fails the offering's repair in the first attempt, after the summary's was answered.
     const relay = await relayTo(ai.baseUrl);

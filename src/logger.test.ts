@@ -1,24 +1,8 @@
-import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import winston from 'winston';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { capturedLogger } from '../test/support/captured-logger.js';
 
-/** The logger's real formats, its lines captured as the console would print them. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger('info', { service: 'test' });
-  logger.clear();
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  logger.add(new winston.transports.Stream({ stream }));
-  return { logger, lines };
-}
 
 describe('log lines carry the active trace', () => {
   // As src/telemetry/tracing.ts starts it (AsyncLocalStorage context), without an exporter.
@@ -33,7 +17,7 @@ describe('log lines carry the active trace', () => {
   });
 
   it('adds traceId and spanId inside a span, across awaits and in child loggers', async () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger({ service: 'test' });
     const ids = await tracer.startActiveSpan('request', async (span) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       logger.child({ requestId: 'r1' }).info('inside', { n: 1 });
@@ -46,7 +30,7 @@ describe('log lines carry the active trace', () => {
   });
 
   it('leaves them out where no span is active', async () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger({ service: 'test' });
     logger.info('outside');
     await new Promise((resolve) => setImmediate(resolve));
     const line = lines.find((l) => l.message === 'outside');
@@ -57,7 +41,7 @@ describe('log lines carry the active trace', () => {
   });
 
   it('takes a workflow line’s trace_id (the SDK interceptor’s attribute) when no span is active here', async () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger({ service: 'test' });
     logger.info('from a workflow', { trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) });
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines.find((l) => l.message === 'from a workflow')).toMatchObject({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) });

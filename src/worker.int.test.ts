@@ -96,11 +96,7 @@ it('survives PostgreSQL stopping mid-analysis; the analysis completes once it is
   });
   postgres = await startPostgres();
 
-  const final = await until('the analysis to finish', async () => {
-    const res = await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}`);
-    const body = (await res.json()) as { data?: { status: string } };
-    return body.data && ['completed', 'failed', 'cancelled'].includes(body.data.status) ? body.data : undefined;
-  });
+  const final = await finished(service.apiUrl, analysisId);
   expect(final).toMatchObject({ status: 'completed' });
   const report = await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report`);
   expect(report.status).toBe(200);
@@ -151,11 +147,7 @@ it('keeps polling while Temporal is down and carries on when it returns; a stop 
   await sleep(5_000); // the length of the outage, not an assertion
   temporalServer = await startTemporal();
 
-  const final = await until('the analysis to finish', async () => {
-    const res = await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}`);
-    const body = (await res.json()) as { data?: { status: string } };
-    return body.data && ['completed', 'failed', 'cancelled'].includes(body.data.status) ? body.data : undefined;
-  });
+  const final = await finished(service.apiUrl, analysisId);
   expect(final).toMatchObject({ status: 'completed' });
 
   // Stopping the worker while its server is gone: bounded, it returns.
@@ -168,4 +160,13 @@ async function startAnalysis(apiUrl: string, siteUrl: string): Promise<string> {
   const started = await api<{ analysisId: string }>(apiUrl, '/analysis/start', { method: 'POST', json: { url: siteUrl, options: { maxPages: 3, personaCount: 1 } } });
   expect(started.status).toBe(202);
   return started.body.data!.analysisId;
+}
+
+/** The analysis's final status; reads failing while a dependency is still coming back count as not yet. */
+function finished(apiUrl: string, analysisId: string) {
+  return until('the analysis to finish', async () => {
+    const res = await fetch(`${apiUrl}/api/v2/analysis/${analysisId}`);
+    const body = (await res.json()) as { data?: { status: string } };
+    return body.data && ['completed', 'failed', 'cancelled'].includes(body.data.status) ? body.data : undefined;
+  });
 }

@@ -1,17 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACME_PAGES } from '../../test/support/acme-site.js';
 import { api, pollStatus } from '../../test/support/api.js';
 import { serveSite, type TestSite } from '../../test/support/sites.js';
 import { testResolver } from '../../test/support/test-resolver.js';
+import { capturedLogger } from '../../test/support/captured-logger.js';
 import { loadConfig } from '../config.js';
 import { createDatabase, type Db } from '../database.js';
 import { startStandInAi } from '../dev/stand-in-ai.js';
 import { startLocalService, type LocalService } from '../local-service.js';
-import { createLogger } from '../logger.js';
 import { installTemporalRuntime } from '../temporal-runtime.js';
 
 interface Span {
@@ -83,21 +81,15 @@ describe('metrics and traces of a running service', () => {
   let site: TestSite;
   let db: Db;
   let workerMetricsUrl: string;
-  const lines: Record<string, any>[] = [];
+  let lines: Record<string, any>[] = [];
 
   beforeAll(async () => {
     collector = await startCollector();
     standIn = await startStandInAi();
     site = await serveSite(ACME_PAGES);
-    const logger = createLogger('info', { test: 'telemetry' });
-    logger.clear();
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    logger.add(new winston.transports.Stream({ stream }));
+    const captured = capturedLogger({ test: 'telemetry' });
+    const logger = captured.logger;
+    lines = captured.lines;
     // This test file's process: the runtime with the Prometheus exporter, before the service's worker exists.
     const metricsPort = await freePort();
     installTemporalRuntime(logger, { metrics: { port: metricsPort, host: '127.0.0.1' } });
