@@ -185,3 +185,24 @@ export function createDatabase(databaseUrl: string, max = 10, onConnectionError:
 function reportConnectionError(err: Error): void {
   console.warn(JSON.stringify({ level: 'warn', message: 'database connection lost; it will be replaced', error: err.message, timestamp: new Date().toISOString() }));
 }
+
+/** PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict (40001): running it again is the cure. */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}
+
+/**
+ * Runs a transaction, again when PostgreSQL chose it as the victim of a deadlock (a delete of an
+ * analysis meeting its activities' writes to the same rows in the other order): such a conflict is
+ * resolved by the other side finishing, so a second run succeeds. Other errors pass through.
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (err) {
+      if (attempt >= attempts || !isTransient(err)) throw err;
+    }
+  }
+}

@@ -11,6 +11,7 @@ import {
   type AnalysisWorkflowInput,
   type RegenerateSignal,
 } from '../../../workflows/definitions.js';
+import { inTransaction } from '../../database.js';
 import { ANALYSIS_STATUSES, type AnalysisOptions } from '../../domain/analysis.js';
 import { analysisOptionsSchema, regenerateRequestSchema } from '../../domain/requests.js';
 import { addressPolicy, urlRefusal } from '../../domain/address.js';
@@ -418,7 +419,7 @@ export function analysisRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
         });
       }
     }
-    await db.transaction().execute(async (trx) => {
+    await inTransaction(db, async (trx) => {
       if (!(await analysesRepository.delete(trx, row.id))) {
         throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
       }
