@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnUnusedPort } from './unused-port.js';
 
 /** One request as the site saw it. */
 export interface SeenRequest {
@@ -64,8 +64,7 @@ export async function serveCrawlSite(routes: Record<string, CrawlRoute>): Promis
     else send();
   });
   server.keepAliveTimeout = 100;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  site.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  site.url = `http://127.0.0.1:${await listenOnUnusedPort(server)}/`;
   site.close = () =>
     new Promise<void>((resolve, reject) => {
       if (!server.listening) return resolve();

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { listenOnUnusedPort } from './unused-port.js';
 
 export type Route =
   | string
@@ -36,7 +36,7 @@ function defaultType(routePath: string): string {
 }
 
 /**
- * A local website on 127.0.0.1 (a free port) serving fixed routes; anything else is a 404.
+ * A local website on 127.0.0.1 (a port no earlier site of the run had) serving fixed routes; anything else is a 404.
  * A string route is served with a type guessed from its path (text/html by default). Routes are
  * looked up per request, so a test may add routes that name the site's own URL after it started.
  */
@@ -59,8 +59,7 @@ export async function serveSite(routes: Record<string, Route>): Promise<TestSite
   });
   // Keep-alive sockets would hold close() open until they time out.
   server.keepAliveTimeout = 100;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnUnusedPort(server);
   return {
     url: `http://127.0.0.1:${port}/`,
     hits,
