@@ -367,7 +367,7 @@ describe('GET /analysis/{id}: pages', () => {
     const { id, report } = await extract(acme.url, { maxPages: 3 });
     await db.updateTable('analyses').set({ status: 'completed' }).where('id', '=', id).execute();
     const row = (await analysesRepository.byId(db, id))!;
-    const view = await analysisStatus({ db } as unknown as ApiDeps, row, createLogger('error'));
+    const view = await analysisStatus({ db } as unknown as ApiDeps, row);
     expect(view.pages).toEqual(report);
     expect(view.pages!.read[0]).toEqual({ url: acme.url, kind: 'home', from: 'site' });
     expect(view.pages!.skipped).toContainEqual({ url: `${acme.url}login`, reason: 'robots', detail: 'robots.txt asks crawlers not to read it' });

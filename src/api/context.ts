@@ -29,8 +29,6 @@ export interface ApiDeps {
   checkAi?: () => Promise<boolean>;
   /** Deadline for Temporal calls that change state (start, signal, cancel); default 5 s. */
   temporalTimeoutMs?: number;
-  /** Deadline for the `progress` query before the status route reads PostgreSQL instead; default 2 s. */
-  progressQueryTimeoutMs?: number;
   /**
    * Where stored API keys are looked up and requests are counted. Default: PostgreSQL (api_keys,
    * rate_limits), shared by every API instance; tests of the HTTP layer alone give in-memory ones.

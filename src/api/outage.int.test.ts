@@ -84,7 +84,6 @@ beforeAll(async () => {
       logger: createLogger('error'),
       config,
       temporalTimeoutMs: 2_000,
-      progressQueryTimeoutMs: 1_000,
     }),
     port: 0,
   });

@@ -704,10 +704,10 @@ export interface components {
             } | null;
             percent: number;
             /**
-             * @description Where status and step states came from.
+             * @description Where status and step states came from: PostgreSQL, which the activities keep current as they run (no workflow query per read).
              * @enum {string}
              */
-            source: "workflow" | "database";
+            source: "database";
             status: components["schemas"]["AnalysisStatus"];
             steps: components["schemas"]["StepProgress"][];
             /** Format: date-time */

@@ -263,7 +263,7 @@ export const statusSchema = envelope(
       createdAt: isoDate,
       updatedAt: isoDate,
       completedAt: isoDate.nullable(),
-      source: z.enum(['workflow', 'database']).openapi({ description: 'Where status and step states came from.' }),
+      source: z.enum(['database']).openapi({ description: 'Where status and step states came from: PostgreSQL, which the activities keep current as they run (no workflow query per read).' }),
       usage: usageSchema,
       pages: crawlSchema.nullable().openapi({ description: 'Pages read and skipped, each with why; null until content extraction finished.' }),
       corpus: corpusSchema.optional().openapi({ description: 'How much of each page the model was sent; absent before content processing.' }),

@@ -1,99 +1,97 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import type { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import { createDatabase, type Db } from '../../database.js';
 import { createLogger } from '../../logger.js';
-import { connectTemporal } from '../../temporal.js';
+import { insertAnalysisRow } from '../../../test/support/seed-analysis.js';
 import { createApp } from '../app.js';
 import type { ApiResponse } from '../envelope.js';
-import { FIXTURE_STARTED_AT } from '../../../test/support/progress-workflow.js';
 
 /**
- * The status route's workflow path: a worker runs a stand-in AnalysisWorkflow that answers the
- * `progress` query, and the route merges that with the attempts activities wrote to PostgreSQL.
- * Own task queue, so no other test file's worker runs these workflows.
+ * The status route answers from PostgreSQL alone, running analyses included: the rows the
+ * activities keep current (analysis_steps, the analysis row). The app here gets a Temporal client
+ * that fails every use, so a read that still asked the workflow would fail.
  */
 
-const taskQueue = `api-status-${randomUUID()}`;
-const fixturePath = fileURLToPath(new URL('../../../test/support/progress-workflow.ts', import.meta.url));
-
 let db: Db;
-let connection: Connection;
-let client: Client;
-let worker: Worker;
-let workerRun: Promise<void>;
-const workflowIds: string[] = [];
-
-beforeAll(async () => {
-  // The worker's state changes are noise here; warnings and errors still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const databaseUrl = inject('databaseUrl');
-  db = createDatabase(databaseUrl, 2);
-  ({ connection, client } = await connectTemporal({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }));
-  worker = await Worker.create({
-    connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
-    taskQueue,
-    workflowsPath: fixturePath,
-  });
-  workerRun = worker.run();
+let temporalCalls = 0;
+const unusableTemporal = new Proxy({} as Client, {
+  get() {
+    temporalCalls++;
+    throw new Error('the status route must not use Temporal');
+  },
 });
 
+beforeAll(() => {
+  db = createDatabase(inject('databaseUrl'), 2);
+});
 afterAll(async () => {
-  await Promise.all(workflowIds.map((id) => client?.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined)));
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-    await worker.options.connection?.close();
-  }
-  await connection?.close();
   await db?.destroy();
 });
 
-describe('GET /analysis/:id while a worker answers the progress query', () => {
-  it('takes states from the workflow and attempts and errors from analysis_steps', async () => {
-    const app = createApp({ db, temporal: client, taskQueue, logger: createLogger('warn'), config: loadConfig({ RATE_LIMIT_READS_PER_MINUTE: '100000' }) });
-    const started = await app.request('/api/v2/analysis/start', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ url: `https://status-${randomUUID().slice(0, 8)}.example.com/` }),
-    });
-    expect(started.status).toBe(202);
-    const { analysisId } = ((await started.json()) as ApiResponse<{ analysisId: string }>).data!;
-    workflowIds.push(`analysis-${analysisId}`);
+function app() {
+  return createApp({
+    db,
+    temporal: unusableTemporal,
+    taskQueue: `api-status-${randomUUID()}`,
+    logger: createLogger('warn'),
+    config: loadConfig({ RATE_LIMIT_READS_PER_MINUTE: '100000', RATE_LIMIT_WRITES_PER_MINUTE: '100000' }),
+  });
+}
 
-    // Activities record attempts as they happen; the workflow's board only counts its own.
+async function status(id: string) {
+  const res = await app().request(`/api/v2/analysis/${id}`);
+  return { status: res.status, body: (await res.json()) as ApiResponse<any> };
+}
+
+const startedAt = new Date('2026-01-01T10:00:00.000Z');
+
+describe('GET /analysis/:id of a running analysis', () => {
+  it('shows the step an attempt is working on, with the attempts and errors the activities recorded', async () => {
+    const id = await insertAnalysisRow(db, `status-${randomUUID().slice(0, 8)}.example.com`);
     await db
       .insertInto('analysis_steps')
       .values([
-        { analysis_id: analysisId, version: 1, step: 'content_extraction', state: 'completed', attempts: 3, last_error: 'HTTP 503' },
-        { analysis_id: analysisId, version: 1, step: 'content_processing', state: 'running', attempts: 2, last_error: 'timeout' },
+        { analysis_id: id, version: 1, step: 'validation', state: 'completed', attempts: 1, started_at: startedAt, finished_at: startedAt },
+        { analysis_id: id, version: 1, step: 'content_extraction', state: 'completed', attempts: 3, started_at: startedAt, finished_at: startedAt },
+        { analysis_id: id, version: 1, step: 'content_processing', state: 'running', attempts: 2, last_error: 'timeout', started_at: startedAt },
       ])
       .execute();
 
-    const res = await app.request(`/api/v2/analysis/${analysisId}`);
-    const body = (await res.json()) as ApiResponse<any>;
-    expect(res.status).toBe(200);
-    expect(body.data).toMatchObject({
-      analysisId,
-      // The row still says pending: the workflow's view wins while it runs.
-      status: 'running',
-      percent: 36,
-      currentStep: 'content_processing',
-      version: 1,
-      latestReportVersion: null,
-      source: 'workflow',
-    });
+    const { status: code, body } = await status(id);
+    expect(code).toBe(200);
+    expect(body.data).toMatchObject({ analysisId: id, status: 'running', percent: 36, currentStep: 'content_processing', version: 1, latestReportVersion: null, source: 'database' });
     expect(body.data.steps).toEqual([
-      { name: 'validation', state: 'completed', attempts: 1, startedAt: FIXTURE_STARTED_AT, finishedAt: FIXTURE_STARTED_AT },
-      { name: 'content_extraction', state: 'completed', attempts: 3, lastError: 'HTTP 503', startedAt: FIXTURE_STARTED_AT, finishedAt: FIXTURE_STARTED_AT },
-      { name: 'content_processing', state: 'running', attempts: 2, lastError: 'timeout', startedAt: FIXTURE_STARTED_AT },
+      { name: 'validation', state: 'completed', attempts: 1, startedAt: startedAt.toISOString(), finishedAt: startedAt.toISOString() },
+      { name: 'content_extraction', state: 'completed', attempts: 3, startedAt: startedAt.toISOString(), finishedAt: startedAt.toISOString() },
+      { name: 'content_processing', state: 'running', attempts: 2, lastError: 'timeout', startedAt: startedAt.toISOString() },
       { name: 'ai_analysis', state: 'pending', attempts: 0 },
       { name: 'report_generation', state: 'pending', attempts: 0 },
       { name: 'quality_check', state: 'pending', attempts: 0 },
       { name: 'finalization', state: 'pending', attempts: 0 },
     ]);
+    expect(temporalCalls).toBe(0);
+  });
+
+  it('shows a regeneration as running from the moment it was accepted, before the workflow starts it', async () => {
+    const id = await insertAnalysisRow(db, `status-regen-${randomUUID().slice(0, 8)}.example.com`);
+    const steps = ['validation', 'content_extraction', 'content_processing', 'ai_analysis', 'report_generation', 'quality_check', 'finalization'] as const;
+    await db
+      .insertInto('analysis_steps')
+      .values(steps.map((step) => ({ analysis_id: id, version: 1, step, state: 'completed' as const, attempts: 1, started_at: startedAt, finished_at: startedAt })))
+      .execute();
+    // What finalizeReport and then the regenerate route leave: v1 published, v2 handed out.
+    await db.updateTable('analyses').set({ status: 'completed', latest_version: 1, requested_version: 2, current_step: null }).where('id', '=', id).execute();
+
+    const { body } = await status(id);
+    expect(body.data).toMatchObject({ status: 'running', version: 2, latestReportVersion: 1, currentStep: null, percent: 43 });
+    expect(body.data.steps.map((s: { state: string }) => s.state)).toEqual(['completed', 'completed', 'completed', 'pending', 'pending', 'pending', 'pending']);
+
+    // The workflow takes it up: the first report step of v2 begins.
+    await db.insertInto('analysis_steps').values({ analysis_id: id, version: 2, step: 'ai_analysis', state: 'running', attempts: 1, started_at: startedAt }).execute();
+    await db.updateTable('analyses').set({ status: 'running', current_step: 'ai_analysis' }).where('id', '=', id).execute();
+    expect((await status(id)).body.data).toMatchObject({ status: 'running', version: 2, currentStep: 'ai_analysis', percent: 50 });
+    expect(temporalCalls).toBe(0);
   });
 });

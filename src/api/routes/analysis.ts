@@ -32,11 +32,11 @@ import {
   successResponse,
 } from '../openapi/schemas.js';
 import { jsonBodyChecks, validate } from '../validation.js';
+import { isActive } from '../../domain/progress-view.js';
 import { statusRoute } from './analysis-status.js';
 import { reportRoute } from './report.js';
 import {
   analysisLinks,
-  isActive,
   loadAnalysis,
   withTemporalDeadline,
   workflowVisibility,

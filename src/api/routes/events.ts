@@ -5,7 +5,8 @@ import { analysesRepository, type AnalysisRow } from '../../repositories/analyse
 import { eventStreamRepository, type ProgressEvent } from '../../repositories/event-stream.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
-import { isActive, loadAnalysis } from './shared.js';
+import { isActive } from '../../domain/progress-view.js';
+import { loadAnalysis } from './shared.js';
 
 /** A stream looks at the table this often even without a notification: a lost one never stalls it. */
 const POLL_MS = 2_000;

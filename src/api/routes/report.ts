@@ -8,7 +8,8 @@ import type { ApiDeps, AppEnv } from '../context.js';
 import { ok, reply } from '../envelope.js';
 import { ApiError } from '../errors.js';
 import { analysisIdParam, errorResponses, reportDiffSchema, reportSchema } from '../openapi/schemas.js';
-import { isActive, loadAnalysis } from './shared.js';
+import { isActive } from '../../domain/progress-view.js';
+import { loadAnalysis } from './shared.js';
 
 const reportQuerySchema = z.object({
   version: z.coerce.number().int().min(1).max(1_000_000).optional(),

@@ -53,15 +53,3 @@ export function workflowVisibility(row: Pick<AnalysisRow, 'url' | 'domain'>, sta
   };
 }
 
-export const ACTIVE_STATUSES: readonly AnalysisStatus[] = ['pending', 'running'];
-
-/**
- * Whether work is under way or about to be: pending/running, or a regeneration the API handed out
- * that the workflow has not finished yet. A failed regeneration leaves the analysis `completed`
- * with `error.version` set to the version that failed, so it does not count as under way.
- */
-export function isActive(row: Pick<AnalysisRow, 'status' | 'latest_version' | 'requested_version' | 'error'>): boolean {
-  if (ACTIVE_STATUSES.includes(row.status)) return true;
-  const awaitingRegeneration = row.latest_version >= 1 && row.requested_version > row.latest_version;
-  return awaitingRegeneration && row.error?.version !== row.requested_version;
-}
