@@ -18,6 +18,8 @@ export interface ServiceProcess {
   /** Sends `signal` and waits for the exit; this exit is expected, not a failure. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   running(): boolean;
+  /** The OS process ID of the current (or last) child; a worker's default Temporal identity is `<pid>@<host>`. */
+  pid(): number | undefined;
   /** Exits nobody asked for, each described with the last lines of output. */
   unexpectedExits: string[];
   /** Recent stdout and stderr lines, across restarts. */
@@ -40,6 +42,7 @@ export function serviceProcess(name: string, entry: 'worker' | 'api', env: NodeJ
     output,
     unexpectedExits,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    pid: () => child?.pid,
     async start() {
       stopping = false;
       const path = fileURLToPath(new URL(`./processes/${entry}.ts`, import.meta.url));

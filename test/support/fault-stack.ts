@@ -39,14 +39,20 @@ export interface FaultStack {
   webhooks: WebhookReceiver;
   worker: ServiceProcess;
   api: ServiceProcess;
+  /** Processes started beside those two with addWorker/addApi; watched and stopped like them. */
+  added: ServiceProcess[];
+  /** Another worker process on the stack's task queue, database and model endpoint. */
+  addWorker(name: string): Promise<ServiceProcess>;
+  /** Another API process configured as the first, on a port of its own. */
+  addApi(name: string): Promise<{ process: ServiceProcess; apiUrl: string }>;
   /** For checks from the test; unusable while PostgreSQL is stopped. */
   db: Db;
   stopTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
   stopPostgres(): Promise<void>;
   startPostgres(): Promise<void>;
-  /** POST /analysis/start for the stack's site, with the webhook receiver as notify.webhookUrl. */
-  start(opts?: { key?: string; options?: Record<string, unknown> }): Promise<{ status: number; analysisId?: string; body: any }>;
+  /** POST /analysis/start for the stack's site, with the webhook receiver as notify.webhookUrl (through `apiUrl`, the first API by default). */
+  start(opts?: { key?: string; options?: Record<string, unknown>; apiUrl?: string }): Promise<{ status: number; analysisId?: string; body: any }>;
   /** Polls the status route until the analysis is terminal; errors and non-200 answers (an outage) are tolerated. */
   waitForEnd(analysisId: string, timeoutMs?: number): Promise<any>;
   /** Polls the status route until `done` holds for the status. */
@@ -141,7 +147,7 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
     cleanups.push(() => db.destroy());
 
     const taskQueue = `faults-${opts.name}-${randomUUID()}`;
-    let apiPort = await freePort();
+    const apiPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -167,20 +173,21 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
     const api = serviceProcess(`${opts.name} API`, 'api', env);
     cleanups.push(() => worker.stop('SIGKILL'));
     cleanups.push(() => api.stop('SIGKILL'));
-    const startApi = async (): Promise<void> => {
+    const added: ServiceProcess[] = [];
+    /** Starts an API process on apiEnv.PORT; returns its URL (apiEnv.PORT is what it listens on). */
+    const startApi = async (child: ServiceProcess, apiEnv: NodeJS.ProcessEnv): Promise<string> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await api.start();
+          await child.start();
+          return `http://127.0.0.1:${apiEnv.PORT}`;
         } catch (err) {
           // freePort() only found a port free a moment ago: with stacks starting side by side, another may take it first.
           if (attempt === 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
-          apiPort = await freePort();
-          env.PORT = String(apiPort);
+          apiEnv.PORT = String(await freePort());
         }
       }
     };
-    await Promise.all([worker.start(), startApi()]);
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const [, apiUrl] = await Promise.all([worker.start(), startApi(api, env)]);
 
     const withTemporal = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
       const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 5_000 });
@@ -204,7 +211,7 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
           last = `request failed: ${(err as Error).message}`;
         }
         // A process that died by itself will not bring the analysis further: say so now, with its output.
-        const died = [...worker.unexpectedExits, ...api.unexpectedExits];
+        const died = [worker, api, ...added].flatMap((p) => p.unexpectedExits);
         if (died.length) throw new Error(`${opts.name}: waiting for analysis ${analysisId}, but ${died.join('\n\n')}`);
         if (Date.now() > deadline) throw new Error(`${opts.name}: analysis ${analysisId} not there after ${timeoutMs / 1000} s; last: ${JSON.stringify(last)}`);
         await new Promise((r) => setTimeout(r, 500));
@@ -221,6 +228,21 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
       webhooks,
       worker,
       api,
+      added,
+      async addWorker(name) {
+        const child = serviceProcess(name, 'worker', env);
+        cleanups.push(() => child.stop('SIGKILL'));
+        added.push(child);
+        await child.start();
+        return child;
+      },
+      async addApi(name) {
+        const apiEnv = { ...env, PORT: String(await freePort()) };
+        const child = serviceProcess(name, 'api', apiEnv);
+        cleanups.push(() => child.stop('SIGKILL'));
+        added.push(child);
+        return { process: child, apiUrl: await startApi(child, apiEnv) };
+      },
       db,
       async stopTemporal() {
         if (!temporal) throw new Error('this stack uses the shared Temporal server: ask for ownTemporal');
@@ -232,8 +254,8 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
         await postgres.stop();
       },
       startPostgres,
-      async start({ key, options } = {}) {
-        const res = await fetch(`${apiUrl}/api/v2/analysis/start`, {
+      async start({ key, options, apiUrl: via = apiUrl } = {}) {
+        const res = await fetch(`${via}/api/v2/analysis/start`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
           body: JSON.stringify({ url: site.url, options: { maxPages: 3, personaCount: 1, notify: { webhookUrl: webhooks.url }, ...options } }),
@@ -363,7 +385,7 @@ export async function brokenPromises(stack: FaultStack, check: PromiseCheck = {}
     }
   });
 
-  for (const p of [stack.worker, stack.api]) broken.push(...p.unexpectedExits);
+  for (const p of [stack.worker, stack.api, ...stack.added]) broken.push(...p.unexpectedExits);
 
   for (const [id, n] of stack.webhooks.byId()) if (n > 1) broken.push(`webhook ${id} delivered ${n} times`);
   if (notificationsExist) {
