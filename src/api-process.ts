@@ -18,7 +18,7 @@ export interface ApiProcess {
  * the API beside a worker instead (local-service.ts).
  */
 export async function startApiProcess(config: Config & { DATABASE_URL: string }, logger: Logger, opts: { hostname: string }): Promise<ApiProcess> {
-  const db = createDatabase(config.DATABASE_URL);
+  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const { connection, client } = await connectTemporal(config);
   const openai = createOpenAIClient(config);
   const app = createApp({

@@ -42,6 +42,8 @@ const optionalUrl = z.url({ protocol: /^(https?|postgres(ql)?)$/ }).optional();
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: optionalUrl,
+  /** Connections each API or worker process may hold (README, Scaling: the connection budget). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[\w.-]+:\d+$/, 'must look like host:port')

@@ -31,7 +31,7 @@ export async function startLocalService(
   installTemporalRuntime(logger);
   // Before the worker, the client and the app are made: each picks up the tracer then.
   const tracing = startTracing(config, 'persona-analyzer');
-  const db = createDatabase(config.DATABASE_URL);
+  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const cleanups: (() => Promise<unknown>)[] = [() => db.destroy(), async () => tracing?.flush()];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

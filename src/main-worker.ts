@@ -20,7 +20,7 @@ if (!config.DATABASE_URL) {
 installTemporalRuntime(logger, { metrics: { port: config.METRICS_PORT_WORKER } });
 const tracing = startTracing(config, 'persona-analyzer-worker');
 
-const db = createDatabase(config.DATABASE_URL);
+const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 await migrateDatabase(db);
 const temporalAddress = config.TEMPORAL_ADDRESS ?? LOCAL_TEMPORAL_ADDRESS;
 await ensureSearchAttributes(config, logger);
