@@ -11,8 +11,8 @@ import { reportsRepository } from '../src/repositories/reports.js';
 import { GERMAN_SITE, seedAnalysis } from '../test/support/seed-analysis.js';
 import { createAiAnalysisActivities } from './ai-analysis.js';
 import { createReportActivities } from './report.js';
-import type { QualityResult } from '../src/domain/quality.js';
-import type { ActivityDeps, GenerateReportInput, InsightIds, RepairInput } from './types.js';
+import { failingParts, type QualityResult } from '../src/domain/quality.js';
+import type { ActivityDeps, CheckedReport, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 import { quietActivityEnvironment, standInActivityDeps } from '../test/support/activity-env.js';
 import { runTracked } from '../test/support/step-tracking.js';
 
@@ -49,6 +49,28 @@ const generate = (input: GenerateReportInput) => env().run(reports.generateRepor
 // Through the worker's step-tracking interceptor, which writes the step rows checked below.
 const check = (reportId: string): Promise<QualityResult> => runTracked(env(), deps, 'checkQuality', reports.checkQuality, { reportId });
 const repair = (input: RepairInput) => env().run(reports.repairReport, input) as Promise<void>;
+// The workflow's path: the check ends the activity, and the activity records quality_check itself.
+type Checked<I> = I & { check: true };
+const generateChecked = (input: GenerateReportInput, activities = reports) =>
+  runTracked<Checked<GenerateReportInput>, CheckedReport>(env(), deps, 'generateReport', activities.generateReport, { ...input, check: true });
+const repairChecked = (input: RepairInput, activities = reports, environment = env()) =>
+  runTracked<Checked<RepairInput>, QualityResult>(environment, deps, 'repairReport', activities.repairReport, { ...input, check: true });
+
+/** State and attempts of each step of an analysis, and its audit trail as `type:step` in order. */
+async function stepRows(analysisId: string) {
+  const rows = await db.selectFrom('analysis_steps').select(['step', 'state', 'attempts']).where('analysis_id', '=', analysisId).execute();
+  return Object.fromEntries(rows.map((r) => [r.step, { state: r.state, attempts: r.attempts }]));
+}
+async function stepEvents(analysisId: string) {
+  const rows = await db
+    .selectFrom('processing_events')
+    .select(['type', 'step'])
+    .where('analysis_id', '=', analysisId)
+    .where('type', 'like', 'step_%')
+    .orderBy('id')
+    .execute();
+  return rows.map((e) => `${e.type}:${e.step ?? ''}`);
+}
 
 async function draftReport(opts: { personaCount?: number; site?: typeof GERMAN_SITE; language?: string } = {}) {
   const seeded = await seedAnalysis(db, opts);
@@ -117,6 +139,64 @@ describe('generateReport', () => {
     const asked = JSON.stringify(ai.lastRequest()!.response_format);
     expect(asked).toContain('"personas"');
     expect(asked).not.toContain('"offering"');
+  });
+
+  it('with check: returns the check of the stored report, and records quality_check after report_generation', async () => {
+    const seeded = await seedAnalysis(db, { personaCount: 2 });
+    const insightIds = await analyzeAll(seeded.analysisId);
+    const { reportId, quality } = await generateChecked({ analysisId: seeded.analysisId, version: 1, insightIds });
+
+    const report = (await reportsRepository.byId(db, reportId))!;
+    expect(quality).toMatchObject({ passed: true, issues: [] });
+    expect(report).toMatchObject({ analysisId: seeded.analysisId, version: 1, status: 'passed', quality });
+    expect(await stepRows(seeded.analysisId)).toEqual({
+      report_generation: { state: 'completed', attempts: 1 },
+      quality_check: { state: 'completed', attempts: 1 },
+    });
+    // As when quality_check was an activity of its own: a step begins, then the one before it is marked done.
+    expect(await stepEvents(seeded.analysisId)).toEqual([
+      'step_running:report_generation',
+      'step_running:quality_check',
+      'step_completed:report_generation',
+      'step_completed:quality_check',
+    ]);
+    // Without the flag (runs recorded before it existed) it returns the ID alone and checks nothing.
+    const again = await generate({ analysisId: seeded.analysisId, version: 2, insightIds });
+    expect(typeof again).toBe('string');
+    expect((await reportsRepository.byId(db, again))!).toMatchObject({ status: 'draft', quality: null });
+  });
+
+  it('with check: a failing check leaves quality_check running for the repairs that follow', async () => {
+    const seeded = await seedAnalysis(db, { personaCount: 1 });
+    const insightIds = await analyzeAll(seeded.analysisId);
+    // The synthesis answers with a placeholder summary: the check fails it.
+    const relay = await relayTo(ai.baseUrl);
+    try {
+      relay.state.placeholderSummary = true;
+      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
+      const { reportId, quality } = await generateChecked({ analysisId: seeded.analysisId, version: 1, insightIds }, relayed);
+      expect(quality.passed).toBe(false);
+      expect(failingParts(quality.issues)).toEqual([{ kind: 'summary' }]);
+      expect((await reportsRepository.byId(db, reportId))!.status).toBe('degraded');
+      expect(await stepRows(seeded.analysisId)).toEqual({
+        report_generation: { state: 'completed', attempts: 1 },
+        quality_check: { state: 'running', attempts: 1 },
+      });
+
+      const repaired = await repairChecked({ reportId, issues: quality.issues, insightIds });
+      expect(repaired).toMatchObject({ passed: true, issues: [] });
+      expect((await reportsRepository.byId(db, reportId))!).toMatchObject({ status: 'passed', quality: repaired });
+      expect((await stepRows(seeded.analysisId)).quality_check).toEqual({ state: 'completed', attempts: 1 });
+      // quality_check ran from the end of generateReport through the repair, which completed it.
+      expect(await stepEvents(seeded.analysisId)).toEqual([
+        'step_running:report_generation',
+        'step_running:quality_check',
+        'step_completed:report_generation',
+        'step_completed:quality_check',
+      ]);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('is idempotent for a version: a retried attempt replaces the draft', async () => {
@@ -260,15 +340,78 @@ describe('checkQuality and repairReport', () => {
         quietActivityEnvironment({ attempt: n, activityId: 'repair-round-1' }).run(relayed.repairReport, { reportId, issues: failed.issues, insightIds }) as Promise<void>;
 
       await expect(attempt(1)).rejects.toMatchObject({ type: 'AiUnavailable' });
-      expect(relay.asked).toEqual(['repair_summary', 'repair_offering']);
+      // Both parts are asked at once: in either order.
+      expect([...relay.asked].sort()).toEqual(['repair_offering', 'repair_summary']);
       relay.failing = undefined;
       await attempt(2);
-      expect(relay.asked).toEqual(['repair_summary', 'repair_offering', 'repair_offering']);
+      expect(relay.asked.slice(2)).toEqual(['repair_offering']);
       expect((await check(reportId)).passed).toBe(true);
 
       // Its acknowledgement lost after it wrote the report: another attempt finds nothing failing and asks nothing.
       await attempt(3);
       expect(relay.asked).toHaveLength(3);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  /** A draft of three personas whose summary, offering and second persona all fail the check. */
+  async function reportFailingThreeParts() {
+    const { analysisId, reportId, insightIds } = await draftReport({ personaCount: 3 });
+    const content = (await reportsRepository.byId(db, reportId))!.content;
+    content.summary = 'TODO';
+    content.offering!.products = ['TBD'];
+    content.personas[1]!.evidence[0]!.quote = 'Our customers report a 300 percent return within the first month.';
+    await reportsRepository.updateContent(db, reportId, content);
+    const failed = await check(reportId);
+    expect(failed.issues.map((i) => i.part)).toEqual([{ kind: 'summary' }, { kind: 'offering' }, { kind: 'persona', index: 1 }]);
+    return { analysisId, reportId, insightIds, failed, content };
+  }
+
+  it('asks for every failing part at once: the endpoint holds each request until all three have arrived', async () => {
+    const { reportId, insightIds, failed, content } = await reportFailingThreeParts();
+    const relay = await relayTo(ai.baseUrl);
+    try {
+      relay.state.holdRepairs = 3;
+      // Slots for all three: the worker's AI_MAX_CONCURRENCY is what limits the requests in flight.
+      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl, { AI_MAX_CONCURRENCY: 3 }));
+      const quality = await repairChecked({ reportId, issues: failed.issues, insightIds }, relayed);
+
+      // Every request began before any was answered: they were in flight together.
+      const lastStart = Math.max(...relay.timeline.map((e, i) => (e.startsWith('start:') ? i : -1)));
+      const firstEnd = relay.timeline.findIndex((e) => e.startsWith('end:'));
+      expect(relay.timeline.filter((e) => e.startsWith('start:')).sort()).toEqual(['start:repair_offering', 'start:repair_persona', 'start:repair_summary']);
+      expect(lastStart).toBeLessThan(firstEnd);
+      expect(quality).toMatchObject({ passed: true, issues: [] });
+      const repaired = (await reportsRepository.byId(db, reportId))!.content;
+      expect(repaired.personas[0]).toEqual(content.personas[0]);
+      expect(repaired.personas[2]).toEqual(content.personas[2]);
+      expect(new Set(repaired.personas.map((p) => p.name)).size).toBe(3);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('keeps the repairs it got when the answers for one part stay unusable, and leaves that part as it was', async () => {
+    const { reportId, insightIds, failed, content } = await reportFailingThreeParts();
+    const relay = await relayTo(ai.baseUrl);
+    try {
+      relay.state.unusable = 'repair_offering';
+      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
+      const attempt = (n: number) => repairChecked({ reportId, issues: failed.issues, insightIds }, relayed, quietActivityEnvironment({ attempt: n, activityId: 'repair-unusable' }));
+
+      // Unusable in the first attempt: retried (the others' answers are stored, not applied yet).
+      await expect(attempt(1)).rejects.toMatchObject({ type: 'InvalidModelOutput', nonRetryable: false });
+      const asked = relay.asked.length;
+      // Unusable for good in the second: the others' repairs, answered in the first, are kept.
+      const quality = await attempt(2);
+      expect(relay.asked.slice(asked).every((s) => s === 'repair_offering')).toBe(true);
+      expect(quality.passed).toBe(false);
+      expect(failingParts(quality.issues)).toEqual([{ kind: 'offering' }]);
+      const repaired = (await reportsRepository.byId(db, reportId))!;
+      expect(repaired.content.offering).toEqual(content.offering);
+      expect(repaired.content.summary).not.toBe('TODO');
+      expect(repaired).toMatchObject({ status: 'degraded', quality });
     } finally {
       await relay.close();
     }
@@ -297,12 +440,35 @@ describe('checkQuality and repairReport', () => {
 });
 
 /**
- * A relay in front of the AI stand-in that records which schema each request asked for and answers
- * 500 to requests for the schema named in `failing`.
+ * A relay in front of the AI stand-in that records which schema each request asked for, and when
+ * each request began and was answered (`timeline`, in order: `start:<schema>`, `end:<schema>`). It
+ * answers 500 to requests for the schema named in `failing`, an answer that is no JSON at all to
+ * those named in `unusable`, and with `holdRepairs` set to n holds every repair request until n of
+ * them have arrived (or 20 s have passed, so a test of calls that never overlap fails, not hangs).
+ * With `placeholderSummary` the synthesis's summary becomes "TODO", which the check fails.
  */
 async function relayTo(target: string) {
   const asked: string[] = [];
-  const state: { failing?: string } = {};
+  const timeline: string[] = [];
+  const state: { failing?: string; unusable?: string; holdRepairs?: number; placeholderSummary?: boolean } = {};
+  let held: (() => void)[] = [];
+  const holdRepair = (schema: string) =>
+    new Promise<void>((resolve) => {
+      if (!state.holdRepairs || !schema.startsWith('repair_')) return resolve();
+      held.push(resolve);
+      if (held.length >= state.holdRepairs) {
+        for (const release of held.splice(0)) release();
+      } else {
+        setTimeout(resolve, 20_000).unref();
+      }
+    });
+  const edited = (schema: string, text: string) => {
+    if (!state.placeholderSummary || schema !== 'persona_report') return text;
+    const completion = JSON.parse(text) as ReturnType<typeof completionOf>;
+    const answer = JSON.parse(completion.choices[0]!.message.content) as { summary?: string };
+    completion.choices[0]!.message.content = JSON.stringify({ ...answer, summary: 'TODO' });
+    return JSON.stringify(completion);
+  };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -310,20 +476,30 @@ async function relayTo(target: string) {
       const body = Buffer.concat(chunks).toString('utf8');
       const schema = String((JSON.parse(body || '{}') as { response_format?: { json_schema?: { name?: string } } }).response_format?.json_schema?.name ?? 'none');
       asked.push(schema);
+      timeline.push(`start:${schema}`);
+      res.on('finish', () => timeline.push(`end:${schema}`));
       if (schema === state.failing) {
         res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'relay: failing on purpose', type: 'server_error' } }));
         return;
       }
-      void fetch(`${target}${req.url!.replace(/^\/v1/, '')}`, { method: req.method, headers: { 'content-type': 'application/json' }, body }).then(
-        async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()),
-        () => res.writeHead(502).end(),
-      );
+      if (schema === state.unusable) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completionOf('I would rather not answer in JSON today.')));
+        return;
+      }
+      void holdRepair(schema)
+        .then(() => fetch(`${target}${req.url!.replace(/^\/v1/, '')}`, { method: req.method, headers: { 'content-type': 'application/json' }, body }))
+        .then(
+          async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(edited(schema, await r.text())),
+          () => res.writeHead(502).end(),
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     asked,
+    timeline,
+    state,
     get failing() {
       return state.failing;
     },
@@ -332,8 +508,22 @@ async function relayTo(target: string) {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const release of held.splice(0)) release();
+        held = [];
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A chat completion as an OpenAI-compatible endpoint answers it, with `content` as the answer. */
+function completionOf(content: string) {
+  return {
+    id: `chatcmpl-relay-${crypto.randomUUID()}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: 'local-stand-in',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+    usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
   };
 }

@@ -36,8 +36,9 @@ const STEP_OF_ACTIVITY: Readonly<Record<string, StepName>> = {
 /**
  * Activities that are a whole step: their success completes it. ai_analysis (one call per insight)
  * and quality_check (checks and repairs) are completed when the next step's first attempt begins,
- * as is any step whose completion could not be written; finalizeReport completes its own step in
- * the transaction that publishes the report.
+ * as is any step whose completion could not be written; a check that passed inside generateReport
+ * or repairReport completes quality_check at once (stepWithin); finalizeReport completes its own
+ * step in the transaction that publishes the report.
  */
 const WHOLE_STEP_ACTIVITIES = new Set(['validateSite', 'extractContent', 'processContent', 'generateReport']);
 
@@ -125,6 +126,17 @@ async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): 
   });
   await stepsRepository.recordAttempt(deps.db, ref, attempt);
   if (attempt > 1) await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt });
+}
+
+/**
+ * Step state for a step an activity goes on to inside its own attempt (generateReport and
+ * repairReport checking what they wrote: quality_check), written as that step's own activity
+ * would: it runs (earlier steps of its version completed, an attempt counted) and, when nothing
+ * more of it follows, completes. Status readers and the event stream cannot tell the difference.
+ */
+export async function stepWithin(deps: ActivityDeps, ref: StepRef, done: boolean): Promise<void> {
+  await beginAttempt(deps, ref, 1);
+  if (done) await deps.db.transaction().execute((tx) => markStep(tx, ref, 'completed'));
 }
 
 function attemptLogger(deps: ActivityDeps, ref: StepRef, info: Context['info']): Logger {

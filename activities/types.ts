@@ -3,7 +3,7 @@ import type { Db } from '../src/database.js';
 import type { Logger } from '../src/logger.js';
 import type { ModelClient } from '../src/model-client.js';
 import type { InsightKind, ReportSection, StepName, StepState } from '../src/domain/analysis.js';
-import type { QualityIssue } from '../src/domain/quality.js';
+import type { QualityIssue, QualityResult } from '../src/domain/quality.js';
 
 /** What every activity factory receives; tests pass real or local instances. */
 export interface ActivityDeps {
@@ -54,6 +54,17 @@ export interface GenerateReportInput extends AnalysisRef {
   instructions?: string;
   /** What the regeneration asked to redo; absent: everything. Parts it does not touch carry over from the latest report. */
   sections?: ReportSection[];
+  /**
+   * Also run the quality check on the stored report and return it (CheckedReport): the check is
+   * part of the attempt, with no activity of its own. Absent in runs recorded before this existed.
+   */
+  check?: boolean;
+}
+
+/** What generateReport returns when asked to check: the report and its quality verdict. */
+export interface CheckedReport {
+  reportId: string;
+  quality: QualityResult;
 }
 
 export interface RepairInput {
@@ -61,6 +72,8 @@ export interface RepairInput {
   issues: QualityIssue[];
   /** The insights the report was generated from: a repair must build on the same ones. */
   insightIds: InsightIds;
+  /** Also check the repaired report and return the QualityResult (see GenerateReportInput.check). */
+  check?: boolean;
 }
 
 export interface FinalizeInput extends AnalysisRef {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities/index.js';
-import type { ActivityDeps, InsightIds } from '../activities/types.js';
+import type { ActivityDeps, CheckedReport, GenerateReportInput, InsightIds, RepairInput } from '../activities/types.js';
+import type { QualityResult } from '../src/domain/quality.js';
 import { regenerationScope } from '../src/domain/analysis.js';
 import type { Db } from '../src/database.js';
 
@@ -54,11 +55,13 @@ export function directRunner(deps: ActivityDeps & { db: Db }): Direct {
       const kinds = regenerationScope(undefined).insights;
       const ids = await Promise.all(kinds.map((kind) => call(acts.analyzeInsight, { analysisId, version: 1, kind })));
       const insightIds = Object.fromEntries(kinds.map((k, i) => [k, ids[i]])) as InsightIds;
-      const reportId = await call(acts.generateReport, { analysisId, version: 1, insightIds });
-      let result = await call(acts.checkQuality, { reportId });
+      // As the workflow does: each report activity ends with the quality check and returns it.
+      const generate = acts.generateReport as (input: GenerateReportInput & { check: true }) => Promise<CheckedReport>;
+      const repair = acts.repairReport as (input: RepairInput & { check: true }) => Promise<QualityResult>;
+      const { reportId, quality } = await call(generate, { analysisId, version: 1, insightIds, check: true });
+      let result = quality;
       for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
-        await call(acts.repairReport, { reportId, issues: result.issues, insightIds });
-        result = await call(acts.checkQuality, { reportId });
+        result = await call(repair, { reportId, issues: result.issues, insightIds, check: true });
       }
       await call(acts.finalizeReport, { analysisId, version: 1, reportId });
       return performance.now() - t0;

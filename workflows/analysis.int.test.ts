@@ -3,12 +3,18 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Activities } from '../activities/index.js';
-import type { InsightIds } from '../activities/types.js';
-import type { QualityIssue } from '../src/domain/quality.js';
+import { createActivities, stepTrackingInterceptor, type Activities } from '../activities/index.js';
+import type { CheckedReport, GenerateReportInput, InsightIds, RepairInput } from '../activities/types.js';
+import type { QualityIssue, QualityResult } from '../src/domain/quality.js';
 import { INSIGHT_KINDS, STEP_NAMES, type InsightKind } from '../src/domain/analysis.js';
+import { createDatabase } from '../src/database.js';
+import { startStandInAi } from '../src/dev/stand-in-ai.js';
+import { reportsRepository } from '../src/repositories/reports.js';
+import { stepsRepository } from '../src/repositories/steps.js';
+import { standInActivityDeps } from '../test/support/activity-env.js';
+import { seedAnalysis } from '../test/support/seed-analysis.js';
 import { freePort } from '../src/dev/free-port.js';
 import { SEARCH_ATTRIBUTES } from '../src/dev/stack.js';
 import { findTemporalCli } from '../src/dev/temporal-cli.js';
@@ -26,6 +32,8 @@ import {
 } from './definitions.js';
 
 const QUALITY_TALLIES = { droppedEvidence: {}, claims: { total: 0, withEvidence: 0, share: null }, fields: { checked: 0, rejected: 0 } };
+const PASSED: QualityResult = { passed: true, issues: [], ...QUALITY_TALLIES };
+const failing = (issues: QualityIssue[]): QualityResult => ({ passed: false, issues, ...QUALITY_TALLIES });
 
 /**
  * AnalysisWorkflow's tricky paths: the real workflow code on a real Temporal dev server and a real
@@ -40,6 +48,11 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 60;
 // ---- test stand-ins for the activities ------------------------------------------------------
 
 type ActivityName = keyof Activities;
+/** The activities as stand-ins write them: the report activities answer with or without their check (one signature, not overloads). */
+type StandIns = Omit<Activities, 'generateReport' | 'repairReport'> & {
+  generateReport: (input: GenerateReportInput) => Promise<string | CheckedReport>;
+  repairReport: (input: RepairInput) => Promise<QualityResult | void>;
+};
 interface Call {
   name: ActivityName;
   input: any;
@@ -52,17 +65,20 @@ const reportIdOf = (version: number) => `report-v${version}`;
 /** What the stand-in `latestInsightIds` says is stored: version 1's insights. */
 const STORED_INSIGHT_IDS = insightIdsOf(1);
 
+/** generateReport's answer: the report's ID, with `quality` as its check when the workflow asked for one. */
+const written = ({ version, check }: GenerateReportInput, quality = PASSED) => (check ? { reportId: reportIdOf(version), quality } : reportIdOf(version));
+
 /** Stand-ins that succeed at once with predictable row IDs; `overrides` replace some of them. */
-function standInActivities(overrides: Partial<Activities> = {}) {
+function standInActivities(overrides: Partial<StandIns> = {}) {
   const calls: Call[] = [];
-  const defaults: Activities = {
+  const defaults: StandIns = {
     validateSite: async () => ({ url: 'https://acme.example/', domain: 'acme.example' }),
     extractContent: async () => ({ pageCount: 3, fetched: 3, fromCache: 0 }),
     processContent: async () => ({ pageCount: 3, language: 'en', tokenEstimate: 1200 }),
     analyzeInsight: async ({ kind, version }) => insightId(kind, version),
-    generateReport: async ({ version }) => reportIdOf(version),
-    checkQuality: async () => ({ passed: true, issues: [], ...QUALITY_TALLIES }),
-    repairReport: async () => {},
+    generateReport: async (input) => written(input),
+    checkQuality: async () => PASSED,
+    repairReport: async ({ check }) => (check ? PASSED : undefined),
     finalizeReport: async () => {},
     recordStep: async () => {},
     finishAnalysis: async () => {},
@@ -169,14 +185,19 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     await connection?.close();
   });
 
-  /** A worker on its own task queue running the real workflow and the given activity stand-ins. */
-  async function startWorker(activities: object, on: { nativeConnection: NativeConnection; client: Client } = { nativeConnection, client }) {
+  /** A worker on its own task queue running the real workflow and the given activities (stand-ins, or some real ones with `interceptors`). */
+  async function startWorker(
+    activities: object,
+    on: { nativeConnection: NativeConnection; client: Client } = { nativeConnection, client },
+    interceptors: ActivityInterceptorsFactory[] = [],
+  ) {
     const taskQueue = `analysis-int-${randomUUID()}`;
     const worker = await Worker.create({
       connection: on.nativeConnection,
       taskQueue,
       workflowBundle: { code },
       activities,
+      interceptors: { activity: interceptors },
       // Cancellation reaches an activity through its heartbeats: flush them at once, not after 80% of the timeout.
       maxHeartbeatThrottleInterval: '100ms',
     });
@@ -203,7 +224,7 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
   }
 
   /** Starts an analysis on a fresh worker whose activities are the stand-ins with `overrides`. */
-  async function startAnalysis(overrides: Partial<Activities> = {}, input: Partial<AnalysisWorkflowInput> = {}) {
+  async function startAnalysis(overrides: Partial<StandIns> = {}, input: Partial<AnalysisWorkflowInput> = {}) {
     const { activities, calls } = standInActivities(overrides);
     const { taskQueue, workflowIds } = await startWorker(activities);
     const analysisId = randomUUID();
@@ -239,12 +260,12 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
       'extractContent',
       'processContent',
       ...INSIGHT_KINDS.map(() => 'analyzeInsight'),
+      // The check runs inside generateReport: no activity of its own.
       'generateReport',
-      'checkQuality',
       'finalizeReport',
     ]);
     expect(inputsOf(calls, 'analyzeInsight').map((i) => i.kind).sort()).toEqual([...INSIGHT_KINDS].sort());
-    expect(inputsOf(calls, 'generateReport')).toEqual([expect.objectContaining({ version: 1, insightIds: insightIdsOf(1) })]);
+    expect(inputsOf(calls, 'generateReport')).toEqual([expect.objectContaining({ version: 1, insightIds: insightIdsOf(1), check: true })]);
     expect(inputsOf(calls, 'finalizeReport')).toEqual([expect.objectContaining({ version: 1, reportId: reportIdOf(1) })]);
     // No bookkeeping activity per state change: the Web UI timeline shows the work only.
     expect(stepLog(calls, 1)).toEqual([]);
@@ -255,11 +276,62 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
   });
 
+  it('on the real report activities and step tracking: checks inside generateReport, records quality_check in order, runs no checkQuality', async () => {
+    // Real PostgreSQL, the real activities from insights to finalization behind the worker's step
+    // interceptor, and the AI stand-in; the site is seeded as content_processing leaves it.
+    const db = createDatabase(inject('databaseUrl'), 2);
+    const ai = await startStandInAi();
+    cleanups.push(async () => {
+      await ai.stop();
+      await db.destroy();
+    });
+    const deps = standInActivityDeps(db, ai.baseUrl);
+    const seeded = await seedAnalysis(db, { personaCount: 2 });
+    const domain = new URL(seeded.url).hostname;
+    const activities = {
+      ...createActivities(deps),
+      validateSite: async () => ({ url: seeded.url, domain }),
+      extractContent: async () => ({ pageCount: seeded.pages.length, fetched: 0, fromCache: seeded.pages.length }),
+      processContent: async () => ({ pageCount: seeded.pages.length, language: 'en', tokenEstimate: 2000 }),
+    };
+    const { taskQueue, workflowIds } = await startWorker(activities, { nativeConnection, client }, [stepTrackingInterceptor(deps)]);
+    const workflowId = `analysis-${seeded.analysisId}`;
+    workflowIds.push(workflowId);
+    const handle = await client.workflow.start<typeof AnalysisWorkflow>(WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue,
+      args: [inputFor(seeded.analysisId, { url: seeded.url, idleTimeout: '1s' })],
+    });
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+
+    const steps = await stepsRepository.list(db, seeded.analysisId);
+    expect(steps.map((s) => [s.step, s.state])).toEqual(STEP_NAMES.map((step) => [step, 'completed']));
+    expect(steps.find((s) => s.step === 'quality_check')!.attempts).toBeGreaterThanOrEqual(1);
+    const events = (
+      await db.selectFrom('processing_events').select(['type', 'step']).where('analysis_id', '=', seeded.analysisId).where('type', 'like', 'step_%').orderBy('id').execute()
+    ).map((e) => `${e.type}:${e.step}`);
+    const at = (event: string) => {
+      expect(events).toContain(event);
+      return events.indexOf(event);
+    };
+    expect(at('step_completed:report_generation')).toBeLessThan(at('step_completed:quality_check'));
+    expect(at('step_running:report_generation')).toBeLessThan(at('step_running:quality_check'));
+    expect(at('step_completed:quality_check')).toBeLessThan(at('step_running:finalization'));
+    const report = (await reportsRepository.latest(db, seeded.analysisId))!;
+    expect(report).toMatchObject({ version: 1, status: 'passed', quality: expect.objectContaining({ passed: true }) });
+
+    // The Web UI's activity list: the check is part of generateReport, not an activity of its own.
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(scheduled).toEqual(['validateSite', 'extractContent', 'processContent', ...INSIGHT_KINDS.map(() => 'analyzeInsight'), 'generateReport', 'finalizeReport']);
+    await recordHistoryIfAsked(client, workflowId, 'quality-in-report-activities');
+  });
+
   it('builds a version on the insights of the last finished one, never on those of a regeneration that failed', async () => {
     const { handle, calls, workflowId } = await startAnalysis({
-      generateReport: async ({ version }) => {
-        if (version === 2) throw fatal('the synthesis of version 2 failed');
-        return reportIdOf(version);
+      generateReport: async (input) => {
+        if (input.version === 2) throw fatal('the synthesis of version 2 failed');
+        return written(input);
       },
     });
     await waitFor('version 1', finalized(calls, 1));
@@ -368,22 +440,36 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     await recordHistoryIfAsked(client, workflowId, 'failed-regeneration');
   });
 
-  it('repairs a failing report at most twice, then finalizes it as it is (degraded, not failed)', async () => {
+  it('repairs a failing report at most twice, each repair checking its own work, then finalizes it as it is (degraded, not failed)', async () => {
     const issues: QualityIssue[] = [{ part: { kind: 'persona', index: 0 }, rule: 'evidence_not_found', message: 'evidence p1.1 is not a passage of https://acme.test/' }];
-    const { handle, calls, workflowId } = await startAnalysis({ checkQuality: async () => ({ passed: false, issues, ...QUALITY_TALLIES }) });
+    const { handle, calls, workflowId } = await startAnalysis({
+      generateReport: async (input) => written(input, failing(issues)),
+      repairReport: async () => failing(issues),
+    });
 
     expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
-    expect(inputsOf(calls, 'checkQuality')).toHaveLength(3);
-    expect(inputsOf(calls, 'repairReport')).toEqual([1, 2].map(() => ({ reportId: reportIdOf(1), issues, insightIds: insightIdsOf(1) })));
+    expect(inputsOf(calls, 'checkQuality')).toEqual([]);
+    expect(inputsOf(calls, 'repairReport')).toEqual([1, 2].map(() => ({ reportId: reportIdOf(1), issues, insightIds: insightIdsOf(1), check: true })));
     expect(versionsOf(calls, 'finalizeReport')).toEqual([1]);
     expect(stepLog(calls, 1)).toEqual([]);
     expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
-    await recordHistoryIfAsked(client, workflowId, 'degraded-after-repairs');
+    // Runs recorded before the check moved into the report activities replay from degraded-after-repairs.json.
+    await recordHistoryIfAsked(client, workflowId, 'degraded-after-repairs-checked-in-activities');
+  });
+
+  it('stops repairing once a repaired report passes its check', async () => {
+    const issues: QualityIssue[] = [{ part: { kind: 'summary' }, rule: 'placeholder', message: 'lorem ipsum' }];
+    const { handle, calls } = await startAnalysis({ generateReport: async (input) => written(input, failing(issues)) });
+
+    expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
+    expect(inputsOf(calls, 'repairReport')).toEqual([{ reportId: reportIdOf(1), issues, insightIds: insightIdsOf(1), check: true }]);
+    expect(inputsOf(calls, 'checkQuality')).toEqual([]);
+    expect(versionsOf(calls, 'finalizeReport')).toEqual([1]);
   });
 
   it('stops repairing when a repair fails for good, and still finalizes', async () => {
     const { handle, calls } = await startAnalysis({
-      checkQuality: async () => ({ passed: false, issues: [{ part: { kind: 'summary' }, rule: 'placeholder', message: 'lorem ipsum' }], ...QUALITY_TALLIES }),
+      generateReport: async (input) => written(input, failing([{ part: { kind: 'summary' }, rule: 'placeholder', message: 'lorem ipsum' }])),
       repairReport: async () => {
         throw fatal('the repair produced invalid JSON');
       },
@@ -391,7 +477,7 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
 
     expect(await handle.result()).toEqual({ status: 'completed', latestVersion: 1 });
     expect(inputsOf(calls, 'repairReport')).toHaveLength(1);
-    expect(inputsOf(calls, 'checkQuality')).toHaveLength(1);
+    expect(inputsOf(calls, 'checkQuality')).toEqual([]);
     expect(versionsOf(calls, 'finalizeReport')).toEqual([1]);
     expect(stepLog(calls, 1)).toEqual([]);
     expect(inputsOf(calls, 'finishAnalysis')).toEqual([]);
@@ -557,9 +643,9 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
 
     const regen = await startAnalysis(
       {
-        generateReport: async ({ version }) => {
-          if (version === 2) throw fatal('the synthesis of version 2 failed');
-          return reportIdOf(version);
+        generateReport: async (input) => {
+          if (input.version === 2) throw fatal('the synthesis of version 2 failed');
+          return written(input);
         },
       },
       { options: { maxPages: 3, personaCount: 2, forceRefresh: false, notify: { email: 'ops@acme.example' } } },
@@ -580,9 +666,9 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     const reached = gate();
     const { handle, calls, workflowId } = await startAnalysis(
       {
-        generateReport: async ({ version }) => {
-          if (version === 2) await reached.opened;
-          return reportIdOf(version);
+        generateReport: async (input) => {
+          if (input.version === 2) await reached.opened;
+          return written(input);
         },
       },
       { idleTimeout: '1 hour' },
@@ -635,7 +721,6 @@ describe('AnalysisWorkflow on a real Temporal server, with test stand-ins for it
     expect(calls.filter((c) => c.name !== 'recordStep').map((c) => c.name)).toEqual([
       'latestInsightIds',
       'generateReport',
-      'checkQuality',
       'finalizeReport',
     ]);
     expect(inputsOf(calls, 'generateReport')).toEqual([expect.objectContaining({ version: 2, insightIds: STORED_INSIGHT_IDS })]);

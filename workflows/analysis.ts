@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { NotifyChannel, NotifyEvent } from '../activities/notify/types.js';
-import type { InsightIds } from '../activities/types.js';
+import type { GenerateReportInput, InsightIds } from '../activities/types.js';
 import { INSIGHT_KINDS, STEP_NAMES, regenerationScope, type AnalysisStatus, type InsightKind, type StepName } from '../src/domain/analysis.js';
 import { describeFailure as describeStepFailure } from '../src/domain/failures.js';
 import {
@@ -48,6 +48,13 @@ const DEFAULT_IDLE_TIMEOUT = '10 minutes';
  * activities; they replay that way.
  */
 const STEP_STATE_FROM_ACTIVITIES = 'step-state-from-activities';
+/**
+ * generateReport and repairReport end with the quality check and return it; runs recorded before
+ * this called checkQuality as an activity after each of them, and replay that way.
+ */
+const QUALITY_IN_REPORT_ACTIVITIES = 'quality-in-report-activities';
+/** quality_check's line in the Web UI's current details. */
+const CHECKING = 'Checking every claim against its evidence';
 
 /** A notification of one version on one channel, while its send is under way. */
 interface Notification {
@@ -92,6 +99,7 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
   if (pending.length > 0) board.status = 'running';
 
   const domain = new URL(input.url).hostname;
+  const writingReport = `Writing ${options.personaCount} personas for ${domain}`;
   if (!input.resume) {
     const outcome = await settle(1, async () => {
       await step(1, 'validation', `Validating ${input.url}`, () =>
@@ -185,34 +193,14 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     }
     const completeIds = versionIds as InsightIds;
 
-    const reportId = await step(version, 'report_generation', `Writing ${options.personaCount} personas for ${domain}`, () =>
-      withPolicy(modelCallPolicy, `Synthesize ${options.personaCount} personas for ${domain} (v${version})`).generateReport({
-        analysisId,
-        version,
-        insightIds: completeIds,
-        instructions: request.instructions,
-        ...(request.sections ? { sections: request.sections } : {}),
-      }),
-    );
-
-    await step(version, 'quality_check', 'Checking every claim against its evidence', async () => {
-      const checks = withPolicy(qualityPolicy, `Check report v${version} of ${domain}`);
-      let result = await checks.checkQuality({ reportId });
-      for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
-        try {
-          await withPolicy(repairPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
-            reportId,
-            issues: result.issues,
-            insightIds: completeIds,
-          });
-        } catch (err) {
-          // A repair that cannot be made leaves the report as last checked: degraded, with its reasons.
-          if (isCancellation(err)) throw err;
-          break;
-        }
-        result = await checks.checkQuality({ reportId });
-      }
-    });
+    const generate: GenerateReportInput = {
+      analysisId,
+      version,
+      insightIds: completeIds,
+      instructions: request.instructions,
+      ...(request.sections ? { sections: request.sections } : {}),
+    };
+    const reportId = patched(QUALITY_IN_REPORT_ACTIVITIES) ? await writeAndCheck(generate) : await writeThenCheck(generate);
 
     // Once the report exists, finishing it is not interrupted: a cancel arriving now is too late.
     await CancellationScope.nonCancellable(() =>
@@ -223,6 +211,62 @@ export async function AnalysisWorkflow(input: AnalysisWorkflowInput): Promise<An
     board.latestVersion = version;
     insightIds = completeIds;
     notify(version, 'analysis.version_completed');
+  }
+
+  /**
+   * report_generation and quality_check: the check ends the activity that wrote the report and
+   * each repair, so a report that passes goes straight on to finalization with no hand-off.
+   */
+  async function writeAndCheck(generate: GenerateReportInput): Promise<string> {
+    const { version } = generate;
+    const written = await step(version, 'report_generation', writingReport, () =>
+      withPolicy(modelCallPolicy, `Synthesize ${options.personaCount} personas for ${domain} (v${version}), then check them`).generateReport({ ...generate, check: true }),
+    );
+    let result = written.quality;
+    await step(version, 'quality_check', result.passed ? CHECKING : `Repairing what failed the check (${result.issues.length} issue(s))`, async () => {
+      for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
+        try {
+          result = await withPolicy(repairPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}, then check it`).repairReport({
+            reportId: written.reportId,
+            issues: result.issues,
+            insightIds: generate.insightIds,
+            check: true,
+          });
+        } catch (err) {
+          // A repair that cannot be made leaves the report as last checked: degraded, with its reasons.
+          if (isCancellation(err)) throw err;
+          break;
+        }
+      }
+    });
+    return written.reportId;
+  }
+
+  /** The same two steps as runs recorded before writeAndCheck ran them: checkQuality an activity of its own. */
+  async function writeThenCheck(generate: GenerateReportInput): Promise<string> {
+    const { version } = generate;
+    const reportId = await step(version, 'report_generation', writingReport, () =>
+      withPolicy(modelCallPolicy, `Synthesize ${options.personaCount} personas for ${domain} (v${version})`).generateReport(generate),
+    );
+    await step(version, 'quality_check', CHECKING, async () => {
+      const checks = withPolicy(qualityPolicy, `Check report v${version} of ${domain}`);
+      let result = await checks.checkQuality({ reportId });
+      for (let round = 1; !result.passed && round <= MAX_QUALITY_REPAIRS; round++) {
+        try {
+          await withPolicy(repairPolicy, `Repair ${result.issues.length} failing part(s) of report v${version}`).repairReport({
+            reportId,
+            issues: result.issues,
+            insightIds: generate.insightIds,
+          });
+        } catch (err) {
+          // A repair that cannot be made leaves the report as last checked: degraded, with its reasons.
+          if (isCancellation(err)) throw err;
+          break;
+        }
+        result = await checks.checkQuality({ reportId });
+      }
+    });
+    return reportId;
   }
 
   /** Starts the notifications of a version on the channels the analysis asked for (options.notify). */
