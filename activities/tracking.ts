@@ -208,6 +208,10 @@ async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknow
  * recording what finalization already recorded, changes nothing and adds no second event.
  */
 export async function markStep(tx: Kysely<Database>, ref: StepRef, state: StepState, error?: string): Promise<void> {
+  // The analysis row first, as a DELETE takes it before its cascade reaches the step rows: taking
+  // a step row first and the analysis row after (current_step) made the two wait on each other,
+  // and PostgreSQL cancelled one as a deadlock's victim.
+  await tx.selectFrom('analyses').select('id').where('id', '=', ref.analysisId).forNoKeyUpdate().execute();
   if (await stepsRepository.setState(tx, ref, state, error)) {
     await eventsRepository.append(tx, { ...ref, type: `step_${state}`, message: error });
   }
