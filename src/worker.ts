@@ -23,6 +23,34 @@ export interface WorkerSetup {
 
 const DEFAULT_SHUTDOWN_GRACE = '30s';
 
+/**
+ * Slots and caches, chosen with bench/scale.ts: 100 analyses started at once on one worker (2 busy
+ * cores, model stand-in at 300 ms), each setting in several interleaved runs; the batch's time
+ * until the last analysis ended, median of runs (the machine is shared, so single runs vary ±30%).
+ * Pinned here, not left to the SDK's defaults, so a change of SDK cannot move them unmeasured.
+ */
+export const WORKER_TUNING = {
+  // Most activity time is waiting on the model or a site, so a slot costs little: 20 slots left
+  // the CPU idle behind those waits (batch 47-52 s against 35 s at 100); 200 gained nothing (33-83 s).
+  maxConcurrentActivityTaskExecutions: 100,
+  // 40: 35 s (median of 6); 10: 53 s (workflow-task schedule-to-start p99 9-13 s); 100: 44 s
+  // (median of 4). Workflow tasks are short; the one workflow thread, not slots, bounds them.
+  maxConcurrentWorkflowTaskExecutions: 40,
+  // Every analysis in flight must stay cached: 50 for 100 in flight evicted and replayed (batch
+  // 52-95 s, worker 0.44-0.48 CPU-s per analysis instead of 0.25-0.34, and activities left waiting
+  // for their heartbeat timeout). The SDK's default grows with the heap (~2300 on 4 GB) and keeps
+  // finished runs idling for a regenerate; RSS grew 250-380 MB with 100 runs cached. 200 holds
+  // twice the batch; older idle runs are evicted and replayed only if a signal or timer comes.
+  maxCachedWorkflows: 200,
+  // A busy worker started workflow tasks up to 13 s after they were scheduled; past 10 s (the SDK
+  // default) the task timed out on the sticky queue (3 in one run), a timeout in the Web UI and a
+  // full-history task. A worker that shuts down hands its sticky queue back at once; only a crashed
+  // one makes its runs wait this long for another worker.
+  stickyQueueScheduleToStartTimeout: '30s',
+  // One workflow thread (the SDK default with reuseV8Context): two took 42-63 s and 60 MB more.
+  workflowThreadPoolSize: 1,
+} as const satisfies Partial<WorkerOptions>;
+
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const telemetry = workerTelemetryOptions(workflowsPath, setup.workflowBundle !== undefined);
   return Worker.create({
@@ -38,6 +66,9 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     interceptors: { ...telemetry.interceptors, activity: [...(telemetry.interceptors?.activity ?? []), stepTrackingInterceptor(setup.deps)] },
     // An activity attempt in flight at shutdown gets this long to finish before it is retried elsewhere.
     shutdownGraceTime: setup.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE,
+    // Activities are dispatched eagerly (allowEagerDispatch, on by default) when the server allows it:
+    // src/dev/temporal-server.ts turns it on for the dev server.
+    ...WORKER_TUNING,
   });
 }
 
