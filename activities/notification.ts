@@ -15,7 +15,7 @@ import { sendEmail } from './notify/email.js';
 import { buildPayload, emailText, type NotificationPayload } from './notify/message.js';
 import { DeliveryError, type SendNotificationInput, type SendNotificationResult } from './notify/types.js';
 import { sendWebhook } from './notify/webhook.js';
-import { markStep, withAttemptLog } from './tracking.js';
+import { lockAnalysis, markStep, withAttemptLog } from './tracking.js';
 import type { ActivityDeps, FinalizeInput } from './types.js';
 
 /** What the notification activities read beyond ActivityDeps; the worker passes its whole Config. */
@@ -44,6 +44,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
         // The share of claims with evidence is stated of what readers get, after withholding.
         const quality = report?.quality && content ? { ...report.quality, claims: claimTally(content) } : undefined;
         const firstTime = await deps.db.transaction().execute(async (tx) => {
+          await lockAnalysis(tx, analysisId);
           const changed = content ? await reportsRepository.finalize(tx, reportId, content, quality) : false;
           // Report, step (with its audit event) and status change together, so no reader sees a
           // completed analysis with a step still running.

@@ -110,22 +110,25 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
   }
 }
 
-/** An attempt begins: its step runs (once per step: one event), earlier steps of its version are done, the attempt is counted. */
+/**
+ * An attempt begins: its step runs (once per step: one event), earlier steps of its version are
+ * done, the attempt is counted. The analysis row is updated (locked) first (see lockAnalysis).
+ */
 async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
-    await markStep(tx, ref, 'running');
-    const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
-    for (const step of await stepsRepository.completeRunning(tx, ref, earlier)) {
-      await eventsRepository.append(tx, { ...ref, step, type: 'step_completed' });
-    }
     await tx
       .updateTable('analyses')
       .set({ current_step: ref.step, status: 'running', updated_at: new Date() })
       .where('id', '=', ref.analysisId)
       .execute();
+    const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
+    const { previous, completed } = await stepsRepository.beginAttempt(tx, ref, attempt, earlier);
+    await eventsRepository.appendAll(tx, [
+      ...(previous === 'running' ? [] : [{ ...ref, type: 'step_running' }]),
+      ...completed.map((step) => ({ ...ref, step, type: 'step_completed' })),
+      ...(attempt > 1 ? [{ ...ref, type: 'step_retry', attempt }] : []),
+    ]);
   });
-  await stepsRepository.recordAttempt(deps.db, ref, attempt);
-  if (attempt > 1) await eventsRepository.append(deps.db, { ...ref, type: 'step_retry', attempt });
 }
 
 /**
@@ -204,14 +207,20 @@ async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknow
 }
 
 /**
+ * For a transaction that changes an analysis's step or report rows and then the analysis row:
+ * take the analysis row first, as a DELETE does before its cascade reaches those rows. The other
+ * order made the two wait on each other, and PostgreSQL cancelled one as a deadlock's victim.
+ * (A transaction that touches only step rows and events needs no lock: events have no foreign key.)
+ */
+export async function lockAnalysis(tx: Kysely<Database>, analysisId: string): Promise<void> {
+  await tx.selectFrom('analyses').select('id').where('id', '=', analysisId).forNoKeyUpdate().execute();
+}
+
+/**
  * A step's new state and its audit event, once: a retried bookkeeping call, or the workflow
  * recording what finalization already recorded, changes nothing and adds no second event.
  */
 export async function markStep(tx: Kysely<Database>, ref: StepRef, state: StepState, error?: string): Promise<void> {
-  // The analysis row first, as a DELETE takes it before its cascade reaches the step rows: taking
-  // a step row first and the analysis row after (current_step) made the two wait on each other,
-  // and PostgreSQL cancelled one as a deadlock's victim.
-  await tx.selectFrom('analyses').select('id').where('id', '=', ref.analysisId).forNoKeyUpdate().execute();
   if (await stepsRepository.setState(tx, ref, state, error)) {
     await eventsRepository.append(tx, { ...ref, type: `step_${state}`, message: error });
   }
@@ -228,6 +237,7 @@ export function createTrackingActivities(deps: ActivityDeps) {
       await deps.db
         .transaction()
         .execute(async (tx) => {
+          await lockAnalysis(tx, analysisId);
           await markStep(tx, { analysisId, version, step }, state, error);
           await tx
             .updateTable('analyses')

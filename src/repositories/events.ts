@@ -15,17 +15,25 @@ export interface NewEvent {
 /** The append-only audit trail. Accepts a transaction so an event lands with the change it records. */
 export const eventsRepository = {
   async append(db: Kysely<Database>, e: NewEvent): Promise<void> {
+    await eventsRepository.appendAll(db, [e]);
+  },
+
+  /** Several events in one statement, in this order. */
+  async appendAll(db: Kysely<Database>, events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
     await db
       .insertInto('processing_events')
-      .values({
-        analysis_id: e.analysisId,
-        type: e.type,
-        version: e.version ?? null,
-        step: e.step ?? null,
-        attempt: e.attempt ?? null,
-        message: e.message ?? null,
-        details: e.details ? JSON.stringify(e.details) : null,
-      })
+      .values(
+        events.map((e) => ({
+          analysis_id: e.analysisId,
+          type: e.type,
+          version: e.version ?? null,
+          step: e.step ?? null,
+          attempt: e.attempt ?? null,
+          message: e.message ?? null,
+          details: e.details ? JSON.stringify(e.details) : null,
+        })),
+      )
       .execute();
   },
 
