@@ -2,7 +2,7 @@ import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { serveSite } from '../test/support/sites.js';
 import type { SiteSpec } from './sites.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { row, type Row } from './table.js';
+import { median, row, type Row } from './table.js';
 
 /**
  * Issue 15, cache rows: the same site analysed twice, its server answering every page in 200 ms;
@@ -11,12 +11,6 @@ import { row, type Row } from './table.js';
  * median over CACHE.pairs pairs.
  */
 export const CACHE = { pairs: 3, pageDelayMs: 200, options: { maxPages: 6, personaCount: 1 } } as const;
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? null : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export async function runCache(opts: { stack: BenchStack; site: SiteSpec; log: (msg: string) => void; onStop: (what: string, stop: () => Promise<void>) => void }): Promise<Row[]> {
   const { stack, log } = opts;
@@ -33,9 +27,9 @@ export async function runCache(opts: { stack: BenchStack; site: SiteSpec; log: (
     const id = body.data.analysisId;
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const a = await stack.db.selectFrom('analyses').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+      const a = await stack.db.selectFrom('analyses').select(['status', 'error']).where('id', '=', id).executeTakeFirstOrThrow();
       if (a.status === 'completed') break;
-      if (a.status === 'failed' || a.status === 'cancelled' || Date.now() > deadline) throw new Error(`cache bench: analysis ${id} ${a.status}`);
+      if (a.status === 'failed' || a.status === 'cancelled' || Date.now() > deadline) throw new Error(`cache bench: analysis ${id} ${a.status}: ${JSON.stringify(a.error).slice(0, 400)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const step = await stack.db.selectFrom('analysis_steps').select(['started_at', 'finished_at']).where('analysis_id', '=', id).where('step', '=', 'content_extraction').where('version', '=', 1).executeTakeFirstOrThrow();

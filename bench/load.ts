@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
@@ -7,9 +8,12 @@ import { percent, row, type Row } from './table.js';
 
 /**
  * The load run of issue 13 (point 10): a burst of starts, some repeating an Idempotency-Key, from
- * one client while the status of the accepted analyses is read 100 times a second for a minute.
+ * one client (one API key) while the status of the accepted analyses is read 100 times a second for 20 s.
  * What must hold: every accepted analysis reaches a terminal state, no key yields two analyses, the
  * write limit holds (no more analyses than it allows), no read fails; and how fast status answers.
+ * Issue 13 asked for a minute of reads and up to 8 minutes to settle; the whole bench now has eight
+ * minutes (issue 15), and 20 s of reads (2,000) over the same analyses carry the same facts. The
+ * settling is bounded: an analysis still running then counts against `load.accepted_terminal`.
  */
 export const LOAD = {
   starts: 200,
@@ -18,9 +22,9 @@ export const LOAD = {
   /** RATE_LIMIT_WRITES_PER_MINUTE for this run: the burst meets it. */
   writeLimit: 50,
   statusRps: 100,
-  statusSeconds: 60,
-  /** How long the accepted analyses get to finish after the burst. */
-  settleMinutes: 8,
+  statusSeconds: 20,
+  /** How long the accepted analyses get to finish after the reads (about 40 s is usual for 50). */
+  settleSeconds: 120,
 } as const;
 
 interface Latency {
@@ -39,7 +43,12 @@ export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (m
   opts.onStop('the load stand-in', ai.stop);
   const site = await serve(opts.site);
   opts.onStop('the load site', site.close);
+  // The one client is an API key of its own: the limiter counts per key, so the starts of the parts
+  // before this one (all from 127.0.0.1, one address to the limiter) take nothing from its allowance.
+  const apiKey = `bench-load-${randomUUID()}`;
+  const auth = { authorization: `Bearer ${apiKey}` };
   const service = await startBenchService(stack, {
+    API_KEYS: apiKey,
     OPENAI_BASE_URL: ai.baseUrl,
     OPENAI_MODEL: STAND_IN_MODEL,
     RATE_LIMIT_WRITES_PER_MINUTE: String(LOAD.writeLimit),
@@ -56,7 +65,7 @@ export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (m
     Array.from({ length: LOAD.starts }, async (_, i) => {
       const res = await fetch(`${api}/analysis/start`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': keyOf(i) },
+        headers: { 'content-type': 'application/json', 'idempotency-key': keyOf(i), ...auth },
         body: JSON.stringify({ url: site.url, options: { maxPages: 3, personaCount: 1 } }),
       });
       const body = (await res.json().catch(() => null)) as { data?: { analysisId: string } } | null;
@@ -93,7 +102,7 @@ export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (m
           maxInFlight = Math.max(maxInFlight, inFlight);
           const t0 = performance.now();
           reads.push(
-            fetch(`${api}/analysis/${id}`)
+            fetch(`${api}/analysis/${id}`, { headers: auth })
               .then(async (res) => {
                 await res.arrayBuffer();
                 latencies.push({ ms: performance.now() - t0, status: res.status });
@@ -116,7 +125,7 @@ export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (m
   }
 
   // ---- every accepted analysis ends -------------------------------------------------------------
-  const deadline = Date.now() + LOAD.settleMinutes * 60_000;
+  const deadline = Date.now() + LOAD.settleSeconds * 1000;
   const terminal = async () => {
     if (accepted.length === 0) return { done: 0, statuses: {} as Record<string, number> };
     const rows = await stack.db.selectFrom('analyses').select(['status']).select(sql<number>`count(*)::int`.as('n')).where('id', 'in', accepted).groupBy('status').execute();
@@ -126,10 +135,11 @@ export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (m
   };
   let ended = await terminal();
   while (ended.done < accepted.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, 500));
     ended = await terminal();
   }
-  log(`load: ${ended.done} of ${accepted.length} accepted analyses ended: ${JSON.stringify(ended.statuses)}`);
+  const settleMs = Date.now() - (deadline - LOAD.settleSeconds * 1000);
+  log(`load: ${ended.done} of ${accepted.length} accepted analyses ended ${Math.round(settleMs / 1000)} s after the reads: ${JSON.stringify(ended.statuses)}`);
   const rowsPerKey = await stack.db
     .selectFrom('analyses')
     .select(['idempotency_key'])
@@ -147,7 +157,7 @@ export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (m
     row('load.starts_accepted', accepted.length, 'analyses', { sent: LOAD.starts, answers: byStatus, stored }, { note: `${LOAD.starts} starts at once, write limit ${LOAD.writeLimit}/min` }),
     row('load.rate_limit_held', stored, 'analyses', { limit: LOAD.writeLimit, refused: refused.length, refusedWithHeaders }, { target: LOAD.writeLimit, atMost: true, note: `429s with Retry-After and RateLimit: ${refusedWithHeaders} of ${refused.length}` }),
     row('load.duplicated_keys', duplicatedKeys, 'keys', { repeatedKeys: LOAD.repeatedKeys, keysSeen: rowsPerKey.length }, { target: 0, atMost: true }),
-    row('load.accepted_terminal', percent(ended.done, accepted.length), '%', { ended: ended.done, accepted: accepted.length, statuses: ended.statuses }, { target: 100 }),
+    row('load.accepted_terminal', percent(ended.done, accepted.length), '%', { ended: ended.done, accepted: accepted.length, statuses: ended.statuses, settleMs }, { target: 100, ...(accepted.length > 0 ? { note: `within ${LOAD.settleSeconds} s after the reads` } : {}) }),
     row('load.status_read_errors', latencies.length - ok.length, 'reads', statusRaw, { target: 0, atMost: true }),
     row('load.status_p50_ms', quantile(ok, 0.5), 'ms', statusRaw, { note: `${LOAD.statusRps} reads/s for ${LOAD.statusSeconds} s of the analyses just started` }),
     row('load.status_p99_ms', quantile(ok, 0.99), 'ms', statusRaw),

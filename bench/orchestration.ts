@@ -8,7 +8,7 @@ import { testResolver } from '../test/support/test-resolver.js';
 import { directRunner } from './direct.js';
 import { serve, type SiteSpec } from './sites.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { row, type Row } from './table.js';
+import { median, row, type Row } from './table.js';
 
 /**
  * Issue 15, orchestration rows: one analysis end to end through the API (start → status completed)
@@ -44,12 +44,6 @@ export interface RunTiming {
   segments: { activities: string[]; ms: number }[];
 }
 
-const median = (xs: readonly number[]) => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (x: number | null, digits = 3) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 const tsMs = (t: any) => Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) / 1e6;
 

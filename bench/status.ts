@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { serve, type SiteSpec } from './sites.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { row, type Row } from './table.js';
+import { median, row, type Row } from './table.js';
 
 /**
  * Issue 15, status rows: `GET /api/v2/analysis/{id}` of running analyses (the model stand-in
@@ -26,7 +26,11 @@ interface Slice {
   route: 'status' | 'trivial';
   cpuMs: number;
   reads: number;
+  /** Answer times of the slice's reads, sorted. */
+  ms: number[];
 }
+
+const round2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
 
 function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -72,6 +76,7 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
     const started = performance.now();
     let sent = 0;
     const sliceReads: Promise<void>[] = [];
+    const sliceMs: number[] = [];
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         // Catch up on ticks a busy event loop skipped, so the rate is what was asked.
@@ -85,6 +90,7 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
               .then(async (res) => {
                 const body = await res.text();
                 latencies[route].push(performance.now() - t0);
+                sliceMs.push(performance.now() - t0);
                 const bad = res.status !== expect ? `${route}: HTTP ${res.status}` : route === 'status' && !body.includes('"running"') ? 'status not running' : undefined;
                 if (bad && ++errors <= 5) failures.push(`${bad}: ${body.slice(0, 200)}`);
               })
@@ -100,9 +106,10 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
     // The slice's reads answered, then its CPU: what the reads cost, not what the next slice does.
     await Promise.all(sliceReads);
     const cpu = process.cpuUsage(cpu0);
-    slices.push({ route, cpuMs: (cpu.user + cpu.system) / 1000, reads: sent });
+    slices.push({ route, cpuMs: (cpu.user + cpu.system) / 1000, reads: sent, ms: sliceMs.sort((a, b) => a - b) });
   }
   const stillRunning = await stack.db.selectFrom('analyses').select(['id']).where('id', 'in', ids).where('status', '=', 'running').execute();
+  log('status: reads done; cancelling the analyses and stopping the service');
   for (const id of ids) await fetch(`${api}/analysis/${id}/cancel`, { method: 'POST' }).catch(() => {});
   ai.setLatency(0);
   await service.stop();
@@ -116,7 +123,18 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
   };
   const status = per('status');
   const trivial = per('trivial');
-  const raw = { status, trivial, failures, runningAtEnd: stillRunning.length, analyses: ids.length, cpu: 'process.cpuUsage of the bench process: API + worker (idle, waiting for the model) + the reading client', trivialPath: STATUS.trivialPath };
+  // The headline ratios: each status second over the 404 second right after it, median of the pairs.
+  const pairs = Array.from({ length: STATUS.seconds }, (_, k) => [slices[2 * k]!, slices[2 * k + 1]!] as const).map(([st, tr]) => {
+    const side = (sl: Slice) => ({ cpuMsPerRead: round2(sl.cpuMs / sl.reads)!, p50Ms: quantile(sl.ms, 0.5) });
+    const [status, trivial] = [side(st), side(tr)];
+    return { status, trivial, cpu: st.cpuMs / st.reads / (tr.cpuMs / tr.reads), p50: (status.p50Ms ?? NaN) / (trivial.p50Ms ?? NaN) };
+  });
+  const ratios = {
+    cpu: round2(median(pairs.map((p) => p.cpu))),
+    p50: round2(median(pairs.filter((p) => Number.isFinite(p.p50)).map((p) => p.p50))),
+    pairs: pairs.map((p) => ({ status: p.status, trivial: p.trivial, cpu: round2(p.cpu), p50: round2(p.p50) })),
+  };
+  const raw = { status, trivial, ratios, failures, runningAtEnd: stillRunning.length, analyses: ids.length, cpu: 'process.cpuUsage of the bench process: API + worker (idle, waiting for the model) + the reading client', trivialPath: STATUS.trivialPath };
   return [
     row('status.running_p50_ms', status.p50, 'ms', raw, { note: `GET /analysis/{id} of ${ids.length} running analyses, ${STATUS.rps}/s for ${STATUS.seconds} s, alternating seconds with a 404` }),
     row('status.running_p99_ms', status.p99, 'ms', raw, { target: 25, atMost: true }),
@@ -124,6 +142,8 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
     row('status.trivial_p50_ms', trivial.p50, 'ms', raw, { note: `GET ${STATUS.trivialPath} (404) on the same server, same rate, interleaved` }),
     row('status.trivial_p99_ms', trivial.p99, 'ms', raw),
     row('status.trivial_cpu_ms_per_read', trivial.cpuMsPerRead, 'CPU-ms', raw),
+    row('status.cpu_ratio_to_trivial', ratios.cpu, 'x 404', raw, { note: `CPU-ms per status read / per 404 read, each status second beside the 404 second after it, median of ${pairs.length} pairs` }),
+    row('status.p50_ratio_to_trivial', ratios.p50, 'x 404', raw, { note: `p50 of a status second / p50 of the 404 second after it, median of ${pairs.length} pairs` }),
     row('status.read_errors', errors, 'reads', raw, { target: 0, atMost: true, note: failures[0] ?? `analyses still running at the end: ${stillRunning.length} of ${ids.length}` }),
   ];
 }
