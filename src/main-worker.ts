@@ -41,7 +41,8 @@ const running = await startWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: { db, logger, ai, config },
-  workflowBundle: { codePath: fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) },
+  // With tracing off, the bundle without the OpenTelemetry workflow interceptors (scripts/bundle-workflows.ts).
+  workflowBundle: { codePath: fileURLToPath(new URL(tracing ? '../workflow-bundle-traced.js' : '../workflow-bundle.js', import.meta.url)) },
 });
 logger.info('worker started', { taskQueue: config.TEMPORAL_TASK_QUEUE, temporalAddress });
 // The daily retention purge: created or updated by every worker on start (src/schedules.ts).

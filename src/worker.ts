@@ -52,7 +52,7 @@ export const WORKER_TUNING = {
 } as const satisfies Partial<WorkerOptions>;
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
-  const telemetry = workerTelemetryOptions(workflowsPath, setup.workflowBundle !== undefined);
+  const telemetry = workerTelemetryOptions(setup.workflowBundle !== undefined);
   return Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,

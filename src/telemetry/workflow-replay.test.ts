@@ -5,17 +5,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const historiesDir = new URL('../../workflows/histories/', import.meta.url);
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+const tracingInterceptors = fileURLToPath(new URL('../../workflows/tracing.ts', import.meta.url));
 
 /**
  * The workflow code as production bundles it (scripts/bundle-workflows.ts), with the OpenTelemetry
- * workflow interceptors workflows/index.ts exports: histories recorded without them must replay.
+ * workflow interceptors (workflows/tracing.ts): histories recorded without them must replay.
  */
 describe('recorded histories replay with the tracing interceptors bundled', async () => {
   const files = (await readdir(historiesDir)).filter((f) => f.endsWith('.json'));
   let code: string;
 
   beforeAll(async () => {
-    ({ code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [workflowsPath], logger: quiet }));
+    ({ code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [tracingInterceptors], logger: quiet }));
   }, 120_000); // bundling takes seconds, more on a busy machine
 
   it('bundles the interceptors and has histories to replay', () => {
