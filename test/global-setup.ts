@@ -6,6 +6,7 @@ import { freePort } from '../src/dev/free-port.js';
 import { startDevStack } from '../src/dev/stack.js';
 import { findTemporalCli } from '../src/dev/temporal-cli.js';
 import { migrateToLatest } from '../src/migrate.js';
+import { portLogOf } from './support/unused-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -47,6 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {
       await stack.stop();
       await rm(stateDir, { recursive: true, force: true });
+      // The run's record of the ports its sites used (test/support/unused-port.ts): this process is the run.
+      await rm(portLogOf(process.pid), { force: true });
     };
   } catch (err) {
     await rm(stateDir, { recursive: true, force: true });

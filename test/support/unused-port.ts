@@ -8,7 +8,8 @@ import path from 'node:path';
  * The ports sites of this test run have listened on, one per line. Every test file runs in a
  * process forked by the one vitest process, so its pid names the run.
  */
-const portLog = path.join(os.tmpdir(), `persona-test-site-ports-${process.ppid}.log`);
+export const portLogOf = (vitestPid: number) => path.join(os.tmpdir(), `persona-test-site-ports-${vitestPid}.log`);
+const portLog = portLogOf(process.ppid);
 
 function usedPorts(): Set<number> {
   try {
