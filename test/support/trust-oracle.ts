@@ -62,7 +62,10 @@ function* textFields(report: any): Generator<[string, string]> {
 
 /**
  * Sentences and lines of the prompts that the site does not say. Lines that carry JSON are the
- * model's own earlier answers (research notes, a rejected version), not prompt text.
+ * model's own earlier answers (research notes, a rejected version), not prompt text. A line that
+ * lists things (`a | b | c`) is cut at its separators like a sentence at its full stop: each item
+ * may be the site's words (its headings) even where the run of them is not (seen in CI: a report
+ * listing the site's headings in the order a prompt line listed them was judged prompt text).
  */
 export function promptSentences(prompts: readonly string[], siteText: string): string[] {
   const site = ` ${words(siteText).join(' ')} `;
@@ -71,7 +74,7 @@ export function promptSentences(prompts: readonly string[], siteText: string): s
     for (const rawLine of prompt.split('\n')) {
       const line = rawLine.replace(/^\s*\[[^\]\s]{1,16}\]\s*/, '').trim();
       if (!line || /[{[]\s*"/.test(line)) continue;
-      for (const piece of [line, ...line.split(/(?<=[.!?:])\s+/)]) {
+      for (const piece of [line, ...line.split(/(?<=[.!?:])\s+|\s+[|·•]\s+/)]) {
         const w = words(piece);
         if (w.length >= 3 && !site.includes(` ${w.join(' ')} `)) out.add(w.join(' '));
       }
