@@ -85,24 +85,6 @@ export const stepsRepository = {
     return { previous: row?.previous ?? null, completed };
   },
 
-  /**
-   * Completes those of `steps` still running in this version (a later step has begun, so they are
-   * done) and returns their names; steps skipped, failed or done are left alone.
-   */
-  async completeRunning(db: Kysely<Database>, key: Omit<StepKey, 'step'>, steps: readonly StepName[]): Promise<StepName[]> {
-    if (steps.length === 0) return [];
-    const rows = await db
-      .updateTable('analysis_steps')
-      .set({ state: 'completed', last_error: null, finished_at: new Date() })
-      .where('analysis_id', '=', key.analysisId)
-      .where('version', '=', key.version)
-      .where('step', 'in', [...steps])
-      .where('state', '=', 'running')
-      .returning('step')
-      .execute();
-    return rows.map((r) => r.step as StepName);
-  },
-
   /** Records that an activity attempt of this step began (attempt counts from 1, across parallel calls the highest wins). */
   async recordAttempt(db: Kysely<Database>, key: StepKey, attempt: number, error?: string): Promise<void> {
     await db
