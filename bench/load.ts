@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { serve, type SiteSpec } from './sites.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { percent, row, type Row } from './table.js';
+import { percent, quantile, row, type Row } from './table.js';
 
 /**
  * The load run of issue 13 (point 10): a burst of starts, some repeating an Idempotency-Key, from
@@ -30,11 +30,6 @@ export const LOAD = {
 interface Latency {
   ms: number;
   status: number;
-}
-
-function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 }
 
 export async function runLoad(opts: { stack: BenchStack; site: SiteSpec; log: (msg: string) => void; onStop: (what: string, stop: () => Promise<void>) => void }): Promise<Row[]> {

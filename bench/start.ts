@@ -8,7 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { connectTemporal } from '../src/temporal.js';
 import { serve, type SiteSpec } from './sites.js';
 import type { BenchStack } from './stack.js';
-import { row, type Row } from './table.js';
+import { quantile, row, type Row } from './table.js';
 
 /**
  * Issue 15, start rows: how many `POST /analysis/start` one API process answers per second, and
@@ -18,11 +18,6 @@ import { row, type Row } from './table.js';
  * terminated afterwards. `START.concurrency` clients send starts back to back.
  */
 export const START = { warmUp: 10, starts: 200, concurrency: 10 } as const;
-
-function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
-}
 
 export async function runStart(opts: { stack: BenchStack; site: SiteSpec; log: (msg: string) => void; onStop: (what: string, stop: () => Promise<void>) => void }): Promise<Row[]> {
   const { stack, log } = opts;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { serve, type SiteSpec } from './sites.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { median, row, type Row } from './table.js';
+import { median, quantile, row, type Row } from './table.js';
 
 /**
  * Issue 15, status rows: `GET /api/v2/analysis/{id}` of running analyses (the model stand-in
@@ -31,11 +31,6 @@ interface Slice {
 }
 
 const round2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
-
-function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
-}
 
 export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: (msg: string) => void; onStop: (what: string, stop: () => Promise<void>) => void }): Promise<Row[]> {
   const { stack, log } = opts;

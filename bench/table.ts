@@ -25,6 +25,12 @@ export function median(xs: readonly number[]): number | null {
   return s.length === 0 ? null : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The q-quantile (0..1) of sorted values, one decimal (the nearest-rank value), null for none. */
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+}
+
 /** A share in percent (one decimal), null when there is nothing to divide. */
 export function percent(part: number, total: number): number | null {
   return total > 0 ? Math.round((1000 * part) / total) / 10 : null;
