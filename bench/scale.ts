@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { freePort } from '../src/dev/free-port.js';
 import { serviceProcess } from '../test/support/fault-processes.js';
 import { ORCHESTRATION, timedAnalysis } from './orchestration.js';
+import { compileProcesses } from './compiled-processes.js';
 import { childPid, pidListeningOn, sampleRss, treeCpuSeconds } from './process-cpu.js';
 import { serve, type SiteSpec } from './sites.js';
 import { DEV_DIR, type BenchStack } from './stack.js';
@@ -99,6 +100,14 @@ async function historyFacts(client: Client, workflowIds: readonly string[]) {
   };
 }
 
+/** The node flags of package.json's `start:worker` script (those before the script's path). */
+async function workerNodeFlags(): Promise<string> {
+  const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...args] = pkg.scripts['start:worker']!.split(/\s+/);
+  if (node !== 'node') throw new Error(`start:worker does not start with node: ${pkg.scripts['start:worker']}`);
+  return args.filter((a) => a.startsWith('--')).join(' ');
+}
+
 /** The four parts of the machinery and their CPU-seconds so far. */
 async function cpuNow(pids: Record<string, number>): Promise<Record<string, number>> {
   const entries = await Promise.all(Object.entries(pids).map(async ([name, pid]) => [name, await treeCpuSeconds(pid)] as const));
@@ -120,6 +129,8 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   });
   const bundle = path.join(bundleDir, 'workflow-bundle.js');
   await writeFile(bundle, code);
+  // And the processes run compiled, as production runs dist: no tsx in the figures.
+  const compiled = await compileProcesses(bundleDir);
 
   const taskQueue = `scale-${randomUUID()}`;
   const apiPort = await freePort();
@@ -142,10 +153,10 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
     FAULT_WORKFLOW_BUNDLE: bundle,
   };
-  // The heap limit `npm run start:worker` and the compose file give a worker: without it V8 grows its
-  // heap with garbage to ~700-800 MB before collecting (measured: peak 713 MB without, 482 MB with).
-  const worker = serviceProcess('scale worker', 'worker', { ...env, NODE_OPTIONS: '--max-old-space-size=384' });
-  const api = serviceProcess('scale API', 'api', env);
+  // The V8 flags `npm run start:worker` gives a production worker (package.json; the compose file
+  // repeats them): the heap limits decide its peak memory, so the bench takes them from there.
+  const worker = serviceProcess('scale worker', 'worker', { ...env, NODE_OPTIONS: await workerNodeFlags() }, undefined, compiled);
+  const api = serviceProcess('scale API', 'api', env, undefined, compiled);
   opts.onStop('the scale worker', async () => void (await worker.stop()));
   opts.onStop('the scale API', async () => void (await api.stop()));
   await Promise.all([worker.start(), api.start()]);
@@ -153,8 +164,8 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const marker = `TEMPORAL_TASK_QUEUE=${taskQueue}`;
   const pids = {
-    api: await childPid(marker, 'processes/api.ts'),
-    worker: await childPid(marker, 'processes/worker.ts'),
+    api: await childPid(marker, 'processes/api.js'),
+    worker: await childPid(marker, 'processes/worker.js'),
     temporal: await pidListeningOn(Number(stack.temporalAddress.split(':').at(-1))),
     postgres: await pidListeningOn(Number(new URL(stack.databaseUrl).port)),
   };

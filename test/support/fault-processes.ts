@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killWhenParentDies } from '../../src/dev/temporal-server.js';
 import { READY_LINE } from './processes/ready.js';
@@ -26,7 +27,11 @@ export interface ServiceProcess {
   output: string[];
 }
 
-export function serviceProcess(name: string, entry: 'worker' | 'api', env: NodeJS.ProcessEnv, readyTimeoutMs = 120_000): ServiceProcess {
+/**
+ * `compiledDir`: run the entry compiled to JavaScript there (bench/compiled-processes.ts) with plain
+ * node, as production runs dist, instead of the TypeScript source under tsx.
+ */
+export function serviceProcess(name: string, entry: 'worker' | 'api', env: NodeJS.ProcessEnv, readyTimeoutMs = 120_000, compiledDir?: string): ServiceProcess {
   const output: string[] = [];
   const unexpectedExits: string[] = [];
   let child: ChildProcess | undefined;
@@ -45,8 +50,10 @@ export function serviceProcess(name: string, entry: 'worker' | 'api', env: NodeJ
     pid: () => child?.pid,
     async start() {
       stopping = false;
-      const path = fileURLToPath(new URL(`./processes/${entry}.ts`, import.meta.url));
-      const proc = spawn(process.execPath, ['--import', 'tsx', path], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const args = compiledDir
+        ? [join(compiledDir, 'test', 'support', 'processes', `${entry}.js`)]
+        : ['--import', 'tsx', fileURLToPath(new URL(`./processes/${entry}.ts`, import.meta.url))];
+      const proc = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = proc;
       // The test process may itself be killed: then the child must not outlive it.
       const watchdog = proc.pid ? killWhenParentDies(proc.pid, 'TERM') : undefined;
