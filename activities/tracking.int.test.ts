@@ -50,7 +50,7 @@ describe('step tracking around activity attempts', () => {
     };
     const early = await runTracked(attempt(1), deps, 'validateSite', body, { analysisId }).catch((err: unknown) => err);
     expect(early).not.toBeInstanceOf(ApplicationFailure); // a plain error: retryable
-    expect((early as { code?: string }).code).toBe('23503');
+    expect((early as Error).message).toMatch(/has no database row: not committed yet, or deleted/);
     expect(ran).toBe(false);
 
     const late = await runTracked(attempt(5), deps, 'validateSite', body, { analysisId }).catch((err: unknown) => err);
@@ -74,6 +74,23 @@ describe('step tracking around activity attempts', () => {
     expect(await events(analysisId)).toEqual(['step_running:validation', 'attempt_failed:validation', 'step_retry:validation', 'step_completed:validation']);
   });
 
+  it('records one step_running for parallel attempts of one step, each on its own connection', async () => {
+    // Each begin is one statement whose snapshot predates its wait for the analysis row: whether the
+    // step was running must come from the row it replaced, not from that snapshot.
+    const wide = createDatabase(inject('databaseUrl'), 5);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const analysisId = await insertAnalysis(db, 'https://acme.example/');
+        const kinds = ['offering', 'audience_segments', 'goals_and_pains', 'objections_and_triggers', 'channels_and_messaging'];
+        await Promise.all(kinds.map((kind) => runTracked(attempt(1), { ...deps, db: wide }, 'analyzeInsight', async () => kind, { analysisId, kind })));
+        expect(await events(analysisId)).toEqual(['step_running:ai_analysis']);
+        expect((await steps(analysisId)).ai_analysis).toMatchObject({ state: 'running', attempts: 1 });
+      }
+    } finally {
+      await wide.destroy();
+    }
+  });
+
   it('keeps a step of several activities running until the next step begins, and leaves a skipped step alone', async () => {
     const analysisId = await insertAnalysis(db, 'https://acme.example/');
     await Promise.all(
@@ -88,7 +105,7 @@ describe('step tracking around activity attempts', () => {
     expect(await events(analysisId)).toEqual(['step_running:ai_analysis', 'step_running:report_generation', 'step_completed:ai_analysis', 'step_completed:report_generation']);
 
     // Version 3 skips ai_analysis (recorded by the workflow): its report step does not touch it.
-    await stepsRepository.setState(db, { analysisId, version: 3, step: 'ai_analysis' }, 'skipped');
+    await stepsRepository.moveTo(db, { analysisId, version: 3, step: 'ai_analysis' }, 'skipped');
     await runTracked(attempt(1), deps, 'generateReport', async () => 'report', { analysisId, version: 3 });
     const v3 = (await stepsRepository.list(db, analysisId)).filter((s) => s.version === 3).map((s) => [s.step, s.state]);
     expect(v3).toEqual([

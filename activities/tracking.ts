@@ -92,10 +92,7 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
     if (WHOLE_STEP_ACTIVITIES.has(info.activityType)) {
       // The work is done and must not be repeated for a bookkeeping fault: the next step's first
       // attempt completes this one if this write is lost.
-      await deps.db
-        .transaction()
-        .execute((tx) => markStep(tx, ref, 'completed'))
-        .catch((err: unknown) => log.warn('could not record the step completed', { error: errorMessage(err) }));
+      await markStep(deps.db, ref, 'completed').catch((err: unknown) => log.warn('could not record the step completed', { error: errorMessage(err) }));
     }
     return result;
   } catch (err) {
@@ -112,23 +109,11 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
 
 /**
  * An attempt begins: its step runs (once per step: one event), earlier steps of its version are
- * done, the attempt is counted. The analysis row is updated (locked) first (see lockAnalysis).
+ * done, the attempt is counted; one statement (stepsRepository.beginAttempt).
  */
 async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): Promise<void> {
-  await deps.db.transaction().execute(async (tx) => {
-    await tx
-      .updateTable('analyses')
-      .set({ current_step: ref.step, status: 'running', updated_at: new Date() })
-      .where('id', '=', ref.analysisId)
-      .execute();
-    const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
-    const { previous, completed } = await stepsRepository.beginAttempt(tx, ref, attempt, earlier);
-    await eventsRepository.appendAll(tx, [
-      ...(previous === 'running' ? [] : [{ ...ref, type: 'step_running' }]),
-      ...completed.map((step) => ({ ...ref, step, type: 'step_completed' })),
-      ...(attempt > 1 ? [{ ...ref, type: 'step_retry', attempt }] : []),
-    ]);
-  });
+  const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
+  if (!(await stepsRepository.beginAttempt(deps.db, ref, attempt, earlier))) throw new AnalysisRowMissing(ref.analysisId);
 }
 
 /**
@@ -139,7 +124,7 @@ async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): 
  */
 export async function stepWithin(deps: ActivityDeps, ref: StepRef, done: boolean): Promise<void> {
   await beginAttempt(deps, ref, 1);
-  if (done) await deps.db.transaction().execute((tx) => markStep(tx, ref, 'completed'));
+  if (done) await markStep(deps.db, ref, 'completed');
 }
 
 function attemptLogger(deps: ActivityDeps, ref: StepRef, info: Context['info']): Logger {
@@ -172,6 +157,14 @@ function publicMessage(err: unknown): string {
   return describeInfrastructureError(err) ?? 'The step failed on an unexpected error; the details are in the worker\'s log.';
 }
 
+/** Bookkeeping found no analysis row to write beside (what a foreign-key violation says, below). */
+class AnalysisRowMissing extends Error {
+  constructor(analysisId: string) {
+    super(`Analysis ${analysisId} has no database row: not committed yet, or deleted.`);
+    this.name = 'AnalysisRowMissing';
+  }
+}
+
 /**
  * Step rows reference their analysis, so a foreign-key violation means the row is missing: either
  * the API has not committed it yet (a start racing its own transaction: retry) or it is gone for
@@ -181,7 +174,7 @@ function publicMessage(err: unknown): string {
 const MISSING_ROW_ATTEMPTS = 5; // 15-30 s of backoff under the step policies: far longer than any commit takes
 
 async function stopIfDeleted(deps: ActivityDeps, analysisId: string, err: unknown): Promise<never> {
-  if ((err as { code?: string }).code === '23503') {
+  if (err instanceof AnalysisRowMissing || (err as { code?: string }).code === '23503') {
     if (Context.current().info.attempt >= MISSING_ROW_ATTEMPTS) {
       throw ApplicationFailure.create({
         type: FailureType.AnalysisNotFound,
@@ -220,10 +213,8 @@ export async function lockAnalysis(tx: Kysely<Database>, analysisId: string): Pr
  * A step's new state and its audit event, once: a retried bookkeeping call, or the workflow
  * recording what finalization already recorded, changes nothing and adds no second event.
  */
-export async function markStep(tx: Kysely<Database>, ref: StepRef, state: StepState, error?: string): Promise<void> {
-  if (await stepsRepository.setState(tx, ref, state, error)) {
-    await eventsRepository.append(tx, { ...ref, type: `step_${state}`, message: error });
-  }
+export async function markStep(db: Kysely<Database>, ref: StepRef, state: StepState, error?: string): Promise<void> {
+  if ((await stepsRepository.moveTo(db, ref, state, error)) === 'missing') throw new AnalysisRowMissing(ref.analysisId);
 }
 
 /**

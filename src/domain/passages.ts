@@ -107,18 +107,27 @@ export interface LocatablePassage extends Passage {
 }
 
 /**
+ * A passage's folded text, kept while the passage object lives: a check locates every quote of a
+ * report in the same passages: each is folded once, not once per quote.
+ */
+const folded = new WeakMap<LocatablePassage, string>();
+function fold(p: LocatablePassage): string {
+  let text = folded.get(p);
+  if (text === undefined) folded.set(p, (text = foldForMatching(p.text)));
+  return text;
+}
+
+/**
  * The passage a free-text quote comes from: the one whose text contains the quote, or that the
  * quote contains (a model quoting a whole passage plus its neighbour's start). Passages of the
  * cited page are tried first; a quote cited to the wrong page still finds its real one, and the
  * report then names the real page. A paraphrase or an invention is found nowhere: undefined.
  */
 export function locateQuote(quote: string, passages: readonly LocatablePassage[], citedUrl?: (url: string) => boolean): LocatablePassage | undefined {
-  const folded = foldForMatching(quote.replace(/(\.\.\.|…)\s*$/, ''));
-  if (folded.length < MIN_QUOTE_CHARS) return undefined;
+  const wanted = foldForMatching(quote.replace(/(\.\.\.|…)\s*$/, ''));
+  if (wanted.length < MIN_QUOTE_CHARS) return undefined;
   const ordered = citedUrl ? [...passages.filter((p) => citedUrl(p.url)), ...passages.filter((p) => !citedUrl(p.url))] : passages;
-  const cache = new Map<LocatablePassage, string>();
-  const fold = (p: LocatablePassage) => cache.get(p) ?? (cache.set(p, foldForMatching(p.text)), cache.get(p)!);
-  return ordered.find((p) => fold(p).includes(folded)) ?? ordered.find((p) => fold(p).length >= MIN_QUOTE_CHARS && folded.includes(fold(p)));
+  return ordered.find((p) => fold(p).includes(wanted)) ?? ordered.find((p) => fold(p).length >= MIN_QUOTE_CHARS && wanted.includes(fold(p)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withPassages, type CleanPage, type Corpus } from './corpus.js';
 import { PAGE_CONTEXT_LABELS, pageContextLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING, promptPassages, siteMessage } from './prompts.js';
-import { promptEcho } from './quality.js';
+import { echoIndex, promptEcho } from './quality.js';
 import { fitTokenBudget } from './token-budget.js';
 
 const site = { url: 'https://acme.test/', domain: 'acme.test' };
@@ -121,13 +121,13 @@ describe('page context labels and the quality rules', () => {
 
   it('rejects a field that copies a context line with its label', () => {
     for (const label of Object.values(PAGE_CONTEXT_LABELS)) {
-      expect(promptEcho(`${label} Invoicing software for freelancers and small agencies.`, ctx, 'Some site text.')).toBe('holds a line of the prompt format');
+      expect(promptEcho(`${label} Invoicing software for freelancers and small agencies.`, echoIndex(ctx, 'Some site text.'))).toBe('holds a line of the prompt format');
     }
   });
 
   it('does not flag the site\'s own words, nor prose that mentions a page description', () => {
     const siteText = 'Invoicing software for freelancers and small agencies.';
-    expect(promptEcho('Invoicing software for freelancers and small agencies.', ctx, siteText)).toBeNull();
-    expect(promptEcho('Write a better page description: our SEO tool shows how.', ctx, 'Write a better page description: our SEO tool shows how.')).toBeNull();
+    expect(promptEcho('Invoicing software for freelancers and small agencies.', echoIndex(ctx, siteText))).toBeNull();
+    expect(promptEcho('Write a better page description: our SEO tool shows how.', echoIndex(ctx, 'Write a better page description: our SEO tool shows how.'))).toBeNull();
   });
 });

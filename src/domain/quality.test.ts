@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROMPT_MARKERS, PROMPT_SCAFFOLDING } from './prompts.js';
-import { checkReportQuality, failingParts, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
+import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
 const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS };
@@ -61,8 +61,8 @@ describe('checkReportQuality', () => {
 
   it('does not call site text an echo even when the prompt says the same', () => {
     const site = 'We are a B2B marketing analyst team for bridge builders.';
-    expect(promptEcho('B2B marketing analyst', { scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, site)).toBeNull();
-    expect(promptEcho('B2B marketing analyst', { scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, 'Bridges.')).not.toBeNull();
+    expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, site))).toBeNull();
+    expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, 'Bridges.'))).not.toBeNull();
   });
 
   it('flags placeholders and generic names', () => {

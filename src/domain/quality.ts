@@ -95,6 +95,8 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
 }
 
 const ECHO_WORDS = 6;
+/** The fewest words a short field needs before it can be a piece of the prompt. */
+const SHORT_ECHO_WORDS = 3;
 
 function wordsOf(text: string): string[] {
   return foldForMatching(text)
@@ -103,19 +105,40 @@ function wordsOf(text: string): string[] {
 }
 
 /**
+ * What promptEcho compares a field with, built once per check: every run of 3 to 6 words of the
+ * prompt sentences (a set, so a field costs a lookup per run instead of a scan of the prompt), and
+ * the site's words, folded only when some field does share a run with the prompt.
+ */
+export interface EchoIndex {
+  markers: readonly RegExp[];
+  promptRuns: ReadonlySet<string>;
+  siteWords(): string;
+}
+
+export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, siteText: string): EchoIndex {
+  const promptRuns = new Set<string>();
+  for (const sentence of ctx.scaffolding) {
+    const words = wordsOf(sentence);
+    for (let n = SHORT_ECHO_WORDS; n <= ECHO_WORDS; n++) {
+      for (let i = 0; i + n <= words.length; i++) promptRuns.add(words.slice(i, i + n).join(' '));
+    }
+  }
+  let site: string | undefined;
+  return { markers: ctx.markers, promptRuns, siteWords: () => (site ??= ` ${wordsOf(siteText).join(' ')} `) };
+}
+
+/**
  * Why a field repeats the prompt, or null. A field echoes the prompt when it holds a line of the
  * prompt format (a page header, a passage tag, a label), shares a run of six words with a prompt
  * sentence, or is itself a piece of one (a short field); text the site also says is not an echo.
  */
-export function promptEcho(text: string, ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, siteText: string): string | null {
-  if (ctx.markers.some((m) => m.test(text))) return 'holds a line of the prompt format';
+export function promptEcho(text: string, index: EchoIndex): string | null {
+  if (index.markers.some((m) => m.test(text))) return 'holds a line of the prompt format';
   const words = wordsOf(text);
   if (words.length === 0) return null;
-  const site = ` ${wordsOf(siteText).join(' ')} `;
-  const scaffolds = ctx.scaffolding.map((s) => ` ${wordsOf(s).join(' ')} `);
-  const inPrompt = (run: string) => scaffolds.some((s) => s.includes(` ${run} `)) && !site.includes(` ${run} `);
+  const inPrompt = (run: string) => index.promptRuns.has(run) && !index.siteWords().includes(` ${run} `);
   if (words.length < ECHO_WORDS) {
-    return words.length >= 3 && inPrompt(words.join(' ')) ? 'repeats the instructions' : null;
+    return words.length >= SHORT_ECHO_WORDS && inPrompt(words.join(' ')) ? 'repeats the instructions' : null;
   }
   for (let i = 0; i + ECHO_WORDS <= words.length; i++) {
     if (inPrompt(words.slice(i, i + ECHO_WORDS).join(' '))) return 'repeats the instructions';
@@ -127,16 +150,16 @@ class Checker {
   readonly issues: QualityIssue[] = [];
   checked = 0;
   rejected = 0;
-  private readonly siteText: string;
+  private readonly echoes: EchoIndex;
   private readonly byId: Map<string, LocatablePassage>;
   private readonly pageTexts: Map<string, string>;
   unverified: { part: ReportPart }[] = [];
 
   constructor(
-    private readonly ctx: QualityContext,
+    ctx: QualityContext,
     private readonly allowExampleDomain: boolean,
   ) {
-    this.siteText = ctx.passages.map((p) => p.text).join('\n');
+    this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
     this.pageTexts = new Map([...ctx.pageTexts].map(([url, text]) => [url, text.replace(/\s+/g, ' ')]));
   }
@@ -157,7 +180,7 @@ class Checker {
     const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
     const generic = field === 'name' && GENERIC_NAME.test(value.trim());
     const junk = junkReason(value, kind);
-    const echo = junk ? null : promptEcho(value, this.ctx, this.siteText);
+    const echo = junk ? null : promptEcho(value, this.echoes);
     const problem: [QualityRule, string] | null = junk
       ? ['junk', junk]
       : echo

@@ -10,79 +10,90 @@ interface StepKey {
 
 export const stepsRepository = {
   /**
-   * Moves a step to a new state; the first move to `running` stamps started_at, a final one
-   * finished_at. Returns false when the step was already in that state (nothing changed).
+   * A step's new state and its audit event (`step_<state>`), once, in one statement: a repeated
+   * call (a retried bookkeeping write, the workflow recording what finalization already recorded)
+   * changes nothing and adds no second event. The analysis row is locked first, as a DELETE takes
+   * it before its cascade reaches the step rows (the other order deadlocked). Returns 'moved',
+   * 'unchanged', or 'missing' when the analysis has no row (then nothing is written).
    */
-  async setState(db: Kysely<Database>, key: StepKey, state: StepState, error?: string): Promise<boolean> {
+  async moveTo(db: Kysely<Database>, key: StepKey, state: StepState, error?: string): Promise<'moved' | 'unchanged' | 'missing'> {
     const now = new Date();
     const finished = state === 'completed' || state === 'failed' || state === 'skipped';
     const succeeded = state === 'completed' || state === 'skipped';
-    const row = await db
-      .insertInto('analysis_steps')
-      .values({
-        analysis_id: key.analysisId,
-        version: key.version,
-        step: key.step,
-        state,
-        last_error: error ?? null,
-        started_at: state === 'running' ? now : null,
-        finished_at: finished ? now : null,
-      })
-      .onConflict((oc) =>
-        oc
-          .constraint('analysis_steps_analysis_version_step_key')
-          .doUpdateSet((eb) => ({
-            state,
-            // A step that got through has no current error: a retried fault ("waiting for the AI
-            // endpoint since …") is history, kept in processing_events, not news for status readers.
-            last_error: succeeded ? null : (error ?? eb.ref('analysis_steps.last_error')),
-            started_at: sql<Date>`coalesce(analysis_steps.started_at, ${state === 'running' ? now : null}::timestamptz)`,
-            finished_at: finished ? now : null,
-          }))
-          .where('analysis_steps.state', '!=', state),
+    const { rows } = await sql<{ found: number; moved: number }>`
+      with locked as (
+        select id from analyses where id = ${key.analysisId} for no key update
+      ), moved as (
+        insert into analysis_steps as s (analysis_id, version, step, state, last_error, started_at, finished_at)
+        select ${key.analysisId}, ${key.version}, ${key.step}, ${state}, ${error ?? null}::text,
+               ${state === 'running' ? now : null}::timestamptz, ${finished ? now : null}::timestamptz
+        from locked
+        on conflict on constraint analysis_steps_analysis_version_step_key do update set
+          state = excluded.state,
+          -- A step that got through has no current error: a retried fault ("waiting for the AI
+          -- endpoint since …") is history, kept in processing_events, not news for status readers.
+          last_error = ${succeeded ? sql`null` : sql`coalesce(excluded.last_error, s.last_error)`},
+          started_at = coalesce(s.started_at, excluded.started_at),
+          finished_at = excluded.finished_at
+        where s.state <> excluded.state
+        returning 1
+      ), logged as (
+        insert into processing_events (analysis_id, type, version, step, message)
+        select ${key.analysisId}, ${`step_${state}`}, ${key.version}, ${key.step}, ${error ?? null}::text from moved
       )
-      .returning('id')
-      .executeTakeFirst();
-    return row !== undefined;
+      select (select count(*) from locked)::int as found, (select count(*) from moved)::int as moved
+    `.execute(db);
+    const row = rows[0];
+    return !row?.found ? 'missing' : row.moved ? 'moved' : 'unchanged';
   },
 
   /**
-   * An activity attempt of `key.step` begins, in one statement: the step runs (started_at kept
-   * from its first attempt), its attempt is counted (across parallel calls the highest wins), and
-   * those of `earlier` still running in this version are completed (a later step has begun, so
-   * they are done). Returns the step's state before, and the steps it completed, in step order.
-   * One round trip instead of four: this runs before every activity attempt.
+   * An activity attempt of `key.step` begins, in one statement (one round trip; this runs before
+   * every attempt): the analysis row first (its current step; also the lock a DELETE takes first),
+   * then the step runs (started_at kept from its first attempt) and its attempt is counted (across
+   * parallel calls the highest wins), those of `earlier` still running in this version are
+   * completed (a later step has begun, so they are done), and the events of those moves are
+   * appended in this order: step_running (once per step), step_completed of each step completed
+   * here, step_retry for an attempt after the first. Whether the step was running already is read
+   * from the row the upsert replaced (RETURNING old, PostgreSQL 18), after the analysis lock, so
+   * parallel attempts of one step record one step_running between them. Returns false when the
+   * analysis has no row (deleted, or not committed yet): then nothing is written.
    */
-  async beginAttempt(
-    db: Kysely<Database>,
-    key: StepKey,
-    attempt: number,
-    earlier: readonly StepName[],
-  ): Promise<{ previous: StepState | null; completed: StepName[] }> {
+  async beginAttempt(db: Kysely<Database>, key: StepKey, attempt: number, earlier: readonly StepName[]): Promise<boolean> {
     const now = new Date();
-    const { rows } = await sql<{ previous: StepState | null; completed: StepName[] | null }>`
-      with before as (
-        select state from analysis_steps
-        where analysis_id = ${key.analysisId} and version = ${key.version} and step = ${key.step}
+    const { rows } = await sql<{ found: number }>`
+      with touched as (
+        update analyses set current_step = ${key.step}, status = 'running', updated_at = ${now}
+        where id = ${key.analysisId}
+        returning id
       ), done as (
         update analysis_steps set state = 'completed', last_error = null, finished_at = ${now}
         where analysis_id = ${key.analysisId} and version = ${key.version} and step = any(${[...earlier]}::text[]) and state = 'running'
+          and exists (select from touched)
         returning step
       ), began as (
         insert into analysis_steps as s (analysis_id, version, step, state, attempts, started_at)
-        values (${key.analysisId}, ${key.version}, ${key.step}, 'running', ${attempt}, ${now})
+        select ${key.analysisId}, ${key.version}, ${key.step}, 'running', ${attempt}::int, ${now}::timestamptz from touched
         on conflict on constraint analysis_steps_analysis_version_step_key do update set
           state = 'running',
           attempts = greatest(s.attempts, excluded.attempts),
           started_at = coalesce(s.started_at, excluded.started_at),
           finished_at = case when s.state = 'running' then s.finished_at end
-        returning 1
+        returning old.state as previous
+      ), logged as (
+        insert into processing_events (analysis_id, type, version, step, attempt)
+        select ${key.analysisId}, e.type, ${key.version}, e.step, e.attempt from (
+          select 0 as ord, 'step_running' as type, ${key.step}::text as step, null::int as attempt from began where previous is distinct from 'running'
+          union all
+          select array_position(${[...STEP_NAMES]}::text[], step), 'step_completed', step, null from done
+          union all
+          select ${STEP_NAMES.length + 1}, 'step_retry', ${key.step}, ${attempt}::int from began where ${attempt}::int > 1
+        ) e
+        order by e.ord
       )
-      select (select state from before) as previous, (select array_agg(step) from done) as completed, (select count(*) from began) as began
+      select count(*)::int as found from touched
     `.execute(db);
-    const row = rows[0];
-    const completed = (row?.completed ?? []).sort((a, b) => STEP_NAMES.indexOf(a) - STEP_NAMES.indexOf(b));
-    return { previous: row?.previous ?? null, completed };
+    return (rows[0]?.found ?? 0) > 0;
   },
 
   /** Records that an activity attempt of this step began (attempt counts from 1, across parallel calls the highest wins). */
