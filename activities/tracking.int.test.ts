@@ -6,6 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { stepsRepository } from '../src/repositories/steps.js';
 import { insertAnalysis, quietActivityEnvironment, unusedModelClient } from '../test/support/activity-env.js';
 import { runTracked } from '../test/support/step-tracking.js';
+import { createTrackingActivities } from './tracking.js';
 import type { ActivityDeps } from './types.js';
 
 /**
@@ -126,5 +127,22 @@ describe('step tracking around activity attempts', () => {
 
     await runTracked(attempt(1), deps, 'sendNotification', async () => 'delivered', { analysisId, version: 1, channel: 'webhook' });
     expect(Object.keys(await steps(analysisId))).toEqual(['quality_check']);
+  });
+
+  it('leaves no step running once a version has failed: one recorded inside a step that then failed for good fails with it', async () => {
+    const analysisId = await insertAnalysis(db, 'https://acme.example/');
+    // generateReport checked what it wrote (quality_check running), then failed for good.
+    await runTracked(attempt(1), deps, 'generateReport', async () => 'report', { analysisId });
+    await stepsRepository.moveTo(db, { analysisId, version: 1, step: 'quality_check' }, 'running');
+    await stepsRepository.moveTo(db, { analysisId, version: 1, step: 'report_generation' }, 'failed', 'The AI budget is spent.');
+    const { finishAnalysis } = createTrackingActivities(deps);
+    await finishAnalysis({ analysisId, version: 1, status: 'failed', error: { code: 'BUDGET_EXCEEDED', message: 'The AI budget is spent.' } });
+
+    expect(await steps(analysisId)).toEqual({
+      report_generation: { state: 'failed', attempts: 1, lastError: 'The AI budget is spent.' },
+      quality_check: { state: 'failed', attempts: 0, lastError: 'The AI budget is spent.' },
+    });
+    expect((await events(analysisId)).slice(-2)).toEqual(['step_failed:quality_check', 'analysis_failed:']);
+    expect(await analysisRow(analysisId)).toEqual({ status: 'failed', current_step: null });
   });
 });

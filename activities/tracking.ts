@@ -267,13 +267,12 @@ export function createTrackingActivities(deps: ActivityDeps) {
           })
           .where('id', '=', analysisId)
           .execute();
-        await eventsRepository.append(tx, {
-          analysisId,
-          version,
-          type: `analysis_${status}`,
-          message: error?.message,
-          details: error ? { code: error.code } : null,
-        });
+        const message = error?.message ?? 'The analysis was cancelled.';
+        const leftRunning = await stepsRepository.failRunning(tx, analysisId, version, message);
+        await eventsRepository.appendAll(tx, [
+          ...leftRunning.map((step) => ({ analysisId, version, step, type: 'step_failed', message })),
+          { analysisId, version, type: `analysis_${status}`, message: error?.message, details: error ? { code: error.code } : null },
+        ]);
       });
     },
 

@@ -96,6 +96,23 @@ export const stepsRepository = {
     return (rows[0]?.found ?? 0) > 0;
   },
 
+  /**
+   * A version that ended (failed or cancelled) leaves no step running: any still marked running
+   * (a step recorded inside another step's attempt, e.g. quality_check inside a report_generation
+   * that then failed for good) fails with the version's reason. Returns those steps, in step order.
+   */
+  async failRunning(db: Kysely<Database>, analysisId: string, version: number, error: string): Promise<StepName[]> {
+    const rows = await db
+      .updateTable('analysis_steps')
+      .set({ state: 'failed', last_error: error, finished_at: new Date() })
+      .where('analysis_id', '=', analysisId)
+      .where('version', '=', version)
+      .where('state', '=', 'running')
+      .returning('step')
+      .execute();
+    return rows.map((r) => r.step as StepName).sort((a, b) => STEP_NAMES.indexOf(a) - STEP_NAMES.indexOf(b));
+  },
+
   /** Records that an activity attempt of this step began (attempt counts from 1, across parallel calls the highest wins). */
   async recordAttempt(db: Kysely<Database>, key: StepKey, attempt: number, error?: string): Promise<void> {
     await db
