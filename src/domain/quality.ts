@@ -72,12 +72,15 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
   return null;
 }
 
+/** How page titles and heading lists join their items: a pipe, or more than one middle dot or bullet. */
+const LIST_SEPARATORS = / \| |( [·•] .*){2}/;
 const MARKUP = /<\/?[a-z][\w-]*(\s[^<>]*)?\/?>|&[a-z]+;|&#\d+;/i;
 const JSON_FRAGMENT = /^\s*\{|^\s*\[\s*["{[\d]|[{[]\s*"|\}\s*$|"\s*[}\]]|"\s*,\s*$|"\s*:\s*["{[\d]|",\s*"|\\n|\\"/;
 
 /**
  * Why a text is junk rather than words, or null: what weak models emit when they lose track of
- * the schema (bare punctuation, single letters, identifiers, markup, JSON fragments).
+ * the schema (bare punctuation, single letters, identifiers, markup, JSON fragments), and labels
+ * that are lists (page headings or a page title copied whole, "Pricing | The Solo | The Studio").
  */
 export function junkReason(text: string, kind: 'label' | 'sentence'): string | null {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -90,6 +93,7 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
     return 'is an identifier, not words';
   }
   if (letters / Math.max(visible, 1) < 0.5) return 'is mostly punctuation or digits';
+  if (kind === 'label' && LIST_SEPARATORS.test(flat)) return 'is a list of headings or a page title, not a label';
   if (kind === 'sentence' && flat.split(' ').filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
   return null;
 }
