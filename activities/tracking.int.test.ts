@@ -61,6 +61,31 @@ describe('step tracking around activity attempts', () => {
     expect(await stepsRepository.list(db, analysisId)).toEqual([]);
   });
 
+  it('waits for an analysis row whose transaction commits just after the attempt began', async () => {
+    let analysisId = '';
+    let ran = false;
+    let release!: () => void;
+    const committing = db.transaction().execute(async (tx) => {
+      analysisId = await insertAnalysis(tx, 'https://acme.example/');
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await expect.poll(() => analysisId).not.toBe('');
+    // The transaction commits once the attempt's begin statement has found no row, however slow the machine.
+    let missed = 0;
+    const watching = db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: async ({ result }) => {
+        if ((result.rows[0] as { found?: number } | undefined)?.found === 0 && ++missed === 1) release();
+        return result;
+      },
+    });
+    await expect(runTracked(attempt(1), { ...deps, db: watching }, 'validateSite', async () => ((ran = true), 'ok'), { analysisId })).resolves.toBe('ok');
+    await committing;
+    expect(missed).toBeGreaterThanOrEqual(1);
+    expect(ran).toBe(true);
+    expect(await steps(analysisId)).toEqual({ validation: { state: 'completed', attempts: 1, lastError: null } });
+  });
+
   it('marks a whole-step activity running, counts and records a failed attempt, and completes the step on success', async () => {
     const analysisId = await insertAnalysis(db, 'https://acme.example/');
     const failing = async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { sql, type Kysely } from 'kysely';
@@ -113,8 +114,21 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
  */
 async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): Promise<void> {
   const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
-  if (!(await stepsRepository.beginAttempt(deps.db, ref, attempt, earlier))) throw new AnalysisRowMissing(ref.analysisId);
+  for (const waitMs of [...UNCOMMITTED_WAITS_MS, null]) {
+    if (await stepsRepository.beginAttempt(deps.db, ref, attempt, earlier)) return;
+    if (waitMs === null) break;
+    await sleep(waitMs);
+  }
+  throw new AnalysisRowMissing(ref.analysisId);
 }
+
+/**
+ * The API starts the run inside the transaction that creates the analysis row, so the first
+ * attempt can begin a moment before that row commits, and an uncommitted row is invisible to the
+ * begin statement. It asks again after these pauses (425 ms in all) before failing the attempt,
+ * which the step's retry policy would only try again a second or more later.
+ */
+const UNCOMMITTED_WAITS_MS = [25, 100, 300];
 
 /**
  * Step state for a step an activity goes on to inside its own attempt (generateReport and
