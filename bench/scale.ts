@@ -1,19 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { sql } from 'kysely';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
-import { freePort } from '../src/dev/free-port.js';
-import { serviceProcess } from '../test/support/fault-processes.js';
 import { ORCHESTRATION, timedAnalysis } from './orchestration.js';
-import { compileProcesses } from './compiled-processes.js';
 import { childPid, pidListeningOn, sampleRss, treeCpuSeconds } from './process-cpu.js';
+import { startServiceProcesses } from './processes.js';
 import { serve, type SiteSpec } from './sites.js';
-import { DEV_DIR, type BenchStack } from './stack.js';
+import type { BenchStack } from './stack.js';
 import { row, type Row } from './table.js';
 
 /**
@@ -100,14 +93,6 @@ async function historyFacts(client: Client, workflowIds: readonly string[]) {
   };
 }
 
-/** The node flags of package.json's `start:worker` script (those before the script's path). */
-async function workerNodeFlags(): Promise<string> {
-  const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> };
-  const [node, ...args] = pkg.scripts['start:worker']!.split(/\s+/);
-  if (node !== 'node') throw new Error(`start:worker does not start with node: ${pkg.scripts['start:worker']}`);
-  return args.filter((a) => a.startsWith('--')).join(' ');
-}
-
 /** The four parts of the machinery and their CPU-seconds so far. */
 async function cpuNow(pids: Record<string, number>): Promise<Record<string, number>> {
   const entries = await Promise.all(Object.entries(pids).map(async ([name, pid]) => [name, await treeCpuSeconds(pid)] as const));
@@ -120,49 +105,21 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   opts.onStop('the scale stand-in', ai.stop);
   ai.setLatency(SCALE.modelLatencyMs);
 
-  // Bundled here, once, as production ships a prebuilt bundle: the worker's memory is then its own.
-  const bundleDir = await mkdtemp(path.join(DEV_DIR, 'bench-scale-bundle-'));
-  opts.onStop('the scale workflow bundle', () => rm(bundleDir, { recursive: true, force: true }));
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  const service = await startServiceProcesses({
+    stack,
+    name: 'scale',
+    onStop: opts.onStop,
+    env: {
+      OPENAI_BASE_URL: ai.baseUrl,
+      OPENAI_MODEL: STAND_IN_MODEL,
+      // The stand-in answers any number of requests at its fixed latency: the worker's own limit on
+      // requests in flight (4, sized for a real endpoint) would measure the model, not the machinery.
+      AI_MAX_CONCURRENCY: '1000',
+    },
   });
-  const bundle = path.join(bundleDir, 'workflow-bundle.js');
-  await writeFile(bundle, code);
-  // And the processes run compiled, as production runs dist: no tsx in the figures.
-  const compiled = await compileProcesses(bundleDir);
-
-  const taskQueue = `scale-${randomUUID()}`;
-  const apiPort = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TMPDIR: process.env.TMPDIR,
-    DATABASE_URL: stack.databaseUrl,
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    OPENAI_BASE_URL: ai.baseUrl,
-    OPENAI_MODEL: STAND_IN_MODEL,
-    // The stand-in answers any number of requests at its fixed latency: the worker's own limit on
-    // requests in flight (4, sized for a real endpoint) would measure the model, not the machinery.
-    AI_MAX_CONCURRENCY: '1000',
-    SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true',
-    PORT: String(apiPort),
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_WRITES_PER_MINUTE: '100000',
-    RATE_LIMIT_READS_PER_MINUTE: '1000000',
-    FAULT_WORKFLOW_BUNDLE: bundle,
-  };
-  // The V8 flags `npm run start:worker` gives a production worker (package.json; the compose file
-  // repeats them): the heap limits decide its peak memory, so the bench takes them from there.
-  const worker = serviceProcess('scale worker', 'worker', { ...env, NODE_OPTIONS: await workerNodeFlags() }, undefined, compiled);
-  const api = serviceProcess('scale API', 'api', env, undefined, compiled);
-  opts.onStop('the scale worker', async () => void (await worker.stop()));
-  opts.onStop('the scale API', async () => void (await api.stop()));
-  await Promise.all([worker.start(), api.start()]);
+  const { apiUrl } = service;
   log('scale: worker and API processes ready');
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const marker = `TEMPORAL_TASK_QUEUE=${taskQueue}`;
+  const marker = `TEMPORAL_TASK_QUEUE=${service.taskQueue}`;
   const pids = {
     api: await childPid(marker, 'processes/api.js'),
     worker: await childPid(marker, 'processes/worker.js'),
@@ -231,7 +188,7 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   const workflowIds = (await stack.db.selectFrom('analyses').select('workflow_id').where('id', 'in', starts).execute()).map((r) => r.workflow_id);
   const facts = await historyFacts(client, workflowIds);
   log(`scale: histories: ${JSON.stringify(facts)}`);
-  await Promise.all([api.stop(), worker.stop()]);
+  await service.stop();
   log(`cost: CPU-seconds over the batch: ${JSON.stringify(Object.fromEntries(Object.keys(pids).map((k) => [k, Math.round((cpuAfter[k]! - cpuBefore[k]!) * 100) / 100])))}`);
 
   // ---- rows --------------------------------------------------------------------------------------
