@@ -366,7 +366,7 @@ describe('GET /analysis/{id}: pages', () => {
     const acme = await companySite();
     const { id, report } = await extract(acme.url, { maxPages: 3 });
     await db.updateTable('analyses').set({ status: 'completed' }).where('id', '=', id).execute();
-    const row = (await analysesRepository.byId(db, id))!;
+    const row = (await analysesRepository.statusById(db, id))!;
     const view = await analysisStatus({ db } as unknown as ApiDeps, row);
     expect(view.pages).toEqual(report);
     expect(view.pages!.read[0]).toEqual({ url: acme.url, kind: 'home', from: 'site' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withPassages, type CleanPage } from './corpus.js';
 import { fitTokenBudget } from './token-budget.js';
-import { corpusSummary } from './corpus-summary.js';
+import { corpusSummary, outlineOf } from './corpus-summary.js';
 
 const page = (url: string, text: string): { contentId: string; url: string; page: CleanPage } => ({
   contentId: url,
@@ -15,7 +15,7 @@ describe('corpusSummary', () => {
     const corpus = withPassages(
       fitTokenBudget([page('https://a.com/terms', legal), page('https://a.com/', 'Acme makes invoicing simple.'), page('https://a.com/empty', '')], 2_000),
     );
-    const { corpus: summary } = corpusSummary(JSON.parse(JSON.stringify(corpus)));
+    const { corpus: summary } = corpusSummary(outlineOf(JSON.parse(JSON.stringify(corpus))));
     expect(summary!.tokenEstimate).toBe(corpus.tokenEstimate);
     expect(summary!.pages[0]).toEqual({ url: 'https://a.com/', kind: 'home', chars: 28, sentChars: 28, share: 1 });
     const terms = summary!.pages[1]!;
@@ -26,8 +26,8 @@ describe('corpusSummary', () => {
   });
 
   it('reads corpora stored before budgeting by value, and nothing before processing', () => {
-    expect(corpusSummary(null)).toEqual({});
-    expect(corpusSummary({ language: 'en', tokenEstimate: 3, pages: [{ contentId: '1', url: 'https://a.com/', title: '', text: 'Hello world.' }] })).toEqual({
+    expect(corpusSummary(outlineOf(null))).toEqual({});
+    expect(corpusSummary(outlineOf({ language: 'en', tokenEstimate: 3, pages: [{ contentId: '1', url: 'https://a.com/', title: '', text: 'Hello world.' }] }))).toEqual({
       corpus: { tokenEstimate: 3, pages: [{ url: 'https://a.com/', kind: null, chars: 12, sentChars: 12, share: 1 }] },
     });
   });

@@ -1,9 +1,17 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { AnalysesTable, Database } from '../database.js';
 import type { AnalysisStatus } from '../domain/analysis.js';
+import type { CorpusOutline } from '../domain/corpus-summary.js';
 
 export type AnalysisRow = Selectable<AnalysesTable>;
+/** Every column but the corpus, which statusById gives as its outline. */
+export type AnalysisStatusRow = Omit<AnalysisRow, 'corpus'> & { corpus_outline: CorpusOutline | null };
 export type NewAnalysis = Omit<Insertable<AnalysesTable>, 'options'> & { options: object };
+
+const STATUS_COLUMNS = [
+  'id', 'url', 'input_url', 'domain', 'status', 'options', 'idempotency_key', 'request_hash', 'workflow_id', 'current_step',
+  'latest_version', 'requested_version', 'content_ids', 'language', 'crawl', 'error', 'created_at', 'updated_at', 'completed_at',
+] as const satisfies readonly Exclude<keyof AnalysesTable, 'corpus'>[];
 
 /** Where the previous page ended: the last row's created_at (to the microsecond) and id. */
 export interface ListCursor {
@@ -61,6 +69,28 @@ export const analysesRepository = {
 
   async byId(db: Kysely<Database>, id: string): Promise<AnalysisRow | undefined> {
     return db.selectFrom('analyses').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /**
+   * The row as the status route reads it: the corpus as an outline (sizes and kinds, projected here
+   * from the stored JSON), not its page texts and passages, which would be most of the row.
+   */
+  async statusById(db: Kysely<Database>, id: string): Promise<AnalysisStatusRow | undefined> {
+    return db
+      .selectFrom('analyses')
+      .select(STATUS_COLUMNS)
+      .select(
+        sql<CorpusOutline | null>`case when jsonb_typeof(corpus -> 'pages') = 'array' then jsonb_build_object(
+          'tokenEstimate', corpus -> 'tokenEstimate',
+          'unsent', corpus -> 'unsent',
+          'pages', (select coalesce(jsonb_agg(jsonb_build_object(
+              'url', p -> 'url', 'kind', p -> 'kind', 'chars', p -> 'chars', 'sentChars', p -> 'sentChars',
+              'textLength', length(p ->> 'text')) order by n), '[]'::jsonb)
+            from jsonb_array_elements(corpus -> 'pages') with ordinality as e(p, n))
+        ) end`.as('corpus_outline'),
+      )
+      .where('id', '=', id)
+      .executeTakeFirst();
   },
 
   async byIdempotencyKey(db: Kysely<Database>, key: string): Promise<AnalysisRow | undefined> {

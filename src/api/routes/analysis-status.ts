@@ -4,13 +4,14 @@ import { corpusSummary } from '../../domain/corpus-summary.js';
 import { progressFromRecords } from '../../domain/progress-view.js';
 import type { CrawlReport } from '../../domain/site-links.js';
 import { aiResponsesRepository, type AiUsage } from '../../repositories/ai-responses.js';
-import type { AnalysisRow } from '../../repositories/analyses.js';
+import { analysesRepository, isAnalysisId, type AnalysisStatusRow } from '../../repositories/analyses.js';
 import { notificationsRepository, type NotificationView } from '../../repositories/notifications.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { analysisIdParam, errorResponses, statusSchema, successResponse } from '../openapi/schemas.js';
-import { loadAnalysis } from './shared.js';
+import { ApiError } from '../errors.js';
+import { NOT_FOUND } from './shared.js';
 
 export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
   analysisId: string;
@@ -33,11 +34,12 @@ export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
 }
 
 /**
- * Status and progress from PostgreSQL alone, running or not: four indexed reads, no round trip to
+ * Status and progress from PostgreSQL alone, running or not: four indexed reads (the corpus as its
+ * outline, not its page texts), no round trip to
  * Temporal. A workflow query per read cost the worker a workflow task each time and waited behind
  * any task in progress (p99 140 ms at 100 reads/s; bench row status.*).
  */
-export async function analysisStatus(deps: ApiDeps, row: AnalysisRow): Promise<AnalysisStatusView> {
+export async function analysisStatus(deps: ApiDeps, row: AnalysisStatusRow): Promise<AnalysisStatusView> {
   const [steps, used, notifications] = await Promise.all([
     stepsRepository.list(deps.db, row.id),
     aiResponsesRepository.usage(deps.db, row.id),
@@ -51,7 +53,7 @@ export async function analysisStatus(deps: ApiDeps, row: AnalysisRow): Promise<A
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     completedAt: row.completed_at?.toISOString() ?? null,
-    ...corpusSummary(row.corpus),
+    ...corpusSummary(row.corpus_outline),
     notifications,
     ...progress,
     source: 'database',
@@ -72,7 +74,9 @@ const route = createRoute({
 
 export function statusRoute(deps: ApiDeps): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
-    const row = await loadAnalysis(c, deps);
+    const id = c.req.param('id') ?? '';
+    const row = isAnalysisId(id) ? await analysesRepository.statusById(deps.db, id.toLowerCase()) : undefined;
+    if (!row) throw ApiError.notFound(NOT_FOUND);
     return ok(c, await analysisStatus(deps, row));
   });
 }

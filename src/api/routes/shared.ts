@@ -25,10 +25,12 @@ export function analysisLinks(id: string) {
  * The analysis named by `:id`, or 404. An ID that is not a UUID cannot name an analysis, so it is
  * "not found" as well (rather than a 400): the frontend has one case to handle for a bad link.
  */
+export const NOT_FOUND = 'No analysis with this ID exists. It may have been deleted.';
+
 export async function loadAnalysis(c: Context<AppEnv>, deps: ApiDeps): Promise<AnalysisRow> {
   const id = c.req.param('id') ?? '';
   const row = isAnalysisId(id) ? await analysesRepository.byId(deps.db, id.toLowerCase()) : undefined;
-  if (!row) throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
+  if (!row) throw ApiError.notFound(NOT_FOUND);
   return row;
 }
 
