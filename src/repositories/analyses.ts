@@ -85,6 +85,7 @@ export const analysesRepository = {
           'unsent', corpus -> 'unsent',
           'pages', (select coalesce(jsonb_agg(jsonb_build_object(
               'url', p -> 'url', 'kind', p -> 'kind', 'chars', p -> 'chars', 'sentChars', p -> 'sentChars',
+              -- Only corpora stored without sentChars use it (characters as PostgreSQL counts them).
               'textLength', length(p ->> 'text')) order by n), '[]'::jsonb)
             from jsonb_array_elements(corpus -> 'pages') with ordinality as e(p, n))
         ) end`.as('corpus_outline'),

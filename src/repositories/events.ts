@@ -12,7 +12,11 @@ export interface NewEvent {
   details?: object | null;
 }
 
-/** The append-only audit trail. Accepts a transaction so an event lands with the change it records. */
+/**
+ * The append-only audit trail. Accepts a transaction so an event lands with the change it records.
+ * Step moves append theirs in the one statement that makes them (stepsRepository.moveTo and
+ * beginAttempt): those run before and after every activity attempt, and a round trip each counted.
+ */
 export const eventsRepository = {
   async append(db: Kysely<Database>, e: NewEvent): Promise<void> {
     await eventsRepository.appendAll(db, [e]);

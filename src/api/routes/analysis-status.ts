@@ -4,14 +4,13 @@ import { corpusSummary } from '../../domain/corpus-summary.js';
 import { progressFromRecords } from '../../domain/progress-view.js';
 import type { CrawlReport } from '../../domain/site-links.js';
 import { aiResponsesRepository, type AiUsage } from '../../repositories/ai-responses.js';
-import { analysesRepository, isAnalysisId, type AnalysisStatusRow } from '../../repositories/analyses.js';
+import { analysesRepository, type AnalysisStatusRow } from '../../repositories/analyses.js';
 import { notificationsRepository, type NotificationView } from '../../repositories/notifications.js';
 import { stepsRepository } from '../../repositories/steps.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { analysisIdParam, errorResponses, statusSchema, successResponse } from '../openapi/schemas.js';
-import { ApiError } from '../errors.js';
-import { NOT_FOUND } from './shared.js';
+import { loadAnalysis } from './shared.js';
 
 export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
   analysisId: string;
@@ -35,9 +34,9 @@ export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
 
 /**
  * Status and progress from PostgreSQL alone, running or not: four indexed reads (the corpus as its
- * outline, not its page texts), no round trip to
- * Temporal. A workflow query per read cost the worker a workflow task each time and waited behind
- * any task in progress (p99 140 ms at 100 reads/s; bench row status.*).
+ * outline, not its page texts), no round trip to Temporal. A workflow query per read cost the worker
+ * a workflow task each time and waited behind any task in progress (p99 140 ms at 100 reads/s;
+ * bench row status.*).
  */
 export async function analysisStatus(deps: ApiDeps, row: AnalysisStatusRow): Promise<AnalysisStatusView> {
   const [steps, used, notifications] = await Promise.all([
@@ -74,9 +73,7 @@ const route = createRoute({
 
 export function statusRoute(deps: ApiDeps): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
-    const id = c.req.param('id') ?? '';
-    const row = isAnalysisId(id) ? await analysesRepository.statusById(deps.db, id.toLowerCase()) : undefined;
-    if (!row) throw ApiError.notFound(NOT_FOUND);
+    const row = await loadAnalysis(c, deps, analysesRepository.statusById);
     return ok(c, await analysisStatus(deps, row));
   });
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { AnalysisStatusKey, SiteDomainKey, type AnalysisWorkflowInput, type AnalysisWorkflowResult } from '../../../workflows/definitions.js';
 import type { AnalysisStatus } from '../../domain/analysis.js';
 import { analysesRepository, isAnalysisId, type AnalysisRow } from '../../repositories/analyses.js';
+import type { Db } from '../../database.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 
@@ -24,13 +25,14 @@ export function analysisLinks(id: string) {
 /**
  * The analysis named by `:id`, or 404. An ID that is not a UUID cannot name an analysis, so it is
  * "not found" as well (rather than a 400): the frontend has one case to handle for a bad link.
+ * `find` reads the row (the status route reads it without the corpus texts).
  */
-export const NOT_FOUND = 'No analysis with this ID exists. It may have been deleted.';
-
-export async function loadAnalysis(c: Context<AppEnv>, deps: ApiDeps): Promise<AnalysisRow> {
+export async function loadAnalysis(c: Context<AppEnv>, deps: ApiDeps): Promise<AnalysisRow>;
+export async function loadAnalysis<R>(c: Context<AppEnv>, deps: ApiDeps, find: (db: Db, id: string) => Promise<R | undefined>): Promise<R>;
+export async function loadAnalysis(c: Context<AppEnv>, deps: ApiDeps, find: (db: Db, id: string) => Promise<unknown> = analysesRepository.byId): Promise<unknown> {
   const id = c.req.param('id') ?? '';
-  const row = isAnalysisId(id) ? await analysesRepository.byId(deps.db, id.toLowerCase()) : undefined;
-  if (!row) throw ApiError.notFound(NOT_FOUND);
+  const row = isAnalysisId(id) ? await find(deps.db, id.toLowerCase()) : undefined;
+  if (!row) throw ApiError.notFound('No analysis with this ID exists. It may have been deleted.');
   return row;
 }
 
