@@ -14,14 +14,14 @@ import { median, row, type Row } from './table.js';
 /**
  * Issue 15, orchestration rows: one analysis end to end through the API (start → the final status
  * event of its event stream) beside its own activities' critical path, read from the workflow
- * history. The stand-in model
- * answers at a fixed latency; 300 ms and 0 ms runs are interleaved (the machine is shared and
- * noisy, so each figure is a median of ratios measured in the same run).
+ * history. The stand-in model answers at a fixed latency; 300 ms and 0 ms runs are interleaved
+ * (the machine is shared and noisy, so each figure is a median of ratios measured in the same run).
  *
  * Critical path = the union of the execution intervals (ActivityTaskStarted → Completed/Failed
  * event times) of every non-local activity. Steps run one after another and a step's parallel
  * activities overlap, so the union is the sum over steps of each step's longest span. Everything
- * else (workflow tasks, local-activity `recordStep`s, queueing, the API, the event stream) is orchestration.
+ * else (workflow tasks, local-activity `recordStep`s, queueing, the API, the event stream) is
+ * orchestration.
  * Hand-offs = the gaps around and between the union's segments (segments + 1).
  */
 export const ORCHESTRATION = {
