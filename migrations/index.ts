@@ -8,6 +8,7 @@ import * as notifications from './0006_notifications.js';
 import * as retention from './0007_retention.js';
 import * as modelCallKeys from './0008_model_call_keys.js';
 import * as eventNotify from './0009_event_notify.js';
+import * as modelCallDone from './0010_model_call_done.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from the built JavaScript. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_retention': retention,
   '0008_model_call_keys': modelCallKeys,
   '0009_event_notify': eventNotify,
+  '0010_model_call_done': modelCallDone,
 };

@@ -92,28 +92,13 @@ export const substepEvents = {
    * repairs answered so far: a repair adds to both, as nobody knows in advance whether one is needed.
    * Counted under the analysis row's lock (as migration 0009 takes it for every event), so parallel
    * calls record 1, 2, 3… in ID order; an answer recorded again (a retried attempt reusing it)
-   * repeats its count instead of adding one.
+   * repeats its count instead of adding one. The counting is migration 0010's function, one round
+   * trip; nothing is recorded for an analysis deleted meanwhile.
    */
   async modelCallDone(db: Kysely<Database>, e: { analysisId: string; version: number; kind: string }): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      const exists = await trx.selectFrom('analyses').select('id').where('id', '=', e.analysisId).forNoKeyUpdate().executeTakeFirst();
-      if (!exists) return; // deleted meanwhile: nothing of it is recorded
-      const recorded = await trx
-        .selectFrom('processing_events')
-        .select(sql<string>`details ->> 'kind'`.as('kind'))
-        .distinct()
-        .where('analysis_id', '=', e.analysisId)
-        .where('version', '=', e.version)
-        .where('type', '=', 'model_call_done')
-        .execute();
-      const kinds = new Set([...recorded.map((r) => r.kind), e.kind]);
-      const repairs = [...kinds].filter((k) => k.startsWith('repair:')).length;
-      const planned = (await plannedInsights(trx, e.analysisId, e.version)) + 1;
-      const done = kinds.size;
-      const total = Math.max(planned + repairs, done);
-      const step: StepName = e.kind.startsWith('repair:') ? 'quality_check' : e.kind === 'personas' ? 'report_generation' : 'ai_analysis';
-      await eventsRepository.append(trx, { analysisId: e.analysisId, version: e.version, step, type: 'model_call_done', details: { kind: e.kind, done, total } });
-    });
+    const planned = (await plannedInsights(db, e.analysisId, e.version)) + 1;
+    const step: StepName = e.kind.startsWith('repair:') ? 'quality_check' : e.kind === 'personas' ? 'report_generation' : 'ai_analysis';
+    await sql`select record_model_call_done(${e.analysisId}::uuid, ${e.version}::int, ${step}::text, ${e.kind}::text, ${planned}::int)`.execute(db);
   },
 };
 

@@ -15,7 +15,8 @@ export interface NewEvent {
 /**
  * The append-only audit trail. Accepts a transaction so an event lands with the change it records.
  * Step moves append theirs in the one statement that makes them (stepsRepository.moveTo and
- * beginAttempt): those run before and after every activity attempt, and a round trip each counted.
+ * beginAttempt), and model answers theirs in migration 0010's function (substepEvents.modelCallDone):
+ * those run around every activity attempt and model call, and a round trip each counted.
  */
 export const eventsRepository = {
   async append(db: Kysely<Database>, e: NewEvent): Promise<void> {
