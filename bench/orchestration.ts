@@ -9,7 +9,7 @@ import { directRunner } from './direct.js';
 import { serve, type SiteSpec } from './sites.js';
 import { serverSentEvents } from '../src/dev/follow-analysis.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { median, row, type Row } from './table.js';
+import { median, round, row, type Row } from './table.js';
 
 /**
  * Issue 15, orchestration rows: one analysis end to end through the API (start → the final status
@@ -46,7 +46,6 @@ export interface RunTiming {
   segments: { activities: string[]; ms: number }[];
 }
 
-const round = (x: number | null, digits = 3) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 const tsMs = (t: any) => Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) / 1e6;
 
 /**
@@ -183,12 +182,12 @@ export async function runOrchestration(opts: { stack: BenchStack; site: SiteSpec
   const r300 = byLatency.get(300)!;
   const r0 = byLatency.get(0)!;
   rows.push(
-    row('orchestration.ratio_300ms', round(median(r300.map((r) => r.endToEndMs / r.criticalPathMs))), 'x critical path', sample(r300), {
+    row('orchestration.ratio_300ms', round(median(r300.map((r) => r.endToEndMs / r.criticalPathMs)), 3), 'x critical path', sample(r300), {
       target: 1.1,
       atMost: true,
       note: `median of ${r300.length}: end to end through the API / the activities' critical path, model stand-in at 300 ms, ACME ${JSON.stringify(ORCHESTRATION.options)}`,
     }),
-    row('orchestration.ratio_0ms', round(median(r0.map((r) => r.endToEndMs / r.criticalPathMs))), 'x critical path', sample(r0), { note: 'model stand-in at 0 ms' }),
+    row('orchestration.ratio_0ms', round(median(r0.map((r) => r.endToEndMs / r.criticalPathMs)), 3), 'x critical path', sample(r0), { note: 'model stand-in at 0 ms' }),
     row('orchestration.ms_per_hand_off_0ms', round(median(r0.map((r) => (r.endToEndMs - r.criticalPathMs) / r.handOffs)), 1), 'ms', sample(r0), {
       target: 25,
       atMost: true,
@@ -207,7 +206,7 @@ export async function runOrchestration(opts: { stack: BenchStack; site: SiteSpec
     };
     rows.push(
       row(`direct.ms_${latency}ms`, round(median(d), 0), 'ms', raw, { note: `the activity functions called directly, model stand-in at ${latency} ms, median of ${d.length}` }),
-      row(`direct.ratio_${latency}ms`, round(median(e2e.map((x, k) => x / d[k]!))), 'x direct', raw, { note: `end to end through the API / the same activities called directly, interleaved, model stand-in at ${latency} ms` }),
+      row(`direct.ratio_${latency}ms`, round(median(e2e.map((x, k) => x / d[k]!)), 3), 'x direct', raw, { note: `end to end through the API / the same activities called directly, interleaved, model stand-in at ${latency} ms` }),
     );
   }
   return rows;

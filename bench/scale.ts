@@ -7,7 +7,7 @@ import { childPid, pidListeningOn, sampleRss, treeCpuSeconds } from './process-c
 import { startServiceProcesses } from './processes.js';
 import { serve, type SiteSpec } from './sites.js';
 import type { BenchStack } from './stack.js';
-import { row, type Row } from './table.js';
+import { median, quantile, round, row, type Row } from './table.js';
 
 /**
  * Issue 15, scale and cost rows: SCALE.batch analyses started at once on ONE worker, beside one
@@ -31,22 +31,14 @@ export const SCALE = {
 /** From ActivityTaskStarted's lastFailure / ActivityTaskTimedOut's failure: TimeoutType.HEARTBEAT. */
 const HEARTBEAT = 4;
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? null : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const quantile = (xs: readonly number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? null : Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
-};
-function round(x: number, digits?: number): number;
-function round(x: number | null, digits?: number): number | null;
-function round(x: number | null, digits = 2) {
-  return x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits;
-}
 const tsMs = (t: any) => Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) / 1e6;
 const isHeartbeatTimeout = (failure: any) => Number(failure?.timeoutFailureInfo?.timeoutType) === HEARTBEAT;
+
+/** p50, p99 and the largest of some waits, in ms. */
+function spread(ms: readonly number[]) {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: quantile(sorted, 1) };
+}
 
 /** What the batch's histories say about waiting: timeouts, retries, and how long tasks sat in their queue. */
 async function historyFacts(client: Client, workflowIds: readonly string[]) {
@@ -88,8 +80,8 @@ async function historyFacts(client: Client, workflowIds: readonly string[]) {
     otherActivityTimeouts,
     activityRetries,
     workflowTaskTimeouts,
-    activityScheduleToStartMs: { p50: quantile(activityToStart, 0.5), p99: quantile(activityToStart, 0.99), max: quantile(activityToStart, 1) },
-    workflowTaskScheduleToStartMs: { p50: quantile(workflowTaskToStart, 0.5), p99: quantile(workflowTaskToStart, 0.99), max: quantile(workflowTaskToStart, 1) },
+    activityScheduleToStartMs: spread(activityToStart),
+    workflowTaskScheduleToStartMs: spread(workflowTaskToStart),
   };
 }
 
@@ -194,7 +186,7 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   // ---- rows --------------------------------------------------------------------------------------
   const aloneMs = median([...before, ...after])!;
   const completed = ended.statuses.completed ?? 0;
-  const cpu = Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuAfter[k]! - cpuBefore[k]!)]));
+  const cpu = Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuAfter[k]! - cpuBefore[k]!, 2)]));
   const cpuTotal = Object.values(cpu).reduce((s, x) => s + x, 0);
   const perAnalysis = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / SCALE.batch, 3)]));
   const setting = `${SCALE.batch} at once, ACME ${JSON.stringify(SCALE.options)}, model stand-in at ${SCALE.modelLatencyMs} ms`;
@@ -208,7 +200,7 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
     statuses: ended.statuses,
     ...facts,
   };
-  const ratio = ended.n === starts.length ? round(batchMs / aloneMs) : null;
+  const ratio = ended.n === starts.length ? round(batchMs / aloneMs, 2) : null;
   return [
     row('scale.ratio_to_alone', ratio, 'x one alone', scaleRaw, { target: 3, atMost: true, note: `time until the last of ${setting} ends / one alone (median of ${before.length} before and ${after.length} after)` }),
     row('scale.analyses_per_minute', round((completed / batchMs) * 60_000, 1), 'analyses/min', scaleRaw, { note: `completed analyses of the batch per minute of it, ${setting}` }),

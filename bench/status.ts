@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { serve, type SiteSpec } from './sites.js';
 import { startBenchService, type BenchStack } from './stack.js';
-import { median, quantile, row, type Row } from './table.js';
+import { median, quantile, round, row, type Row } from './table.js';
 
 /**
  * Issue 15, status rows: `GET /api/v2/analysis/{id}` of running analyses (the model stand-in
@@ -30,7 +30,6 @@ interface Slice {
   ms: number[];
 }
 
-const round2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
 
 export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: (msg: string) => void; onStop: (what: string, stop: () => Promise<void>) => void }): Promise<Row[]> {
   const { stack, log } = opts;
@@ -114,20 +113,20 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
     const cpuMs = ss.reduce((a, s) => a + s.cpuMs, 0);
     const count = ss.reduce((a, s) => a + s.reads, 0);
     const sorted = [...latencies[route]].sort((a, b) => a - b);
-    return { reads: count, answered: sorted.length, cpuMs: Math.round(cpuMs), cpuMsPerRead: Math.round((cpuMs / count) * 100) / 100, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+    return { reads: count, answered: sorted.length, cpuMs: Math.round(cpuMs), cpuMsPerRead: round(cpuMs / count, 2), p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
   };
   const status = per('status');
   const trivial = per('trivial');
   // The headline ratios: each status second over the 404 second right after it, median of the pairs.
   const pairs = Array.from({ length: STATUS.seconds }, (_, k) => [slices[2 * k]!, slices[2 * k + 1]!] as const).map(([st, tr]) => {
-    const side = (sl: Slice) => ({ cpuMsPerRead: round2(sl.cpuMs / sl.reads)!, p50Ms: quantile(sl.ms, 0.5) });
+    const side = (sl: Slice) => ({ cpuMsPerRead: round(sl.cpuMs / sl.reads, 2), p50Ms: quantile(sl.ms, 0.5) });
     const [status, trivial] = [side(st), side(tr)];
     return { status, trivial, cpu: st.cpuMs / st.reads / (tr.cpuMs / tr.reads), p50: (status.p50Ms ?? NaN) / (trivial.p50Ms ?? NaN) };
   });
   const ratios = {
-    cpu: round2(median(pairs.map((p) => p.cpu))),
-    p50: round2(median(pairs.filter((p) => Number.isFinite(p.p50)).map((p) => p.p50))),
-    pairs: pairs.map((p) => ({ status: p.status, trivial: p.trivial, cpu: round2(p.cpu), p50: round2(p.p50) })),
+    cpu: round(median(pairs.map((p) => p.cpu)), 2),
+    p50: round(median(pairs.filter((p) => Number.isFinite(p.p50)).map((p) => p.p50)), 2),
+    pairs: pairs.map((p) => ({ status: p.status, trivial: p.trivial, cpu: round(p.cpu, 2), p50: round(p.p50, 2) })),
   };
   const raw = { status, trivial, ratios, failures, runningAtEnd: stillRunning.length, analyses: ids.length, cpu: 'process.cpuUsage of the bench process: API + worker (idle, waiting for the model) + the reading client', trivialPath: STATUS.trivialPath };
   return [

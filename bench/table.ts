@@ -31,6 +31,13 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 }
 
+/** `x` to `digits` decimals; null stays null. */
+export function round(x: number, digits: number): number;
+export function round(x: number | null, digits: number): number | null;
+export function round(x: number | null, digits: number): number | null {
+  return x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits;
+}
+
 /** A share in percent (one decimal), null when there is nothing to divide. */
 export function percent(part: number, total: number): number | null {
   return total > 0 ? Math.round((1000 * part) / total) / 10 : null;
