@@ -1,12 +1,14 @@
 import { resolveEvidence, type CitedEvidence } from './evidence.js';
-import type { LocatablePassage } from './passages.js';
+import { foldForMatching, type EvidenceRef, type LocatablePassage } from './passages.js';
 import type { Claim, DroppedEvidence, ModelOffering, ModelPersona, OfferingSection, Persona, ReportPart } from './report.js';
 
 /**
  * Turns the model's answer into report parts: every citation resolved against the stored
  * passages (text and URL from storage), what did not resolve collected as dropped evidence of its
  * part, each claim linked to its evidence or marked inferred, each part marked unsupported when
- * no evidence is left. Pure.
+ * no evidence is left. Items a list repeats (the same words, folded as quotes are) become one: a
+ * reader gains nothing from one goal three times, and a repeated claim keeps the evidence of all
+ * its copies. Pure.
  */
 
 interface Assembled<T> {
@@ -22,7 +24,15 @@ function resolver(part: ReportPart, passages: readonly LocatablePassage[], dropp
   };
 }
 
-const trimmed = (values: readonly string[]) => values.map((v) => v.trim()).filter(Boolean);
+function trimmed(values: readonly string[]): string[] {
+  const kept = new Map<string, string>();
+  for (const value of values.map((v) => v.trim())) {
+    if (value && !kept.has(foldForMatching(value))) kept.set(foldForMatching(value), value);
+  }
+  return [...kept.values()];
+}
+
+const refKey = (r: EvidenceRef) => `${r.passageId}\u0000${r.quote}`;
 
 export function assembleOffering(answer: ModelOffering, passages: readonly LocatablePassage[]): Assembled<OfferingSection> {
   const dropped: DroppedEvidence[] = [];
@@ -42,13 +52,23 @@ export function assembleOffering(answer: ModelOffering, passages: readonly Locat
 export function assemblePersona(answer: ModelPersona, index: number, passages: readonly LocatablePassage[]): Assembled<Persona> {
   const dropped: DroppedEvidence[] = [];
   const resolve = resolver({ kind: 'persona', index }, passages, dropped);
-  const claims = (list: readonly { text: string; evidence: readonly unknown[] }[]): Claim[] =>
-    list
-      .filter((c) => c.text.trim())
-      .map((c) => {
-        const evidence = resolve(c.evidence);
-        return { text: c.text.trim(), evidence, inferred: evidence.length === 0 };
-      });
+  const claims = (list: readonly { text: string; evidence: readonly unknown[] }[]): Claim[] => {
+    const byText = new Map<string, Claim>();
+    for (const c of list) {
+      const text = c.text.trim();
+      if (!text) continue;
+      const evidence = resolve(c.evidence);
+      const first = byText.get(foldForMatching(text));
+      if (!first) {
+        byText.set(foldForMatching(text), { text, evidence, inferred: evidence.length === 0 });
+        continue;
+      }
+      const known = new Set(first.evidence.map(refKey));
+      first.evidence = [...first.evidence, ...evidence.filter((r) => !known.has(refKey(r)))];
+      first.inferred = first.evidence.length === 0;
+    }
+    return [...byText.values()];
+  };
   const persona: Omit<Persona, 'support'> = {
     name: answer.name.trim(),
     role: answer.role.trim(),
