@@ -2,7 +2,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { analysisStatus } from '../src/api/routes/analysis-status.js';
-import type { ApiDeps } from '../src/api/context.js';
 import { DEFAULT_USER_AGENT, type Config } from '../src/config.js';
 import { createDatabase, type Db } from '../src/database.js';
 import { CLEANER_VERSION } from '../src/domain/clean-page.js';
@@ -367,7 +366,7 @@ describe('GET /analysis/{id}: pages', () => {
     const { id, report } = await extract(acme.url, { maxPages: 3 });
     await db.updateTable('analyses').set({ status: 'completed' }).where('id', '=', id).execute();
     const row = (await analysesRepository.statusById(db, id))!;
-    const view = await analysisStatus({ db } as unknown as ApiDeps, row);
+    const view = analysisStatus(row);
     expect(view.pages).toEqual(report);
     expect(view.pages!.read[0]).toEqual({ url: acme.url, kind: 'home', from: 'site' });
     expect(view.pages!.skipped).toContainEqual({ url: `${acme.url}login`, reason: 'robots', detail: 'robots.txt asks crawlers not to read it' });

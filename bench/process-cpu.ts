@@ -60,6 +60,13 @@ export async function treeCpuSeconds(root: number): Promise<number> {
   return total;
 }
 
+/** CPU-seconds used so far by one process (its threads and its reaped children), without walking /proc. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return stat.cpuSeconds;
+}
+
 /** Resident memory of one process now, in MB (VmRSS). */
 export async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

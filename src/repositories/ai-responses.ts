@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Expression, type Kysely, type Selectable } from 'kysely';
 import type { AiResponsesTable, Database } from '../database.js';
 import { INSIGHT_KINDS, type InsightKind } from '../domain/analysis.js';
 
@@ -101,6 +101,11 @@ export const aiResponsesRepository = {
 
   /** Totals of the analysis's model calls, of one version when given: tokens, calls and estimated cost. */
   async usage(db: Kysely<Database>, analysisId: string, version?: number): Promise<AiUsage> {
+    return usageFrom(await aiResponsesRepository.totalsOf(db, analysisId, version).executeTakeFirstOrThrow());
+  },
+
+  /** The sums behind AiUsage (one row), also nested as JSON in the status read (analysesRepository.statusById). */
+  totalsOf(db: Kysely<Database>, analysisId: string | Expression<string>, version?: number) {
     let query = db
       .selectFrom('ai_responses')
       .where('analysis_id', '=', analysisId)
@@ -113,17 +118,7 @@ export const aiResponsesRepository = {
         sql<string>`count(*) filter (where cost_usd is null)`.as('unpriced_calls'),
       ]);
     if (version !== undefined) query = query.where('version', '=', version);
-    const row = await query.executeTakeFirstOrThrow();
-    // Postgres sums integers as bigint and numerics as numeric: both arrive as strings.
-    const pricedCostUsd = Number(Number(row.priced_cost_usd).toFixed(6));
-    return {
-      calls: Number(row.calls),
-      inputTokens: Number(row.input_tokens),
-      cachedTokens: Number(row.cached_tokens),
-      outputTokens: Number(row.output_tokens),
-      costUsd: Number(row.unpriced_calls) > 0 ? 'unknown' : pricedCostUsd,
-      pricedCostUsd,
-    };
+    return query;
   },
 
   async byIds(db: Kysely<Database>, ids: readonly string[]): Promise<AiResponseRow[]> {
@@ -152,3 +147,19 @@ export const aiResponsesRepository = {
     return Object.fromEntries(rows.map((r) => [r.kind, r.id])) as Partial<Record<InsightKind, string>>;
   },
 };
+
+/**
+ * One row of totalsOf as AiUsage. PostgreSQL sums integers as bigint and numerics as numeric: read
+ * as a row they arrive as strings, nested as JSON as numbers.
+ */
+export function usageFrom(row: Record<'calls' | 'input_tokens' | 'cached_tokens' | 'output_tokens' | 'priced_cost_usd' | 'unpriced_calls', string | number>): AiUsage {
+  const pricedCostUsd = Number(Number(row.priced_cost_usd).toFixed(6));
+  return {
+    calls: Number(row.calls),
+    inputTokens: Number(row.input_tokens),
+    cachedTokens: Number(row.cached_tokens),
+    outputTokens: Number(row.output_tokens),
+    costUsd: Number(row.unpriced_calls) > 0 ? 'unknown' : pricedCostUsd,
+    pricedCostUsd,
+  };
+}

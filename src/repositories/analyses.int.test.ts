@@ -4,7 +4,10 @@ import { withPassages, type CleanPage } from '../domain/corpus.js';
 import { corpusSummary, outlineOf } from '../domain/corpus-summary.js';
 import { fitTokenBudget } from '../domain/token-budget.js';
 import { createDatabase, type Db } from '../database.js';
+import { aiResponsesRepository } from './ai-responses.js';
 import { analysesRepository } from './analyses.js';
+import { notificationsRepository } from './notifications.js';
+import { stepsRepository } from './steps.js';
 
 let db: Db;
 
@@ -43,5 +46,55 @@ describe('analysesRepository.statusById', () => {
     const old = { language: 'en', tokenEstimate: 3, pages: [{ contentId: '1', url: 'https://a.com/', title: '', text: 'Hello world.' }] };
     await db.updateTable('analyses').set({ corpus: JSON.stringify(old) }).where('id', '=', id).execute();
     expect((await analysesRepository.statusById(db, id))!.corpus_outline).toEqual(outlineOf(old));
+  });
+
+  it('nests the steps, usage and notifications as their own repositories read them, timestamps and sums intact', async () => {
+    const id = await insertAnalysisRow(db, 'a.com', {});
+    const started = new Date('2026-11-30T10:00:00.123Z');
+    const finished = new Date('2026-11-30T10:00:01.456Z');
+    await db
+      .insertInto('analysis_steps')
+      .values([
+        { analysis_id: id, version: 1, step: 'validation', state: 'completed', attempts: 1, started_at: started, finished_at: finished },
+        { analysis_id: id, version: 2, step: 'ai_analysis', state: 'failed', attempts: 3, last_error: 'The AI endpoint refused the key.', started_at: started, finished_at: null },
+        { analysis_id: id, version: 1, step: 'ai_analysis', state: 'running', attempts: 2, started_at: null, finished_at: null },
+      ])
+      .execute();
+    const answer = { analysis_id: id, version: 1, kind: 'offering', attempt: 1, model: 'm', stand_in: true, raw_output: '{}', parsed: null, total_tokens: 0 };
+    await db
+      .insertInto('ai_responses')
+      .values([
+        { ...answer, prompt_tokens: 1200, cached_tokens: 1024, completion_tokens: 80, cost_usd: 0.000151 },
+        { ...answer, prompt_tokens: 7, completion_tokens: 2, cost_usd: 0.0000005 },
+      ])
+      .execute();
+    await db
+      .insertInto('notifications')
+      .values([
+        { analysis_id: id, version: 1, channel: 'webhook', event: 'analysis.version_completed', target: 'https://hooks.example/x', payload: JSON.stringify({}), state: 'delivered', attempts: 2, delivered_at: finished },
+        { analysis_id: id, version: 1, channel: 'email', event: 'analysis.version_completed', target: 'a@b.example', payload: JSON.stringify({}), last_error: 'mailbox full' },
+      ])
+      .execute();
+
+    const row = (await analysesRepository.statusById(db, id))!;
+    const steps = (await stepsRepository.list(db, id)).map(({ step, version, state, attempts, last_error, started_at, finished_at }) => ({ step, version, state, attempts, last_error, started_at, finished_at }));
+    expect(row.steps).toEqual(steps);
+    expect(row.steps[0]!.started_at).toEqual(started);
+    expect(row.usage).toEqual(await aiResponsesRepository.usage(db, id));
+    expect(row.usage).toMatchObject({ calls: 2, inputTokens: 1207, cachedTokens: 1024, outputTokens: 82, costUsd: 0.000152 });
+    expect(row.notifications).toEqual(await notificationsRepository.list(db, id));
+    expect(row.notifications.find((n) => n.channel === 'webhook')!.deliveredAt).toBe(finished.toISOString());
+
+    // One unpriced call makes the cost unknown, nested as read alone.
+    await db.insertInto('ai_responses').values({ ...answer, prompt_tokens: 1, completion_tokens: 1, cost_usd: null }).execute();
+    expect((await analysesRepository.statusById(db, id))!.usage.costUsd).toBe('unknown');
+  });
+
+  it('reads an analysis with no steps, calls or notifications as empty, not null', async () => {
+    const id = await insertAnalysisRow(db, 'a.com', {});
+    const row = (await analysesRepository.statusById(db, id))!;
+    expect(row.steps).toEqual([]);
+    expect(row.notifications).toEqual([]);
+    expect(row.usage).toEqual({ calls: 0, inputTokens: 0, cachedTokens: 0, outputTokens: 0, costUsd: 0, pricedCostUsd: 0 });
   });
 });

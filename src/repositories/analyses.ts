@@ -1,11 +1,24 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { AnalysesTable, Database } from '../database.js';
 import type { AnalysisStatus } from '../domain/analysis.js';
 import type { CorpusOutline } from '../domain/corpus-summary.js';
+import type { StepRecord } from '../domain/progress-view.js';
+import { aiResponsesRepository, usageFrom, type AiUsage } from './ai-responses.js';
+import { notificationsRepository, viewFrom, type NotificationView } from './notifications.js';
+import { recordFromJson, stepsRepository } from './steps.js';
 
 export type AnalysisRow = Selectable<AnalysesTable>;
-/** Every column but the corpus, which statusById gives as its outline. */
-export type AnalysisStatusRow = Omit<AnalysisRow, 'corpus'> & { corpus_outline: CorpusOutline | null };
+/**
+ * What a status read needs, read by statusById in one statement: every column but the corpus (given
+ * as its outline), the step records, the model usage and the notifications.
+ */
+export type AnalysisStatusRow = Omit<AnalysisRow, 'corpus'> & {
+  corpus_outline: CorpusOutline | null;
+  steps: StepRecord[];
+  usage: AiUsage;
+  notifications: NotificationView[];
+};
 export type NewAnalysis = Omit<Insertable<AnalysesTable>, 'options'> & { options: object };
 
 const STATUS_COLUMNS = [
@@ -72,11 +85,14 @@ export const analysesRepository = {
   },
 
   /**
-   * The row as the status route reads it: the corpus as an outline (sizes and kinds, projected here
-   * from the stored JSON), not its page texts and passages, which would be most of the row.
+   * The row as the status route reads it, in one statement (a status read is polled; each statement
+   * is a round trip and a socket write on both sides): the corpus as an outline (sizes and kinds,
+   * projected here from the stored JSON), not its page texts and passages, which would be most of
+   * the row; the step records, usage totals and notifications nested as JSON by the subqueries their
+   * own repositories define.
    */
   async statusById(db: Kysely<Database>, id: string): Promise<AnalysisStatusRow | undefined> {
-    return db
+    const row = await db
       .selectFrom('analyses')
       .select(STATUS_COLUMNS)
       .select(
@@ -90,8 +106,16 @@ export const analysesRepository = {
             from jsonb_array_elements(corpus -> 'pages') with ordinality as e(p, n))
         ) end`.as('corpus_outline'),
       )
+      .select((eb) => [
+        jsonArrayFrom(stepsRepository.recordsOf(db, eb.ref('analyses.id'))).as('steps'),
+        jsonObjectFrom(aiResponsesRepository.totalsOf(db, eb.ref('analyses.id'))).as('usage'),
+        jsonArrayFrom(notificationsRepository.viewsOf(db, eb.ref('analyses.id'))).as('notifications'),
+      ])
       .where('id', '=', id)
       .executeTakeFirst();
+    if (!row) return undefined;
+    // An aggregate without GROUP BY always yields its one row.
+    return { ...row, steps: row.steps.map(recordFromJson), usage: usageFrom(row.usage!), notifications: row.notifications.map(viewFrom) };
   },
 
   async byIdempotencyKey(db: Kysely<Database>, key: string): Promise<AnalysisRow | undefined> {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Expression, Kysely, Selectable } from 'kysely';
 import type { Database, NotificationsTable } from '../database.js';
 
 export type NotificationChannel = NotificationsTable['channel'];
@@ -88,23 +88,41 @@ export const notificationsRepository = {
   },
 
   async list(db: Kysely<Database>, analysisId: string): Promise<NotificationView[]> {
-    const rows = await db
+    return (await notificationsRepository.viewsOf(db, analysisId).execute()).map(viewFrom);
+  },
+
+  /** The rows behind each NotificationView, also nested as JSON in the status read (analysesRepository.statusById). */
+  viewsOf(db: Kysely<Database>, analysisId: string | Expression<string>) {
+    return db
       .selectFrom('notifications')
       .select(['id', 'version', 'channel', 'event', 'state', 'attempts', 'last_error', 'created_at', 'delivered_at'])
       .where('analysis_id', '=', analysisId)
       .orderBy('version')
-      .orderBy('channel')
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      version: r.version,
-      channel: r.channel,
-      event: r.event,
-      state: r.state,
-      attempts: r.attempts,
-      lastError: r.last_error,
-      createdAt: r.created_at.toISOString(),
-      deliveredAt: r.delivered_at?.toISOString() ?? null,
-    }));
+      .orderBy('channel');
   },
 };
+
+/** One row of viewsOf as the API shows it; nested as JSON its timestamps arrive as text. */
+export function viewFrom(r: {
+  id: string;
+  version: number;
+  channel: NotificationChannel;
+  event: string;
+  state: NotificationState;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date | string;
+  delivered_at: Date | string | null;
+}): NotificationView {
+  return {
+    id: r.id,
+    version: r.version,
+    channel: r.channel,
+    event: r.event,
+    state: r.state,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: new Date(r.created_at).toISOString(),
+    deliveredAt: r.delivered_at === null ? null : new Date(r.delivered_at).toISOString(),
+  };
+}

@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { STEP_NAMES, type StepName, type StepState } from '../domain/analysis.js';
+import type { StepRecord } from '../domain/progress-view.js';
 
 interface StepKey {
   analysisId: string;
@@ -138,4 +139,22 @@ export const stepsRepository = {
   async list(db: Kysely<Database>, analysisId: string) {
     return db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId).orderBy('version').orderBy('id').execute();
   },
+
+  /**
+   * The records progress is computed from, as a subquery of the status read (analysesRepository.statusById
+   * nests it as JSON, so a status read is one statement); `recordFromJson` reads one back.
+   */
+  recordsOf(db: Kysely<Database>, analysisId: Expression<string>) {
+    return db
+      .selectFrom('analysis_steps')
+      .select(['step', 'version', 'state', 'attempts', 'last_error', 'started_at', 'finished_at'])
+      .where('analysis_id', '=', analysisId)
+      .orderBy('version')
+      .orderBy('id');
+  },
 };
+
+/** A step record nested as JSON: its timestamps arrive as text. */
+export function recordFromJson(r: Omit<StepRecord, 'started_at' | 'finished_at'> & { started_at: string | Date | null; finished_at: string | Date | null }): StepRecord {
+  return { ...r, started_at: r.started_at === null ? null : new Date(r.started_at), finished_at: r.finished_at === null ? null : new Date(r.finished_at) };
+}

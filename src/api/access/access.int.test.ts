@@ -11,6 +11,7 @@ import { migrateToLatest } from '../../migrate.js';
 import { createApp } from '../app.js';
 import type { ApiResponse } from '../envelope.js';
 import { startApi, type RunningApi } from '../server.js';
+import { NO_KEYS_RECHECK_MS } from './keys.js';
 
 /**
  * Keys and rate limits on PostgreSQL, over real HTTP: counts shared by two API instances,
@@ -144,6 +145,8 @@ describe('API keys with npm run keys', () => {
 
     const created = await keysCli(url, 'create', 'frontend');
     const key = created.stdout;
+    // "No key yet" is believed for NO_KEYS_RECHECK_MS: wait that out, whatever the CLI took.
+    await new Promise((r) => setTimeout(r, NO_KEYS_RECHECK_MS));
     expect(key).toMatch(/^pa_[\w-]{43}$/);
     expect(created.stderr).toMatch(/shown once/);
     const stored = await db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
@@ -179,5 +182,20 @@ describe('API keys with npm run keys', () => {
     expect((await call(api, 'GET', '/analysis?limit=1', { Authorization: 'Bearer env-key-1' })).status).toBe(200);
 
     await expect(keysCli(url, 'revoke', 'pa_nothing-like-this')).rejects.toMatchObject({ stderr: expect.stringMatching(/No key has/) });
+  });
+});
+
+describe('whether any key exists, as each request asks', () => {
+  it('"none" is read again after NO_KEYS_RECHECK_MS; "some" is never read again, so deleting rows by hand does not open the API', async () => {
+    const url = await freshDatabase();
+    const { api, db } = await apiOn(url, {});
+    expect((await call(api, 'GET', '/analysis?limit=1')).status).toBe(200);
+    await db.insertInto('api_keys').values({ id: randomUUID(), name: 'by hand', prefix: 'pa_byhand', hash: 'x'.repeat(64) }).execute();
+    // Within the window the earlier answer may stand; once it has passed the key is asked for.
+    await new Promise((r) => setTimeout(r, NO_KEYS_RECHECK_MS));
+    expect((await call(api, 'GET', '/analysis?limit=1')).status).toBe(401);
+    await db.deleteFrom('api_keys').execute();
+    await new Promise((r) => setTimeout(r, NO_KEYS_RECHECK_MS));
+    expect((await call(api, 'GET', '/analysis?limit=1')).status).toBe(401);
   });
 });

@@ -17,13 +17,31 @@ export interface KeyStore {
   touch(id: string): void;
 }
 
+/**
+ * How long "no key exists" is believed before the table is read again: the first key made with
+ * `npm run keys` is asked for within this. Every request asks, and a read per request was a third of
+ * a status read's statements.
+ */
+export const NO_KEYS_RECHECK_MS = 1_000;
+
 export function databaseKeyStore(db: Db, log: Logger): KeyStore {
+  // Once a key exists the answer never changes (keys are revoked, never deleted), so it is not read
+  // again; concurrent requests share one read.
+  let known: { exists: boolean; at: number } | undefined;
+  let reading: Promise<boolean> | undefined;
   return {
     async byHash(hash) {
       const row = await apiKeysRepository.byHash(db, hash);
       return row && { id: row.id, name: row.name, hash: row.hash, revoked: row.revokedAt !== null };
     },
-    anyExists: () => apiKeysRepository.anyExists(db),
+    anyExists() {
+      if (known && (known.exists || Date.now() - known.at < NO_KEYS_RECHECK_MS)) return Promise.resolve(known.exists);
+      reading ??= apiKeysRepository
+        .anyExists(db)
+        .then((exists) => ((known = { exists, at: Date.now() }), exists))
+        .finally(() => (reading = undefined));
+      return reading;
+    },
     touch(id) {
       apiKeysRepository.touch(db, id).catch((err: unknown) =>
         log.warn('could not record the last use of an API key', { keyId: id, error: err instanceof Error ? err.message : String(err) }),

@@ -3,10 +3,9 @@ import type { Progress } from '../../domain/analysis.js';
 import { corpusSummary } from '../../domain/corpus-summary.js';
 import { progressFromRecords } from '../../domain/progress-view.js';
 import type { CrawlReport } from '../../domain/site-links.js';
-import { aiResponsesRepository, type AiUsage } from '../../repositories/ai-responses.js';
+import type { AiUsage } from '../../repositories/ai-responses.js';
 import { analysesRepository, type AnalysisStatusRow } from '../../repositories/analyses.js';
-import { notificationsRepository, type NotificationView } from '../../repositories/notifications.js';
-import { stepsRepository } from '../../repositories/steps.js';
+import type { NotificationView } from '../../repositories/notifications.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { analysisIdParam, errorResponses, statusSchema, successResponse } from '../openapi/schemas.js';
@@ -33,17 +32,13 @@ export interface AnalysisStatusView extends Omit<Progress, 'analysisId'> {
 }
 
 /**
- * Status and progress from PostgreSQL alone, running or not: four indexed reads (the corpus as its
- * outline, not its page texts), no round trip to Temporal. A workflow query per read cost the worker
- * a workflow task each time and waited behind any task in progress (p99 140 ms at 100 reads/s;
- * bench row status.*).
+ * Status and progress from PostgreSQL alone, running or not: one statement (analysesRepository.statusById:
+ * the corpus as its outline, not its page texts), no round trip to Temporal. A workflow query per
+ * read cost the worker a workflow task each time and waited behind any task in progress (p99 140 ms
+ * at 100 reads/s; bench row status.*).
  */
-export async function analysisStatus(deps: ApiDeps, row: AnalysisStatusRow): Promise<AnalysisStatusView> {
-  const [steps, used, notifications] = await Promise.all([
-    stepsRepository.list(deps.db, row.id),
-    aiResponsesRepository.usage(deps.db, row.id),
-    notificationsRepository.list(deps.db, row.id),
-  ]);
+export function analysisStatus(row: AnalysisStatusRow): AnalysisStatusView {
+  const { steps, usage: used, notifications } = row;
   const { analysisId: _, ...progress } = progressFromRecords(row, steps);
   return {
     analysisId: row.id,
@@ -74,6 +69,6 @@ const route = createRoute({
 export function statusRoute(deps: ApiDeps): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
     const row = await loadAnalysis(c, deps, analysesRepository.statusById);
-    return ok(c, await analysisStatus(deps, row));
+    return ok(c, analysisStatus(row));
   });
 }
