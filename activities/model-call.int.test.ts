@@ -123,6 +123,7 @@ const schemas: AnswerSchemas<{ name: string; passages: string[] }> = {
   request: z.object({ name: z.string(), passages: z.array(passageId) }),
   accept: z.object({ name: z.string().min(1), passages: z.array(z.string()) }),
   definitions: { passage_id: passageId },
+  shape: 'model-call-test',
 };
 
 const MESSAGES: OpenAI.Chat.ChatCompletionMessageParam[] = [

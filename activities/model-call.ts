@@ -1,6 +1,5 @@
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import OpenAI, { APIError } from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
 import { FailureType } from '../src/domain/failures.js';
 import { extractJson, readAnswer } from '../src/domain/model-answer.js';
 import { INVALID_OUTPUT_ATTEMPTS, outageDecision, outageWindow } from '../src/domain/model-outage.js';
@@ -14,6 +13,7 @@ import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/a
 import { substepEvents } from '../src/repositories/event-stream.js';
 import { recordModelCall } from '../src/telemetry/worker-metrics.js';
 import { classifyEndpointError, rejectsFormat, rejectsThisSchema, type FailureContext } from './model-errors.js';
+import { responseFormat } from './response-format.js';
 import type { ActivityDeps } from './types.js';
 
 export type { StructuredOutputMode } from '../src/model-client.js';
@@ -189,7 +189,7 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
 
   await checkBudget(deps, log, call);
 
-  const format = zodResponseFormat(call.schemas.request, call.schemaName, { schemaDefinitions: call.schemas.definitions });
+  const format = responseFormat(call.schemas, call.schemaName);
   const schemaMessage: Message = { role: 'user', content: OUTPUT_FORMAT.schemaInPrompt(JSON.stringify(format.json_schema.schema)) };
   const withFormat = (mode: StructuredOutputMode, messages: Message[]): Message[] => (mode === 'json_schema' ? messages : [...messages, schemaMessage]);
 

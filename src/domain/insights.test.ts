@@ -105,7 +105,7 @@ describe('structured output schemas (zodResponseFormat)', () => {
   });
 
   it('refuses optional properties, which strict mode would reject at request time', () => {
-    expect(() => strictSchema({ request: z.object({ a: z.string(), b: z.string().optional() }), accept: z.unknown(), definitions: {} })).toThrow(/properties\/b.*optional/);
+    expect(() => strictSchema({ request: z.object({ a: z.string(), b: z.string().optional() }), accept: z.unknown(), definitions: {}, shape: 'optional-test' })).toThrow(/properties\/b.*optional/);
   });
 
   it('covers every insight kind', () => {

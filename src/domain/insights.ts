@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InsightKind } from './analysis.js';
 import { citedEvidenceListSchema } from './evidence.js';
-import { boundedText, passageIdsSchema, TEXT_LIMITS, type AnswerSchemas } from './report.js';
+import { boundedText, passageIdEnum, passageIdsSchema, TEXT_LIMITS, type AnswerSchemas } from './report.js';
 
 /**
  * The insight calls of `ai_analysis`: one answer schema per kind, built per call around the IDs of
@@ -65,9 +65,14 @@ export function insightSchemas(kind: InsightKind, ids: readonly string[]): Answe
   let accept = accepting.get(kind);
   if (!accept) accepting.set(kind, (accept = lenient[kind]() as z.ZodType<object>));
   return {
-    request: build(strictEvidence, true)[kind](),
+    // Built only when asked: a request's JSON schema is converted once per kind (AnswerSchemas.shape).
+    get request() {
+      return build(strictEvidence, true)[kind]();
+    },
     accept,
     definitions: { passage_ids: strictEvidence },
+    shape: `insight:${kind}`,
+    passageIds: passageIdEnum(ids),
   };
 }
 

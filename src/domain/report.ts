@@ -121,8 +121,13 @@ export interface PagesRead {
 
 /** The strict evidence field: IDs of the passages in the prompt, as one shared enum. */
 export function passageIdsSchema(ids: readonly string[]) {
-  const [first, ...rest] = ids.length > 0 ? ids : ['p0.0'];
+  const [first, ...rest] = passageIdEnum(ids);
   return z.array(z.enum([first!, ...rest])).max(3).describe('IDs of the passages that support this, e.g. ["p1.2"]; empty if none does');
+}
+
+/** The values of the passage-ID enum: a schema's enum cannot be empty, so a prompt with no passages offers one that names none. */
+export function passageIdEnum(ids: readonly string[]): string[] {
+  return ids.length > 0 ? [...ids] : ['p0.0'];
 }
 
 type EvidenceField = z.ZodType;
@@ -235,12 +240,21 @@ export function synthesisSchemas(parts: SynthesisParts, ids: readonly string[]):
           }
         : {}),
     });
-  return { request: build(true), accept: build(false) as unknown as z.ZodType<SynthesisAnswer>, definitions: { passage_ids: strictEvidence } };
+  return {
+    // Built only when asked: a request's JSON schema is converted once per shape.
+    get request() {
+      return build(true);
+    },
+    accept: build(false) as unknown as z.ZodType<SynthesisAnswer>,
+    definitions: { passage_ids: strictEvidence },
+    shape: `synthesis:${parts.summary}:${parts.offering}:${parts.personaCount}`,
+    passageIds: passageIdEnum(ids),
+  };
 }
 
 export function summaryRepairSchemas() {
   const schema = (strict: boolean) => z.object({ summary: boundedText(TEXT_LIMITS.summary, 'An executive summary of who buys from this company and why', strict) });
-  return { request: schema(true), accept: schema(false), definitions: {} };
+  return { request: schema(true), accept: schema(false), definitions: {}, shape: 'summary-repair' };
 }
 
 export function offeringRepairSchemas(ids: readonly string[]) {
@@ -249,6 +263,8 @@ export function offeringRepairSchemas(ids: readonly string[]) {
     request: z.object({ offering: offeringModelSchema(strictEvidence, true) }),
     accept: z.object({ offering: offeringModelSchema(citedEvidenceListSchema, false) }) as unknown as z.ZodType<{ offering: ModelOffering }>,
     definitions: { passage_ids: strictEvidence },
+    shape: 'offering-repair',
+    passageIds: passageIdEnum(ids),
   };
 }
 
@@ -258,6 +274,8 @@ export function personaRepairSchemas(ids: readonly string[]) {
     request: z.object({ persona: personaModelSchema(strictEvidence, true) }),
     accept: z.object({ persona: personaModelSchema(citedEvidenceListSchema, false) }) as unknown as z.ZodType<{ persona: ModelPersona }>,
     definitions: { passage_ids: strictEvidence },
+    shape: 'persona-repair',
+    passageIds: passageIdEnum(ids),
   };
 }
 
@@ -270,6 +288,14 @@ export interface AnswerSchemas<T> {
   request: z.ZodType;
   accept: z.ZodType<T>;
   definitions: Record<string, z.ZodType>;
+  /**
+   * Names the structure of `request`: two requests of one shape differ only in the values of the
+   * passage-ID enum (`passageIds`, the `passage_ids` definition), so a shape's JSON schema is
+   * converted once and the enum put in per call (activities/response-format.ts).
+   */
+  shape: string;
+  /** The passage-ID enum's values, when `definitions` has `passage_ids`. */
+  passageIds?: readonly string[];
 }
 
 export type ReportStatus = 'draft' | 'passed' | 'degraded';
