@@ -65,8 +65,11 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
   const markdown = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=markdown`)).text();
   const html = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=html`)).text();
   // The rendered content (not the quality notes, which may name a rule the prompt also named).
-  const content = markdown.split('## Evidence and quality')[0]!.split('\n').filter((l) => !l.startsWith('>')).join(' ');
-  const readable = ` ${content.replace(/\\(.)/g, '$1').toLowerCase().split(/[^\p{L}\p{N}']+/u).filter(Boolean).join(' ')} `;
+  // Line by line: each field is rendered on a line of its own, and words of two adjacent list items
+  // (a product "Acme Invoicing", the next "Acme Invoicing About Pricing ...") can together spell a
+  // prompt line that neither holds.
+  const lines = markdown.split('## Evidence and quality')[0]!.split('\n').filter((l) => !l.startsWith('>'));
+  const readable = lines.map((l) => ` ${l.replace(/\\(.)/g, '$1').toLowerCase().split(/[^\p{L}\p{N}']+/u).filter(Boolean).join(' ')} `).join('\n');
   for (const sentence of promptSentences(prompts, siteText).filter((s) => s.split(' ').length >= 5)) {
     expect(readable, 'Markdown holds prompt text').not.toContain(` ${sentence} `);
   }
