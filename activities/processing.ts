@@ -25,17 +25,19 @@ export function createProcessingActivities(deps: ActivityDeps) {
         const rows = await contentRepository.byIds(deps.db, analysis.contentIds);
         const context = Context.current();
         const pages: BudgetPage[] = [];
+        const cleaned: { id: string; cleaned: CleanPage; language: string }[] = [];
         for (const [i, row] of rows.entries()) {
           // A page cached by an earlier analysis was cleaned then; cleaning is deterministic.
           // A page cleaned by another cleaner version is cleaned again rather than served as old text.
           let page = row.cleaner_version === CLEANER_VERSION ? (row.cleaned as CleanPage | null) : null;
           if (!page) {
             page = cleanPage(row.html, row.url);
-            await contentRepository.saveCleaned(deps.db, row.id, page, page.language);
+            cleaned.push({ id: row.id, cleaned: page, language: page.language });
           }
           pages.push({ contentId: row.id, url: row.url, page });
           context.heartbeat({ done: i + 1, total: rows.length });
         }
+        await contentRepository.saveCleaned(deps.db, cleaned);
         // Numbered passages are the unit of evidence: every later citation names one of these IDs.
         const corpus = withPassages(fitTokenBudget(pages, CORPUS_TOKEN_BUDGET));
         if (corpus.pages.length === 0) {

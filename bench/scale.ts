@@ -126,8 +126,13 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   const client = new Client({ connection });
 
   // ---- one alone ---------------------------------------------------------------------------------
-  const alone = async (label: string, runs: number) => {
+  // CPU of the machinery over the analyses run alone (not the warm-up): what one costs when the
+  // two cores are not shared by a hundred, beside the batch's figure.
+  const aloneCpu: Record<string, number> = {};
+  let aloneCounted = 0;
+  const alone = async (label: string, runs: number, counted = true) => {
     const ms: number[] = [];
+    const cpu0 = counted ? await cpuNow(pids) : undefined;
     for (let i = 0; i < runs; i++) {
       // A fresh site server per analysis: its own origin, so no page comes from the page cache.
       const site = await serve(opts.site);
@@ -137,10 +142,15 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
         await site.close();
       }
     }
+    if (cpu0) {
+      const cpu1 = await cpuNow(pids);
+      for (const k of Object.keys(pids)) aloneCpu[k] = (aloneCpu[k] ?? 0) + cpu1[k]! - cpu0[k]!;
+      aloneCounted += runs;
+    }
     log(`scale: alone ${label}: ${ms.map(Math.round).join(', ')} ms`);
     return ms;
   };
-  await alone('warm-up', 1);
+  await alone('warm-up', 1, false);
   const before = await alone('before the batch', SCALE.aloneRuns);
 
   // ---- the batch ---------------------------------------------------------------------------------
@@ -189,6 +199,8 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   const cpu = Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuAfter[k]! - cpuBefore[k]!, 2)]));
   const cpuTotal = Object.values(cpu).reduce((s, x) => s + x, 0);
   const perAnalysis = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / SCALE.batch, 3)]));
+  const alonePerAnalysis = Object.fromEntries(Object.entries(aloneCpu).map(([k, v]) => [k, round(v / aloneCounted, 3)]));
+  const aloneTotal = Object.values(aloneCpu).reduce((s, x) => s + x, 0) / aloneCounted;
   const setting = `${SCALE.batch} at once, ACME ${JSON.stringify(SCALE.options)}, model stand-in at ${SCALE.modelLatencyMs} ms`;
   const scaleRaw = {
     batchMs: Math.round(batchMs),
@@ -211,6 +223,9 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
       target: 0.3,
       atMost: true,
       note: `API + worker + Temporal + PostgreSQL CPU over the batch / analyses: ${Object.entries(perAnalysis).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    }),
+    row('cost.cpu_s_per_analysis_alone', round(aloneTotal, 3), 'CPU-s', { perAnalysis: alonePerAnalysis, analyses: aloneCounted, method: 'the same sum over the analyses run one at a time before and after the batch (idle time between them included)' }, {
+      note: `the same sum over the ${aloneCounted} analyses run one at a time: ${Object.entries(alonePerAnalysis).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     }),
   ];
 }

@@ -76,13 +76,14 @@ export const contentRepository = {
     return ids.flatMap((id) => byId.get(id) ?? []);
   },
 
-  /** The cleaned page and the cleaner version that produced it. */
-  async saveCleaned(db: Kysely<Database>, id: string, cleaned: object, language: string, cleanerVersion: number = CLEANER_VERSION): Promise<void> {
-    await db
-      .updateTable('website_content')
-      .set({ cleaned: JSON.stringify(cleaned), language, cleaner_version: cleanerVersion })
-      .where('id', '=', id)
-      .execute();
+  /** Cleaned pages and the cleaner version that produced them, every page in one statement. */
+  async saveCleaned(db: Kysely<Database>, pages: readonly { id: string; cleaned: object; language: string }[], cleanerVersion: number = CLEANER_VERSION): Promise<void> {
+    if (pages.length === 0) return;
+    await sql`
+      update website_content as w
+      set cleaned = v.cleaned, language = v.language, cleaner_version = ${cleanerVersion}
+      from jsonb_to_recordset(${JSON.stringify(pages)}::jsonb) as v(id uuid, cleaned jsonb, language text)
+      where w.id = v.id`.execute(db);
   },
 
   /** What an analysis's crawl read and skipped (`analyses.crawl`), written by content_extraction. */
