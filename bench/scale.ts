@@ -48,8 +48,13 @@ async function historyFacts(client: Client, workflowIds: readonly string[]) {
   let workflowTaskTimeouts = 0;
   const activityToStart: number[] = [];
   const workflowTaskToStart: number[] = [];
+  // Temporal's work per analysis, free of the machine's noise: what it stored and the tasks it handed out.
+  let historyEvents = 0;
+  let workflowTasks = 0;
   for (const id of workflowIds) {
     const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    historyEvents += events.length;
+    workflowTasks += events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
     const scheduledAt = new Map<string, number>();
     for (const e of events) {
       const at = tsMs(e.eventTime);
@@ -82,7 +87,19 @@ async function historyFacts(client: Client, workflowIds: readonly string[]) {
     workflowTaskTimeouts,
     activityScheduleToStartMs: spread(activityToStart),
     workflowTaskScheduleToStartMs: spread(workflowTaskToStart),
+    historyEventsPerAnalysis: round(historyEvents / Math.max(workflowIds.length, 1), 1),
+    workflowTasksPerAnalysis: round(workflowTasks / Math.max(workflowIds.length, 1), 1),
   };
+}
+
+/**
+ * Transactions PostgreSQL has ended in the product's database so far: a statement outside an explicit
+ * transaction is one, so this counts round trips of the API and the worker (and this bench's polls
+ * for the end of the batch, 10 a second).
+ */
+async function transactions(stack: BenchStack): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`.execute(stack.db);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** The four parts of the machinery and their CPU-seconds so far. */
@@ -160,6 +177,7 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   const rssBeforeMb = rss.read().lastMb;
   rss.reset();
   const cpuBefore = await cpuNow(pids);
+  const transactionsBefore = await transactions(stack);
   const t0 = performance.now();
   const starts = await Promise.all(
     sites.map(async (site) => {
@@ -180,6 +198,9 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
   const batchMs = performance.now() - t0;
   const cpuAfter = await cpuNow(pids);
   const rssBatch = rss.read();
+  // Backends report their counts to pg_stat_database within a second of going idle.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const batchTransactions = (await transactions(stack)) - transactionsBefore;
   log(`scale: ${ended.n} of ${starts.length} ended in ${Math.round(batchMs)} ms (${JSON.stringify(ended.statuses)}); worker RSS ${rssBeforeMb} MB before, peak ${rssBatch.peakMb} MB, at the end ${rssBatch.lastMb} MB`);
   await Promise.all(sites.splice(0).map((s) => s.close()));
   if (ended.n < starts.length) log(`scale: ${starts.length - ended.n} analyses did not end within ${SCALE.batchTimeoutMs / 1000} s`);
@@ -223,6 +244,12 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
       target: 0.3,
       atMost: true,
       note: `API + worker + Temporal + PostgreSQL CPU over the batch / analyses: ${Object.entries(perAnalysis).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    }),
+    row('cost.history_events_per_analysis', facts.historyEventsPerAnalysis, 'events', scaleRaw, {
+      note: `Temporal's stored work per analysis of the batch (its history up to the wait for a regenerate), ${facts.workflowTasksPerAnalysis} workflow tasks among them; the CPU figures vary with the machine, this does not`,
+    }),
+    row('cost.pg_transactions_per_analysis', round(batchTransactions / SCALE.batch, 1), 'transactions', { transactions: batchTransactions, analyses: SCALE.batch, method: 'pg_stat_database xact_commit + xact_rollback over the batch, this bench\'s polls included' }, {
+      note: 'transactions PostgreSQL ended over the batch / analyses: nearly every statement is one (a round trip each); machine-independent like the row above',
     }),
     row('cost.cpu_s_per_analysis_alone', round(aloneTotal, 3), 'CPU-s', { perAnalysis: alonePerAnalysis, analyses: aloneCounted, method: 'the same sum over the analyses run one at a time before and after the batch (idle time between them included)' }, {
       note: `the same sum over the ${aloneCounted} analyses run one at a time: ${Object.entries(alonePerAnalysis).map(([k, v]) => `${k} ${v}`).join(', ')}`,
