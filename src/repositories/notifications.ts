@@ -103,26 +103,19 @@ export const notificationsRepository = {
 };
 
 /** One row of viewsOf as the API shows it; nested as JSON its timestamps arrive as text. */
-export function viewFrom(r: {
-  id: string;
-  version: number;
-  channel: NotificationChannel;
-  event: string;
-  state: NotificationState;
-  attempts: number;
+export function viewFrom(r: ViewRow): NotificationView {
+  const { last_error, created_at, delivered_at, ...same } = r;
+  return {
+    ...same,
+    lastError: last_error,
+    createdAt: new Date(created_at).toISOString(),
+    deliveredAt: delivered_at === null ? null : new Date(delivered_at).toISOString(),
+  };
+}
+
+/** A row of viewsOf: the view's own fields under their column names, timestamps as Dates or JSON text. */
+type ViewRow = Omit<NotificationView, 'lastError' | 'createdAt' | 'deliveredAt'> & {
   last_error: string | null;
   created_at: Date | string;
   delivered_at: Date | string | null;
-}): NotificationView {
-  return {
-    id: r.id,
-    version: r.version,
-    channel: r.channel,
-    event: r.event,
-    state: r.state,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    createdAt: new Date(r.created_at).toISOString(),
-    deliveredAt: r.delivered_at === null ? null : new Date(r.delivered_at).toISOString(),
-  };
-}
+};
