@@ -369,7 +369,7 @@ describe('GET /analysis/{id}: pages', () => {
     const view = analysisStatus(row);
     expect(view.pages).toEqual(report);
     expect(view.pages!.read[0]).toEqual({ url: acme.url, kind: 'home', from: 'site' });
-    expect(view.pages!.skipped).toContainEqual({ url: `${acme.url}login`, reason: 'robots', detail: 'robots.txt asks crawlers not to read it' });
+    expect(view.pages!.skipped).toContainEqual({ url: `${acme.url}login`, reason: 'robots', detail: 'its rule "Disallow: /login", line 2' });
     expect(view.pages!.skipped).toContainEqual({ url: `${acme.url}terms`, reason: 'page_limit', detail: '3 pages read' });
   });
 });

@@ -193,7 +193,8 @@ export async function crawlSite(ctx: CrawlContext, plan: CrawlPlan): Promise<Cra
     seen.add(key);
     if (!isSameSite(url, startUrl)) return skip(url, 'off_site');
     if (!isPageLink(url) || hasSideEffects(url)) return; // files and logout links are not pages
-    if (!robots.isAllowed(url)) return skip(url, 'robots', 'robots.txt asks crawlers not to read it');
+    const against = robots.ruleAgainst(url);
+    if (against) return skip(url, 'robots', against);
     const value = pageValue(url, startUrl, lastmod);
     queue.push({ url, key, depth, lastmod, order: order++, kind: value.kind, inSection: value.inSection });
   };

@@ -21,11 +21,13 @@ const MAX_CRAWL_DELAY_S = 10;
 
 export interface Robots {
   isAllowed(url: string): boolean;
+  /** The rule that keeps us out of `url` and its line, as a reader is told it; undefined when none does. */
+  ruleAgainst(url: string): string | undefined;
   crawlDelaySeconds: number;
   sitemaps: string[];
 }
 
-const ALLOW_ALL: Robots = { isAllowed: () => true, crawlDelaySeconds: 0, sitemaps: [] };
+const ALLOW_ALL: Robots = { isAllowed: () => true, ruleAgainst: () => undefined, crawlDelaySeconds: 0, sitemaps: [] };
 
 /**
  * The site's robots.txt rules for us (RFC 9309): a 4xx answer means no rules; a 5xx answer means
@@ -53,6 +55,12 @@ export async function readRobots(ctx: CrawlContext, siteUrl: string): Promise<Ro
   const agent = productToken(ctx.userAgent);
   return {
     isAllowed: (url) => robots.isAllowed(url, agent) !== false,
+    ruleAgainst(url) {
+      if (robots.isAllowed(url, agent) !== false) return undefined;
+      const line = robots.getMatchingLineNumber(url, agent);
+      const rule = line > 0 ? resource.body.split(/\r?\n/)[line - 1]?.trim().slice(0, 200) : undefined;
+      return rule ? `its rule "${rule}", line ${line}` : 'its rules';
+    },
     crawlDelaySeconds: Math.min(robots.getCrawlDelay(agent) ?? 0, MAX_CRAWL_DELAY_S),
     sitemaps: robots.getSitemaps(),
   };
