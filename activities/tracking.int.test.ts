@@ -6,6 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { stepsRepository } from '../src/repositories/steps.js';
 import { insertAnalysis, quietActivityEnvironment, unusedModelClient } from '../test/support/activity-env.js';
 import { runTracked } from '../test/support/step-tracking.js';
+import { loadAnalysis } from './load-analysis.js';
 import { createTrackingActivities } from './tracking.js';
 import type { ActivityDeps } from './types.js';
 
@@ -72,10 +73,16 @@ describe('step tracking around activity attempts', () => {
     await expect.poll(() => analysisId).not.toBe('');
     // The transaction commits once the attempt's begin statement has found no row, however slow the machine.
     let missed = 0;
+    const begins = new Set<unknown>();
     const watching = db.withPlugin({
-      transformQuery: (args) => args.node,
-      transformResult: async ({ result }) => {
-        if ((result.rows[0] as { found?: number } | undefined)?.found === 0 && ++missed === 1) release();
+      transformQuery: (args) => {
+        const node = args.node as { kind: string; sqlFragments?: readonly string[] };
+        if (node.kind === 'RawNode' && node.sqlFragments?.join('').includes('with touched as')) begins.add(args.queryId);
+        return args.node;
+      },
+      // The begin statement returns the analysis it found: no row is a miss.
+      transformResult: async ({ result, queryId }) => {
+        if (begins.has(queryId) && result.rows.length === 0 && ++missed === 1) release();
         return result;
       },
     });
@@ -84,6 +91,31 @@ describe('step tracking around activity attempts', () => {
     expect(missed).toBeGreaterThanOrEqual(1);
     expect(ran).toBe(true);
     expect(await steps(analysisId)).toEqual({ validation: { state: 'completed', attempts: 1, lastError: null } });
+  });
+
+  it("hands the attempt the analysis its begin statement read: the first load reads nothing more, a later one reads again", async () => {
+    const analysisId = await insertAnalysis(db, 'https://acme.example/');
+    await db.updateTable('analyses').set({ content_ids: [randomUUID()], crawl: JSON.stringify({ read: [], skipped: [] }) }).where('id', '=', analysisId).execute();
+    let reads = 0;
+    const counting = db.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'SelectQueryNode') reads++;
+        return args.node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    const tracked = { ...deps, db: counting };
+    const seen = await runTracked(attempt(1), tracked, 'processContent', async () => {
+      const first = await loadAnalysis(tracked, analysisId);
+      const readsAfterFirst = reads;
+      const second = await loadAnalysis(tracked, analysisId);
+      return { first, second, readsAfterFirst, readsAfterSecond: reads };
+    }, { analysisId });
+    expect(seen.readsAfterFirst).toBe(0);
+    expect(seen.readsAfterSecond).toBe(1);
+    expect(seen.first).toEqual(seen.second);
+    expect(seen.first).toEqual(await loadAnalysis(deps, analysisId));
+    expect(seen.first.contentIds).toHaveLength(1);
   });
 
   it('marks a whole-step activity running, counts and records a failed attempt, and completes the step on success', async () => {

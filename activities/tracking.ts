@@ -7,9 +7,11 @@ import { STEP_NAMES, type StepName, type StepState } from '../src/domain/analysi
 import { describeInfrastructureError, FAILURE_CODES, FailureType } from '../src/domain/failures.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
+import type { AnalysisContentRow } from '../src/repositories/analysis-content.js';
 import { eventsRepository } from '../src/repositories/events.js';
 import { reportsRepository } from '../src/repositories/reports.js';
 import { stepsRepository } from '../src/repositories/steps.js';
+import { withBegunAnalysis } from './load-analysis.js';
 import type { ActivityDeps, AnalysisRef, FinishAnalysisInput, InsightIds, RecordStepInput } from './types.js';
 
 interface StepRef {
@@ -78,8 +80,9 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
   const ref = await stepRef(deps, step, input);
   if (!ref) return run();
   const log = attemptLogger(deps, ref, info);
+  let begun: AnalysisContentRow;
   try {
-    await beginAttempt(deps, ref, info.attempt);
+    begun = await beginAttempt(deps, ref, info.attempt);
   } catch (err) {
     // No analysis row: deleted (stop now), or not committed yet because the API starts the run
     // before its transaction commits (retry: the activity would find no row either). Anything
@@ -88,7 +91,7 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
   }
   const started = Date.now();
   try {
-    const result = await run();
+    const result = await withBegunAnalysis(begun, run);
     log.info('activity completed', { durationMs: Date.now() - started });
     if (WHOLE_STEP_ACTIVITIES.has(info.activityType)) {
       // The work is done and must not be repeated for a bookkeeping fault: the next step's first
@@ -110,12 +113,14 @@ async function trackAttempt(deps: ActivityDeps, ctx: Context, step: StepName, in
 
 /**
  * An attempt begins: its step runs (once per step: one event), earlier steps of its version are
- * done, the attempt is counted; one statement (stepsRepository.beginAttempt).
+ * done, the attempt is counted; one statement (stepsRepository.beginAttempt), which also reads the
+ * analysis for the attempt (withBegunAnalysis).
  */
-async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): Promise<void> {
+async function beginAttempt(deps: ActivityDeps, ref: StepRef, attempt: number): Promise<AnalysisContentRow> {
   const earlier = STEP_NAMES.slice(0, STEP_NAMES.indexOf(ref.step));
   for (const waitMs of [...UNCOMMITTED_WAITS_MS, null]) {
-    if (await stepsRepository.beginAttempt(deps.db, ref, attempt, earlier)) return;
+    const row = await stepsRepository.beginAttempt(deps.db, ref, attempt, earlier);
+    if (row) return row;
     if (waitMs === null) break;
     await sleep(waitMs);
   }

@@ -2,6 +2,7 @@ import { sql, type Expression, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { STEP_NAMES, type StepName, type StepState } from '../domain/analysis.js';
 import type { StepRecord } from '../domain/progress-view.js';
+import { CONTENT_COLUMNS, type AnalysisContentRow } from './analysis-content.js';
 
 interface StepKey {
   analysisId: string;
@@ -57,16 +58,17 @@ export const stepsRepository = {
    * appended in this order: step_running (once per step), step_completed of each step completed
    * here, step_retry for an attempt after the first. Whether the step was running already is read
    * from the row the upsert replaced (RETURNING old, PostgreSQL 18), after the analysis lock, so
-   * parallel attempts of one step record one step_running between them. Returns false when the
-   * analysis has no row (deleted, or not committed yet): then nothing is written.
+   * parallel attempts of one step record one step_running between them. Returns the analysis as
+   * activities read it (its content columns, as of this moment: the attempt needs no second read),
+   * or undefined when it has no row (deleted, or not committed yet): then nothing is written.
    */
-  async beginAttempt(db: Kysely<Database>, key: StepKey, attempt: number, earlier: readonly StepName[]): Promise<boolean> {
+  async beginAttempt(db: Kysely<Database>, key: StepKey, attempt: number, earlier: readonly StepName[]): Promise<AnalysisContentRow | undefined> {
     const now = new Date();
-    const { rows } = await sql<{ found: number }>`
+    const { rows } = await sql<AnalysisContentRow>`
       with touched as (
         update analyses set current_step = ${key.step}, status = 'running', updated_at = ${now}
         where id = ${key.analysisId}
-        returning id
+        returning ${sql.join(CONTENT_COLUMNS.map((c) => sql.ref(c)))}
       ), done as (
         update analysis_steps set state = 'completed', last_error = null, finished_at = ${now}
         where analysis_id = ${key.analysisId} and version = ${key.version} and step = any(${[...earlier]}::text[]) and state = 'running'
@@ -92,9 +94,9 @@ export const stepsRepository = {
         ) e
         order by e.ord
       )
-      select count(*)::int as found from touched
+      select * from touched
     `.execute(db);
-    return (rows[0]?.found ?? 0) > 0;
+    return rows[0];
   },
 
   /**
