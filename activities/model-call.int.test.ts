@@ -230,6 +230,38 @@ describe('callModel', () => {
     expect(heartbeats[0]).toMatchObject({ kind: 'offering', phase: 'waiting', model: 'gpt-4o-mini' });
   });
 
+  it("records the call's progress in the statement that stores its answer, and keeps a paid answer when that part fails", async () => {
+    const endpoint = await fakeEndpoint(() => good());
+    const progressOf = async (analysisId: string) =>
+      (await db.selectFrom('processing_events').select('details').where('analysis_id', '=', analysisId).where('type', '=', 'model_call_done').execute()).map((e) => e.details);
+    const statements: string[] = [];
+    const watched = (fail: boolean) =>
+      db.withPlugin({
+        transformQuery: (args) => {
+          const text = JSON.stringify(args.node);
+          if (text.includes('record_model_call_done')) {
+            statements.push(args.node.kind);
+            if (fail) throw new Error('progress cannot be written');
+          }
+          return args.node;
+        },
+        transformResult: async ({ result }) => result,
+      });
+
+    const analysisId = await newAnalysis();
+    const { result } = await run({ ...depsFor(endpoint), db: watched(false) }, modelCall(analysisId));
+    // One statement: the insert of the answer with the event (a SELECT over the inserting CTE).
+    expect(statements).toEqual(['SelectQueryNode']);
+    expect(await progressOf(analysisId)).toEqual([{ kind: 'offering', done: 1, total: 6 }]);
+    expect((await rowsOf(analysisId)).map((r) => r.id)).toEqual([result.responseId]);
+
+    const unrecorded = await newAnalysis();
+    const again = await run({ ...depsFor(endpoint), db: watched(true) }, modelCall(unrecorded));
+    expect(again.result.parsed).toEqual(GOOD);
+    expect((await rowsOf(unrecorded)).map((r) => r.id)).toEqual([again.result.responseId]);
+    expect(await progressOf(unrecorded)).toEqual([]);
+  });
+
   it('auto falls back to json_object, then text, when the endpoint rejects the format, and remembers it', async () => {
     const endpoint = await fakeEndpoint((req) => {
       if (req.response_format?.type === 'json_schema') return apiError(400, "response_format of type 'json_schema' is not supported by this model");

@@ -9,7 +9,7 @@ import type { AnswerSchemas } from '../src/domain/report.js';
 import type { Logger } from '../src/logger.js';
 import type { ModelClient, StructuredOutputMode } from '../src/model-client.js';
 import { isStandInModel } from '../src/openai.js';
-import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/ai-responses.js';
+import { aiResponsesRepository, type AiResponseRow, type NewAiResponse } from '../src/repositories/ai-responses.js';
 import { substepEvents } from '../src/repositories/event-stream.js';
 import { recordModelCall } from '../src/telemetry/worker-metrics.js';
 import { classifyEndpointError, rejectsFormat, rejectsThisSchema, type FailureContext } from './model-errors.js';
@@ -157,11 +157,17 @@ const NEXT_MODE: Record<StructuredOutputMode, StructuredOutputMode | undefined> 
  */
 export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
   const result = await answer(deps, log, call);
-  // Live progress ("model calls 3/6"); bookkeeping whose failure never fails the call it counts.
+  // Live progress ("model calls 3/6"), recorded with the answer as it was stored; an answer an
+  // earlier attempt stored is recorded again here (it repeats its count).
+  if (result.reused) await recordProgress(deps, log, call);
+  return result;
+}
+
+/** Bookkeeping whose failure never fails the call it counts. */
+async function recordProgress(deps: ActivityDeps, log: Logger, call: ModelCall<unknown>): Promise<void> {
   await substepEvents
     .modelCallDone(deps.db, { analysisId: call.analysisId, version: call.version, kind: call.kind })
     .catch((err: unknown) => log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) }));
-  return result;
 }
 
 async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
@@ -270,6 +276,7 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
   };
 
   const started = Date.now();
+  /** Stores an answer; the call's answer (`parsed`) with its progress event in the same statement. */
   const store = async (completion: OpenAI.Chat.ChatCompletion, parsed: T | null, repair: boolean) => {
     const message = completion.choices?.[0]?.message;
     const model = completion.model || requested;
@@ -278,7 +285,7 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
     const outputTokens = completion.usage?.completion_tokens ?? 0;
     const costUsd = estimateCost(ai.prices, model, { inputTokens, cachedTokens, outputTokens });
     recordModelCall({ model, inputTokens, cachedTokens, outputTokens, costUsd });
-    const responseId = await aiResponsesRepository.save(deps.db, {
+    const row: NewAiResponse = {
       analysisId: call.analysisId,
       version: call.version,
       kind: call.kind,
@@ -294,6 +301,16 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
       totalTokens: completion.usage?.total_tokens ?? inputTokens + outputTokens,
       costUsd,
       outputMode: mode,
+    };
+    const progress =
+      parsed === null
+        ? undefined
+        : await substepEvents.modelCallDoneCall(deps.db, { analysisId: call.analysisId, version: call.version, kind: call.kind }).catch(() => undefined);
+    const responseId = await aiResponsesRepository.save(deps.db, row, progress).catch(async (err: unknown) => {
+      // The answer is paid for: keep it even when its progress event cannot be written.
+      if (!progress) throw err;
+      log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) });
+      return aiResponsesRepository.save(deps.db, row);
     });
     log.info('model call finished', {
       kind: call.kind,

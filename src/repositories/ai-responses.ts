@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely, type Selectable } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { AiResponsesTable, Database } from '../database.js';
 import { INSIGHT_KINDS, type InsightKind } from '../domain/analysis.js';
 
@@ -46,27 +46,33 @@ export type AiResponseRow = Selectable<AiResponsesTable>;
 
 /** Raw model output, kept per call: what the report was built from, and what a failed parse looked like. */
 export const aiResponsesRepository = {
-  async save(db: Kysely<Database>, r: NewAiResponse): Promise<string> {
+  /**
+   * Stores an answer. `alsoRecord` (substepEvents.modelCallDoneCall) runs in the same statement: the
+   * call's progress event costs no round trip of its own.
+   */
+  async save(db: Kysely<Database>, r: NewAiResponse, alsoRecord?: RawBuilder<boolean>): Promise<string> {
+    const values = {
+      analysis_id: r.analysisId,
+      version: r.version,
+      kind: r.kind,
+      attempt: r.attempt,
+      call_key: r.callKey ?? null,
+      model: r.model,
+      stand_in: r.standIn,
+      raw_output: r.rawOutput,
+      parsed: r.parsed === null ? null : JSON.stringify(r.parsed),
+      prompt_tokens: r.promptTokens,
+      completion_tokens: r.completionTokens,
+      total_tokens: r.totalTokens,
+      cost_usd: r.costUsd,
+      cached_tokens: r.cachedTokens ?? 0,
+      output_mode: r.outputMode ?? null,
+    };
+    if (!alsoRecord) return (await db.insertInto('ai_responses').values(values).returning('id').executeTakeFirstOrThrow()).id;
     const row = await db
-      .insertInto('ai_responses')
-      .values({
-        analysis_id: r.analysisId,
-        version: r.version,
-        kind: r.kind,
-        attempt: r.attempt,
-        call_key: r.callKey ?? null,
-        model: r.model,
-        stand_in: r.standIn,
-        raw_output: r.rawOutput,
-        parsed: r.parsed === null ? null : JSON.stringify(r.parsed),
-        prompt_tokens: r.promptTokens,
-        completion_tokens: r.completionTokens,
-        total_tokens: r.totalTokens,
-        cost_usd: r.costUsd,
-        cached_tokens: r.cachedTokens ?? 0,
-        output_mode: r.outputMode ?? null,
-      })
-      .returning('id')
+      .with('stored', (q) => q.insertInto('ai_responses').values(values).returning('id'))
+      .selectFrom('stored')
+      .select(['stored.id', alsoRecord.as('recorded')])
       .executeTakeFirstOrThrow();
     return row.id;
   },

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../database.js';
 import { REPORT_SECTIONS, regenerationScope, type AnalysisStatus, type ReportSection, type StepName, type StepState } from '../domain/analysis.js';
 import { eventsRepository } from './events.js';
@@ -96,9 +96,14 @@ export const substepEvents = {
    * trip; nothing is recorded for an analysis deleted meanwhile.
    */
   async modelCallDone(db: Kysely<Database>, e: { analysisId: string; version: number; kind: string }): Promise<void> {
+    await sql`select ${await substepEvents.modelCallDoneCall(db, e)}`.execute(db);
+  },
+
+  /** modelCallDone as an expression, for the statement that stores the answer (aiResponsesRepository.save) to run as well. */
+  async modelCallDoneCall(db: Kysely<Database>, e: { analysisId: string; version: number; kind: string }): Promise<RawBuilder<boolean>> {
     const planned = (await plannedInsights(db, e.analysisId, e.version)) + 1;
     const step: StepName = e.kind.startsWith('repair:') ? 'quality_check' : e.kind === 'personas' ? 'report_generation' : 'ai_analysis';
-    await sql`select record_model_call_done(${e.analysisId}::uuid, ${e.version}::int, ${step}::text, ${e.kind}::text, ${planned}::int)`.execute(db);
+    return sql<boolean>`record_model_call_done(${e.analysisId}::uuid, ${e.version}::int, ${step}::text, ${e.kind}::text, ${planned}::int)`;
   },
 };
 
