@@ -147,7 +147,7 @@ export async function runStatus(opts: { stack: BenchStack; site: SiteSpec; log: 
   const trivial = per('trivial');
   // The headline ratios: each status second over the 404 second right after it, median of the pairs.
   const pairs = Array.from({ length: STATUS.seconds }, (_, k) => [slices[2 * k]!, slices[2 * k + 1]!] as const).map(([st, tr]) => {
-    const side = (sl: Slice) => ({ cpuMsPerRead: round(sl.cpuMs / sl.reads, 2), p50Ms: quantile(sl.ms, 0.5) });
+    const side = (sl: Slice) => ({ cpuMsPerRead: round(sl.cpuMs / sl.reads, 2), p50Ms: quantile(sl.ms, 0.5), p99Ms: quantile(sl.ms, 0.99), maxMs: quantile(sl.ms, 1) });
     const [status, trivial] = [side(st), side(tr)];
     return { status, trivial, cpu: st.cpuMs / st.reads / (tr.cpuMs / tr.reads), p50: (status.p50Ms ?? NaN) / (trivial.p50Ms ?? NaN) };
   });
