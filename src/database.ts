@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, type ColumnType, type Generated, type JSONColumnType } from 'kysely';
 import pg from 'pg';
 import type { AnalysisStatus, StepName, StepState } from './domain/analysis.js';
+import type { CorpusOutline } from './domain/corpus-summary.js';
 import type { CrawlReport } from './domain/site-links.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -25,6 +26,8 @@ export interface AnalysesTable {
   content_ids: ColumnType<string[], string[] | undefined, string[]>;
   /** The cleaned text the insight calls read, fitted to the token budget. */
   corpus: JSONColumnType<object> | null;
+  /** The corpus's outline (corpus-summary.ts), written with it (migration 0011); null on rows written before. */
+  corpus_outline: ColumnType<CorpusOutline | null, string | null | undefined, string | null>;
   language: string | null;
   /** What content_extraction read and skipped, each with why; null before it finished. */
   crawl: ColumnType<CrawlReport | null, string | null | undefined, string | null>;

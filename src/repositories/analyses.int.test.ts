@@ -6,6 +6,7 @@ import { fitTokenBudget } from '../domain/token-budget.js';
 import { createDatabase, type Db } from '../database.js';
 import { aiResponsesRepository } from './ai-responses.js';
 import { analysesRepository } from './analyses.js';
+import { analysisContentRepository } from './analysis-content.js';
 import { notificationsRepository } from './notifications.js';
 import { stepsRepository } from './steps.js';
 
@@ -38,6 +39,17 @@ describe('analysesRepository.statusById', () => {
     expect(JSON.stringify(row)).not.toContain('Clause 1:');
     expect(row).not.toHaveProperty('corpus');
     expect(row.url).toBe((await analysesRepository.byId(db, id))!.url);
+  });
+
+  it('reads the outline stored with the corpus when content processing wrote it, not one projected again', async () => {
+    const corpus = withPassages(fitTokenBudget([page('https://a.com/', 'Acme makes invoicing simple.'), page('https://a.com/pricing', 'Plans from 9 euros.')], 2_000));
+    const id = await insertAnalysisRow(db, 'a.com', { maxPages: 2 });
+    await analysisContentRepository.setCorpus(db, id, corpus, 'en');
+    expect((await analysesRepository.statusById(db, id))!.corpus_outline).toEqual(outlineOf(corpus));
+    // The stored column is what is read: a different outline stored there is what comes back.
+    const stored = { ...outlineOf(corpus)!, tokenEstimate: 12345 };
+    await db.updateTable('analyses').set({ corpus_outline: JSON.stringify(stored) }).where('id', '=', id).execute();
+    expect((await analysesRepository.statusById(db, id))!.corpus_outline).toEqual(stored);
   });
 
   it('has no outline before content processing, and reads corpora stored before budgeting by value', async () => {

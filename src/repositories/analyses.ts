@@ -13,7 +13,7 @@ export type AnalysisRow = Selectable<AnalysesTable>;
  * What a status read needs, read by statusById in one statement: every column but the corpus (given
  * as its outline), the step records, the model usage and the notifications.
  */
-export type AnalysisStatusRow = Omit<AnalysisRow, 'corpus'> & {
+export type AnalysisStatusRow = Omit<AnalysisRow, 'corpus' | 'corpus_outline'> & {
   corpus_outline: CorpusOutline | null;
   steps: StepRecord[];
   usage: AiUsage;
@@ -86,9 +86,8 @@ export const analysesRepository = {
 
   /**
    * The row as the status route reads it, in one statement (a status read is polled; each statement
-   * is a round trip and a socket write on both sides): the corpus as an outline (sizes and kinds,
-   * projected here from the stored JSON), not its page texts and passages, which would be most of
-   * the row; the step records, usage totals and notifications nested as JSON by the subqueries their
+   * is a round trip and a socket write on both sides): the corpus as its outline (sizes and kinds,
+   * stored with the corpus), not its page texts and passages, which would be most of the row; the step records, usage totals and notifications nested as JSON by the subqueries their
    * own repositories define.
    */
   async statusById(db: Kysely<Database>, id: string): Promise<AnalysisStatusRow | undefined> {
@@ -96,7 +95,8 @@ export const analysesRepository = {
       .selectFrom('analyses')
       .select(STATUS_COLUMNS)
       .select(
-        sql<CorpusOutline | null>`case when jsonb_typeof(corpus -> 'pages') = 'array' then jsonb_build_object(
+        // Stored with the corpus since migration 0011; projected here for rows written before it.
+        sql<CorpusOutline | null>`coalesce(corpus_outline, case when jsonb_typeof(corpus -> 'pages') = 'array' then jsonb_build_object(
           'tokenEstimate', corpus -> 'tokenEstimate',
           'unsent', corpus -> 'unsent',
           'pages', (select coalesce(jsonb_agg(jsonb_build_object(
@@ -104,7 +104,7 @@ export const analysesRepository = {
               -- Only corpora stored without sentChars use it (characters as PostgreSQL counts them).
               'textLength', length(p ->> 'text')) order by n), '[]'::jsonb)
             from jsonb_array_elements(corpus -> 'pages') with ordinality as e(p, n))
-        ) end`.as('corpus_outline'),
+        ) end)`.as('corpus_outline'),
       )
       .select((eb) => [
         jsonArrayFrom(stepsRepository.recordsOf(db, eb.ref('analyses.id'))).as('steps'),

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AnalysesTable, Database } from '../database.js';
 import type { Corpus } from '../domain/corpus.js';
+import { outlineOf } from '../domain/corpus-summary.js';
 
 /** The columns activities read (also returned by the statement that begins an attempt, stepsRepository.beginAttempt). */
 export const CONTENT_COLUMNS = ['id', 'url', 'domain', 'options', 'content_ids', 'corpus', 'language', 'crawl'] as const;
@@ -26,7 +27,7 @@ export const analysisContentRepository = {
   async setCorpus(db: Kysely<Database>, analysisId: string, corpus: Corpus, language: string): Promise<void> {
     await db
       .updateTable('analyses')
-      .set({ corpus: JSON.stringify(corpus), language, updated_at: new Date() })
+      .set({ corpus: JSON.stringify(corpus), corpus_outline: JSON.stringify(outlineOf(corpus)), language, updated_at: new Date() })
       .where('id', '=', analysisId)
       .execute();
   },
