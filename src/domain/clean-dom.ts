@@ -635,14 +635,32 @@ function collapseChildrenText(n: DomNode): string {
   return out;
 }
 
-/** Visible text, one line per block element, whitespace inside a line collapsed to single spaces. */
+/** A line of at least this many links, next to no other words, is a row of links (a menu written inline), not text. */
+const LINK_ROW_MIN_LINKS = 3;
+const LINK_ROW_LINK_SHARE = 0.9;
+
+/**
+ * Visible text, one line per block element, whitespace inside a line collapsed to single spaces.
+ * A line that is only a row of links ("About Pricing Customers Blog", links side by side in the
+ * content with no list or nav around them) is left out: block rules see no element to remove.
+ */
 export function blockText(root: DomNode, onHeading?: (level: number, node: DomNode) => void): string {
   const lines: string[] = [];
   let line = '';
+  let links = 0;
+  let linkLetters = 0;
+  const letters = (t: string) => t.match(/\p{L}/gu)?.length ?? 0;
   const breakLine = () => {
     const text = collapse(line);
-    if (text && lines[lines.length - 1] !== text) lines.push(text);
+    const linkRow = links >= LINK_ROW_MIN_LINKS && linkLetters >= LINK_ROW_LINK_SHARE * letters(text);
+    if (text && !linkRow && lines[lines.length - 1] !== text) lines.push(text);
     line = '';
+    links = 0;
+    linkLetters = 0;
+  };
+  const inLink = (n: DomNode) => {
+    for (let p = n.parent; p; p = p.parent) if (p.name === 'a') return true;
+    return false;
   };
   const stack: Array<DomNode | 'break'> = [root];
   while (stack.length > 0) {
@@ -653,9 +671,11 @@ export function blockText(root: DomNode, onHeading?: (level: number, node: DomNo
     }
     if (node.type === 'text') {
       line += node.data ?? '';
+      if (inLink(node)) linkLetters += letters(node.data ?? '');
       continue;
     }
     if (node.type !== 'tag' && node.type !== 'root') continue;
+    if (node.name === 'a') links++;
     if (node.name && NON_CONTENT.has(node.name) && !keepControlText(node)) continue;
     if (onHeading && node.name && /^h[1-3]$/.test(node.name)) onHeading(Number(node.name[1]), node);
     const block = node.name !== undefined && BLOCK_TAGS.has(node.name);

@@ -109,6 +109,18 @@ describe('cleanPage on small documents', () => {
     expect(text).toBe('Visible\nblock');
   });
 
+  it('leaves out a bare row of links in the content, and keeps prose that links', () => {
+    const { text } = page(`
+      <main><h1>Acme Invoicing</h1>
+      <p>Acme helps freelancers send invoices.</p>
+      <a href="/about">About</a> <a href="/pricing">Pricing</a> <a href="/customers">Customers</a> <a href="/blog">Blog</a>
+      <p>Read <a href="/a">our story</a>, see <a href="/p">the plans</a> or ask <a href="/c">a customer</a> how it went.</p>
+      <p>Two links: <a href="/x">one</a> and <a href="/y">two</a>.</p></main>`);
+    expect(text).toBe(
+      'Acme Invoicing\nAcme helps freelancers send invoices.\nRead our story, see the plans or ask a customer how it went.\nTwo links: one and two.',
+    );
+  });
+
   it('reads the title, meta and og descriptions, and skips invalid JSON-LD', () => {
     const p = page(
       '<h1>Hello</h1>',

@@ -14,9 +14,9 @@ import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
  * eval/ (boilerplate inside the content area, hidden text, form sentences, ruby, JS shells,
  * JSON-LD summary). 4: noscript text of JS shells cleaned like the page; modifier class names
  * (has-sidebar, td_with_ajax_pagination) and layout offsets (margin-left:-100px) no longer remove
- * content.
+ * content. 5: a bare row of links in the content (no list or nav around it) is left out.
  */
-export const CLEANER_VERSION = 4;
+export const CLEANER_VERSION = 5;
 
 type CheerioRoot = cheerio.CheerioAPI;
 
