@@ -165,9 +165,13 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
 
 /** Bookkeeping whose failure never fails the call it counts. */
 async function recordProgress(deps: ActivityDeps, log: Logger, call: ModelCall<unknown>): Promise<void> {
-  await substepEvents
-    .modelCallDone(deps.db, { analysisId: call.analysisId, version: call.version, kind: call.kind })
-    .catch((err: unknown) => log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) }));
+  await substepEvents.modelCallDone(deps.db, progressOf(call)).catch((err: unknown) => progressNotRecorded(log, call, err));
+}
+
+const progressOf = (call: ModelCall<unknown>) => ({ analysisId: call.analysisId, version: call.version, kind: call.kind });
+
+function progressNotRecorded(log: Logger, call: ModelCall<unknown>, err: unknown): void {
+  log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) });
 }
 
 async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
@@ -302,16 +306,15 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
       costUsd,
       outputMode: mode,
     };
-    const progress =
+    const withProgress = async () => aiResponsesRepository.save(deps.db, row, await substepEvents.modelCallDoneCall(deps.db, progressOf(call)));
+    const responseId =
       parsed === null
-        ? undefined
-        : await substepEvents.modelCallDoneCall(deps.db, { analysisId: call.analysisId, version: call.version, kind: call.kind }).catch(() => undefined);
-    const responseId = await aiResponsesRepository.save(deps.db, row, progress).catch(async (err: unknown) => {
-      // The answer is paid for: keep it even when its progress event cannot be written.
-      if (!progress) throw err;
-      log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) });
-      return aiResponsesRepository.save(deps.db, row);
-    });
+        ? await aiResponsesRepository.save(deps.db, row)
+        : await withProgress().catch(async (err: unknown) => {
+            // The answer is paid for: keep it even when its progress event cannot be written.
+            progressNotRecorded(log, call, err);
+            return aiResponsesRepository.save(deps.db, row);
+          });
     log.info('model call finished', {
       kind: call.kind,
       model,

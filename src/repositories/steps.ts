@@ -138,15 +138,15 @@ export const stepsRepository = {
       .execute();
   },
 
-  async list(db: Kysely<Database>, analysisId: string) {
-    return db.selectFrom('analysis_steps').selectAll().where('analysis_id', '=', analysisId).orderBy('version').orderBy('id').execute();
+  async list(db: Kysely<Database>, analysisId: string): Promise<StepRecord[]> {
+    return stepsRepository.recordsOf(db, analysisId).execute();
   },
 
   /**
-   * The records progress is computed from, as a subquery of the status read (analysesRepository.statusById
+   * The records progress is computed from, also a subquery of the status read (analysesRepository.statusById
    * nests it as JSON, so a status read is one statement); `recordFromJson` reads one back.
    */
-  recordsOf(db: Kysely<Database>, analysisId: Expression<string>) {
+  recordsOf(db: Kysely<Database>, analysisId: string | Expression<string>) {
     return db
       .selectFrom('analysis_steps')
       .select(['step', 'version', 'state', 'attempts', 'last_error', 'started_at', 'finished_at'])
