@@ -7,6 +7,7 @@ import { freePort } from '../../src/dev/free-port.js';
 import { startStandInAi } from '../../src/dev/stand-in-ai.js';
 import { api, pollStatus } from '../support/api.js';
 import { ACME_PAGES } from '../support/acme-site.js';
+import { NO_RATE_LIMITS } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,6 +55,8 @@ describe('the built API and worker, as separate processes', () => {
       PORT: String(port),
       METRICS_PORT_WORKER: String(metricsPort),
       LOG_LEVEL: 'info',
+      // Not a test of the limits: the other suites on the shared database spend 127.0.0.1's allowance.
+      ...NO_RATE_LIMITS,
     };
     workerProc = startProcess('main-worker', env);
     apiProc = startProcess('main-api', env);
