@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
-import type { AnalysesTable, Database } from '../database.js';
+import { prepared, type AnalysesTable, type Database } from '../database.js';
 import type { AnalysisStatus } from '../domain/analysis.js';
 import type { CorpusOutline } from '../domain/corpus-summary.js';
 import type { StepRecord } from '../domain/progress-view.js';
@@ -91,7 +91,7 @@ export const analysesRepository = {
    * own repositories define.
    */
   async statusById(db: Kysely<Database>, id: string): Promise<AnalysisStatusRow | undefined> {
-    const row = await db
+    const query = db
       .selectFrom('analyses')
       .select(STATUS_COLUMNS)
       .select(
@@ -111,8 +111,9 @@ export const analysesRepository = {
         jsonObjectFrom(aiResponsesRepository.totalsOf(db, eb.ref('analyses.id'))).as('usage'),
         jsonArrayFrom(notificationsRepository.viewsOf(db, eb.ref('analyses.id'))).as('notifications'),
       ])
-      .where('id', '=', id)
-      .executeTakeFirst();
+      .where('id', '=', id);
+    // Polled by every open status page: prepared, so PostgreSQL plans it once per connection.
+    const [row] = (await db.executeQuery(prepared(query))).rows;
     if (!row) return undefined;
     // An aggregate without GROUP BY always yields its one row.
     return { ...row, steps: row.steps.map(recordFromJson), usage: usageFrom(row.usage!), notifications: row.notifications.map(viewFrom) };

@@ -1,5 +1,5 @@
 import { sql, type Expression, type Kysely } from 'kysely';
-import type { Database } from '../database.js';
+import { prepared, type Database } from '../database.js';
 import { STEP_NAMES, type StepName, type StepState } from '../domain/analysis.js';
 import type { StepRecord } from '../domain/progress-view.js';
 import { CONTENT_COLUMNS, type AnalysisContentRow } from './analysis-content.js';
@@ -22,7 +22,7 @@ export const stepsRepository = {
     const now = new Date();
     const finished = state === 'completed' || state === 'failed' || state === 'skipped';
     const succeeded = state === 'completed' || state === 'skipped';
-    const { rows } = await sql<{ found: number; moved: number }>`
+    const { rows } = await db.executeQuery(prepared(sql<{ found: number; moved: number }>`
       with locked as (
         select id from analyses where id = ${key.analysisId} for no key update
       ), moved as (
@@ -44,7 +44,7 @@ export const stepsRepository = {
         select ${key.analysisId}, ${`step_${state}`}, ${key.version}, ${key.step}, ${error ?? null}::text from moved
       )
       select (select count(*) from locked)::int as found, (select count(*) from moved)::int as moved
-    `.execute(db);
+    `.compile(db)));
     const row = rows[0];
     return !row?.found ? 'missing' : row.moved ? 'moved' : 'unchanged';
   },
@@ -64,7 +64,7 @@ export const stepsRepository = {
    */
   async beginAttempt(db: Kysely<Database>, key: StepKey, attempt: number, earlier: readonly StepName[]): Promise<AnalysisContentRow | undefined> {
     const now = new Date();
-    const { rows } = await sql<AnalysisContentRow>`
+    const { rows } = await db.executeQuery(prepared(sql<AnalysisContentRow>`
       with touched as (
         update analyses set current_step = ${key.step}, status = 'running', updated_at = ${now}
         where id = ${key.analysisId}
@@ -95,7 +95,7 @@ export const stepsRepository = {
         order by e.ord
       )
       select * from touched
-    `.execute(db);
+    `.compile(db)));
     return rows[0];
   },
 

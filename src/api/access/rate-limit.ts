@@ -1,7 +1,7 @@
 import { CompiledQuery } from 'kysely';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
-import type { Db } from '../../database.js';
+import { prepared, type Db } from '../../database.js';
 
 export type Bucket = 'writes' | 'reads';
 
@@ -23,7 +23,8 @@ function perMinute(config: Config): Record<Bucket, number> {
 export function postgresRateLimits(db: Db, config: Config): RateLimits {
   const storeClient = {
     async query(q: { text: string; values?: readonly unknown[] }) {
-      const result = await db.executeQuery(CompiledQuery.raw(q.text, [...(q.values ?? [])]));
+      // Run on every request: prepared (rate-limiter-flexible names its statements for this too).
+      const result = await db.executeQuery(prepared(CompiledQuery.raw(q.text, [...(q.values ?? [])])));
       return { rows: result.rows, rowCount: result.rows.length || Number(result.numAffectedRows ?? 0) };
     },
   };
