@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { sql } from 'kysely';
@@ -234,8 +235,14 @@ export async function runScale(opts: { stack: BenchStack; site: SiteSpec; log: (
     ...facts,
   };
   const ratio = ended.n === starts.length ? round(batchMs / aloneMs, 2) : null;
+  // The least time the batch could take: its own CPU-seconds spread over every core, nothing waiting.
+  const cores = availableParallelism();
+  const cpuFloorMs = (cpuTotal / cores) * 1000;
   return [
     row('scale.ratio_to_alone', ratio, 'x one alone', scaleRaw, { target: 3, atMost: true, note: `time until the last of ${setting} ends / one alone (median of ${before.length} before and ${after.length} after)` }),
+    row('scale.batch_over_cpu_floor', ended.n === starts.length ? round(batchMs / cpuFloorMs, 2) : null, 'x CPU floor', { batchMs: Math.round(batchMs), cpuFloorMs: Math.round(cpuFloorMs), cores, cpuSeconds: round(cpuTotal, 2), aloneMs: Math.round(aloneMs) }, {
+      note: `the batch's time over its CPU floor, the CPU-seconds it took (API, worker, Temporal, PostgreSQL) spread over ${cores} cores: near 1, the batch is bound by CPU, not by waiting; the floor alone is ${round(cpuFloorMs / aloneMs, 1)}x one alone`,
+    }),
     row('scale.analyses_per_minute', round((completed / batchMs) * 60_000, 1), 'analyses/min', scaleRaw, { note: `completed analyses of the batch per minute of it, ${setting}` }),
     row('scale.heartbeat_timeout_retries', facts.heartbeatTimeouts, 'activities', scaleRaw, { target: 0, atMost: true, note: 'activities retried only after their heartbeat timeout (histories: ActivityTaskTimedOut, or a retry whose last failure was one)' }),
     row('scale.worker_peak_rss_mb', rssBatch.peakMb, 'MB', { ...rssBatch, beforeBatchMb: rssBeforeMb, everyMs: SCALE.rssEveryMs }, { target: 500, atMost: true, note: 'worker process VmRSS during the batch, sampled every 200 ms' }),
