@@ -49,9 +49,17 @@ describe('renderMarkdown', () => {
   });
 
   it('says plainly when nothing the model wrote was usable', () => {
-    const md = renderMarkdown(report({ summary: null, offering: null, personas: [] }), { ...passed, status: 'degraded' });
+    const md = renderMarkdown(report({ summary: null, offering: null, personas: [], withheld: [{ part: { kind: 'summary' }, field: 'summary', reason: 'summary repeats the instructions' }] }), {
+      ...passed,
+      status: 'degraded',
+      quality: { passed: false, issues: [], droppedEvidence: {}, claims: { total: 0, withEvidence: 0, share: null }, fields: { checked: 31, rejected: 27 } },
+    });
     expect(md).toContain("**The model's output was unusable.**");
     expect(md).toContain('*No persona passed the quality rules.*');
+    // The summary's field is the summary itself: named once.
+    expect(md).toContain('> - withheld (summary): summary repeats the instructions');
+    expect(md).toContain('- Persona claims backed by a cited passage: none to count, as the report shows no persona claims.');
+    expect(md).not.toContain('the others are marked inferred');
   });
 
   it('says near the top that a local stand-in wrote a stand-in report', () => {

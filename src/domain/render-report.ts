@@ -130,7 +130,11 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   const lines: string[] = [];
   if (meta.status === 'degraded') {
     lines.push('> **Quality: degraded.** This report did not pass every quality check after repairs. What failed is', '> not shown; here is why:', '>');
-    for (const w of report.withheld) lines.push(`> - withheld (${escapeMarkdown(partLabel(w.part))}${w.field ? `, ${escapeMarkdown(w.field)}` : ''}): ${escapeMarkdown(w.reason)}`);
+    for (const w of report.withheld) {
+      // The summary's one field is the summary: "(summary)", not "(summary, summary)".
+      const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
+      lines.push(`> - withheld (${escapeMarkdown(where)}): ${escapeMarkdown(w.reason)}`);
+    }
     for (const i of meta.quality?.issues ?? []) {
       if (i.rule === 'unsupported') lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
     }
@@ -149,8 +153,11 @@ function qualityLines(meta: RenderMeta): string[] {
   // Reports checked before these figures were kept have none to show.
   if (!q?.claims || !q.fields) return [];
   const lines = ['## Evidence and quality', ''];
-  const share = q.claims.share === null ? 'no claims' : `${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})`;
-  lines.push(`- Persona claims backed by a cited passage: ${share}; the others are marked inferred.`);
+  lines.push(
+    q.claims.share === null
+      ? '- Persona claims backed by a cited passage: none to count, as the report shows no persona claims.'
+      : `- Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total}); the others are marked inferred.`,
+  );
   lines.push(`- Text fields rejected as junk, placeholders or prompt text: ${q.fields.rejected} of ${q.fields.checked}.`);
   const dropped = Object.entries(q.droppedEvidence ?? {});
   if (dropped.length === 0) lines.push('- Every citation the model made resolved to a passage of the site.');
