@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as cheerio from 'cheerio';
-import { flatText, hiddenByStylesheet, prune, type DomNode } from '../src/domain/clean-dom.js';
+import { prune } from '../src/domain/clean-dom.js';
+import type { DomNode } from '../src/domain/clean-dom-node.js';
+import { hiddenByStylesheet } from '../src/domain/clean-hidden.js';
+import { flatText } from '../src/domain/clean-text.js';
 import { readPage } from './score.js';
 
 const [file, ...rest] = process.argv.slice(2);

@@ -1,64 +1,18 @@
 /**
  * The DOM side of cleanPage: which elements of a parsed page are not main content (hidden from
  * people, site chrome, consent banners, forms, related-post and teaser blocks, comments, bylines,
- * share and tag lists, sidebars and menus built from plain divs) and the visible text of the rest.
- * Works on the domhandler tree cheerio parses into, in a few linear passes. Pure.
+ * share and tag lists, sidebars and menus built from plain divs), removed by prune. What counts as
+ * hidden is in clean-hidden.ts, the per-element figures the rules weigh in clean-stats.ts, and the
+ * visible text of the rest in clean-text.ts. Works on the domhandler tree cheerio parses into, in a
+ * few linear passes. Pure.
  */
-
-/** A domhandler node, as far as the cleaner reads it. */
-export interface DomNode {
-  type: string;
-  name?: string;
-  data?: string;
-  attribs?: Record<string, string>;
-  children?: DomNode[];
-  parent?: DomNode | null;
-}
-
-const isElement = (n: DomNode) => n.type === 'tag' || n.type === 'script' || n.type === 'style';
-
-// Never visible text (or text of controls: see removeFormControls for their sentences).
-const NON_CONTENT = new Set([
-  'script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'embed', 'canvas', 'map', 'datalist', 'head',
-  'link', 'meta', 'title', 'base', 'rt', 'rp', 'select', 'option', 'optgroup', 'textarea', 'input', 'audio', 'video',
-  'source', 'track', 'picture', 'img', 'button', 'label', 'legend', 'progress', 'meter', 'output', 'dialog', 'frame',
-  'frameset', 'applet',
-]);
-
-// Elements that start a new line of text; everything else flows inline.
-const BLOCK_TAGS = new Set([
-  'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'details', 'dialog', 'div', 'dl', 'dt',
-  'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr',
-  'legend', 'li', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'summary', 'table', 'tbody', 'td', 'tfoot', 'th',
-  'thead', 'tr', 'ul', 'body', 'html', 'menu', 'center', 'hgroup', 'search',
-]);
+import { isElement, NON_CONTENT, type DomNode } from './clean-dom-node.js';
+import { isHidden, type HiddenSelectors } from './clean-hidden.js';
+import { computeStats, type Stats } from './clean-stats.js';
+import { collapseChildrenText, flatText, keepControlText } from './clean-text.js';
 
 // Where a sentence lives: the block a form control's sentence is cut out with.
 const SENTENCE_BLOCKS = new Set(['p', 'li', 'dd', 'dt', 'td', 'th', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'figcaption', 'blockquote', 'section']);
-
-const HIDDEN_STYLE = new RegExp(
-  [
-    String.raw`(?:^|;)\s*display\s*:\s*none`,
-    String.raw`(?:^|;)\s*visibility\s*:\s*(?:hidden|collapse)`,
-    String.raw`(?:^|;)\s*opacity\s*:\s*0*(?:\.0+)?\s*(?:!important\s*)?(?:;|$)`,
-    String.raw`(?:^|;)\s*font-size\s*:\s*0+(?:\.0+)?(?:px|em|rem|pt|%)?\s*(?:!important\s*)?(?:;|$)`,
-    // Off-screen: thousands of pixels left or up (page layouts use a few hundred).
-    String.raw`(?:^|;)\s*(?:left|top|text-indent)\s*:\s*-\d{4,}(?:\.\d+)?px`,
-    String.raw`(?:^|;)\s*(?:left|top|text-indent)\s*:\s*-\d{3,}(?:\.\d+)?(?:em|rem)`,
-    String.raw`(?:^|;)\s*color\s*:\s*transparent`,
-    String.raw`(?:^|;)\s*clip\s*:\s*rect\(\s*0`,
-    String.raw`(?:^|;)\s*transform\s*:\s*scale\(\s*0\s*\)`,
-  ].join('|'),
-  'i',
-);
-// Zero-size boxes: width or height 0 with the overflow clipped.
-const ZERO_SIZE = /(?:^|;)\s*(?:max-)?(?:width|height)\s*:\s*0(?:px)?\s*(?:!important\s*)?(?:;|$)/i;
-const OVERFLOW_HIDDEN = /(?:^|;)\s*overflow\s*:\s*hidden/i;
-
-// Classes that hide an element (Bootstrap, Tailwind, WordPress, screen-reader-only text) ...
-const HIDDEN_CLASSES = new Set(['hidden', 'd-none', 'is-hidden', 'hide', 'invisible', 'sr-only', 'visually-hidden', 'screen-reader-text', 'screen-reader-only', 'visuallyhidden', 'element-invisible', 'u-hidden', 'hidden-xs-up']);
-// ... unless a responsive variant shows it again on some screen.
-const RESPONSIVE_SHOW = /(?:^|\s)(?:[a-z0-9]+:(?:block|flex|grid|inline|inline-block|inline-flex|table|contents)|d-[a-z]+-(?:block|flex|inline|inline-block|grid|table)|visible-[a-z]+)(?:\s|$)/;
 
 // Consent management platforms, by the names their banners carry. Not Adobe AEM's `cmp-*`
 // component classes (cmp-text, cmp-container, ...), which hold the content of AEM-built sites.
@@ -121,31 +75,6 @@ const MENU_MIN_LINKS = 5;
 const MENU_LINK_SHARE = 0.8;
 const MENU_MAX_LINK_CHARS = 30;
 
-const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
-
-interface Stats {
-  /** Characters of visible-ish text (whitespace collapsed approximately). */
-  text: number;
-  /** Characters inside links. */
-  linkText: number;
-  /** Links whose content is inline (a menu item or a teaser headline, not a whole card). */
-  inlineLinks: number;
-  inlineLinkText: number;
-  /** Holds the page's headline (see mainHeadline). */
-  hasH1: boolean;
-  hasBlock: boolean;
-}
-
-function textLength(s: string): number {
-  // Counting non-space characters is cheap and close enough for shares and thresholds.
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 32 && c !== 160) n++;
-  }
-  return n;
-}
-
 function nameParts(value: string): string[] {
   return value
     .replace(/([a-z])([A-Z])/g, '$1-$2')
@@ -154,63 +83,11 @@ function nameParts(value: string): string[] {
     .filter(Boolean);
 }
 
-/** Selectors of simple rules in the page's own stylesheets that hide elements: `.x{display:none}`, `#y{visibility:hidden}`. */
-export function hiddenByStylesheet(css: string): { classes: Set<string>; ids: Set<string> } {
-  const classes = new Set<string>();
-  const ids = new Set<string>();
-  // Top-level rules only: a rule inside @media hides on some screens and shows on others.
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < css.length; i++) {
-    const c = css[i];
-    if (c === '{') {
-      if (depth === 0) {
-        const selector = css.slice(start, i).trim();
-        const end = css.indexOf('}', i);
-        if (end < 0) break;
-        const body = css.slice(i + 1, end);
-        if (!selector.startsWith('@') && /display\s*:\s*none|visibility\s*:\s*hidden/i.test(body)) {
-          for (const part of selector.split(',')) {
-            const m = /^\s*(?:[a-z0-9]+)?([.#])([A-Za-z_][\w-]*)\s*$/.exec(part);
-            if (m) (m[1] === '.' ? classes : ids).add(m[2]!);
-          }
-          i = end;
-          start = end + 1;
-          continue;
-        }
-      }
-      depth++;
-    } else if (c === '}') {
-      depth = Math.max(0, depth - 1);
-      if (depth === 0) start = i + 1;
-    }
-  }
-  return { classes, ids };
-}
-
-export interface PruneContext {
+export interface PruneContext extends HiddenSelectors {
   /** The page's <title>: tells the headline among several h1 (a logo's, a teaser card's). */
   title?: string;
-  hiddenClasses: Set<string>;
-  hiddenIds: Set<string>;
   /** Told of every element removed and why (for eval/why.ts). */
   trace?: (node: DomNode, reason: string) => void;
-}
-
-function isHidden(el: DomNode, ctx: PruneContext): boolean {
-  const a = el.attribs ?? {};
-  if (a.hidden !== undefined) return true;
-  if (a['aria-hidden'] === 'true') return true;
-  if (el.name === 'input' && a.type?.toLowerCase() === 'hidden') return true;
-  const style = a.style;
-  if (style && (HIDDEN_STYLE.test(style) || (ZERO_SIZE.test(style) && OVERFLOW_HIDDEN.test(style)))) return true;
-  const cls = a.class;
-  if (cls) {
-    const tokens = cls.split(/\s+/);
-    if (tokens.some((t) => HIDDEN_CLASSES.has(t) || ctx.hiddenClasses.has(t)) && !RESPONSIVE_SHOW.test(cls)) return true;
-  }
-  if (a.id && ctx.hiddenIds.has(a.id)) return true;
-  return false;
 }
 
 function boilerplateName(el: DomNode): boolean {
@@ -250,67 +127,6 @@ function chromeName(el: DomNode): boolean {
 function consentByName(el: DomNode): boolean {
   const a = el.attribs ?? {};
   return CONSENT_NAME.test(`${a.id ?? ''} ${a.class ?? ''} ${a['aria-label'] ?? ''}`);
-}
-
-/** The text of a subtree, as one collapsed line (for short elements: headings, banners). */
-export function flatText(node: DomNode): string {
-  let out = '';
-  const stack: DomNode[] = [node];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (n.type === 'text') out += n.data ?? '';
-    else if (n.type === 'tag' || n.type === 'root') {
-      if (n !== node && n.name && NON_CONTENT.has(n.name) && !keepControlText(n)) continue;
-      if (n.name && BLOCK_TAGS.has(n.name)) out += ' ';
-      const ch = n.children ?? [];
-      for (let i = ch.length - 1; i >= 0; i--) stack.push(ch[i]!);
-    }
-  }
-  return collapse(out);
-}
-
-/** Per-element text statistics, computed once bottom-up. */
-function computeStats(root: DomNode, headline: DomNode | undefined): Map<DomNode, Stats> {
-  const stats = new Map<DomNode, Stats>();
-  // Iterative post-order: generated pages nest deeply enough to make recursion a risk.
-  const stack: Array<[DomNode, boolean]> = [[root, false]];
-  while (stack.length > 0) {
-    const [node, done] = stack.pop()!;
-    if (!done) {
-      stack.push([node, true]);
-      const ch = node.children ?? [];
-      for (let i = ch.length - 1; i >= 0; i--) {
-        const c = ch[i]!;
-        if (c.type === 'tag' || c.type === 'root') stack.push([c, false]);
-      }
-      continue;
-    }
-    const s: Stats = { text: 0, linkText: 0, inlineLinks: 0, inlineLinkText: 0, hasH1: node === headline, hasBlock: false };
-    if (!(node.name && NON_CONTENT.has(node.name))) {
-      for (const c of node.children ?? []) {
-        if (c.type === 'text') s.text += textLength(c.data ?? '');
-        else {
-          const cs = stats.get(c);
-          if (!cs) continue;
-          s.text += cs.text;
-          s.linkText += cs.linkText;
-          s.inlineLinks += cs.inlineLinks;
-          s.inlineLinkText += cs.inlineLinkText;
-          s.hasH1 ||= cs.hasH1;
-          s.hasBlock ||= cs.hasBlock || (c.name !== undefined && BLOCK_TAGS.has(c.name));
-        }
-      }
-      if (node.name === 'a' && node.attribs?.href !== undefined) {
-        s.linkText = s.text;
-        if (!s.hasBlock) {
-          s.inlineLinks = 1;
-          s.inlineLinkText = s.text;
-        }
-      }
-    }
-    stats.set(node, s);
-  }
-  return stats;
 }
 
 /** The heading opens the block it sits at the top of: climbs while the heading is the block's first text. */
@@ -529,27 +345,6 @@ export function prune(body: DomNode, ctx: PruneContext): DomNode {
 // Controls that never sit inside a sentence: ticks, buttons and fields nobody sees.
 const NOT_IN_SENTENCE = /^(checkbox|radio|hidden|submit|button|image|reset)$/i;
 
-/**
- * Buttons and labels are form chrome ("Subscribe", "Email*"), except the toggles of accordions,
- * which often hold an FAQ's questions: a button that controls a panel, a label that asks something.
- */
-function keepControlText(el: DomNode): boolean {
-  if (el.name === 'button') {
-    const a = el.attribs ?? {};
-    if (a['aria-expanded'] === undefined && a['aria-controls'] === undefined) return false;
-    return flatTextRaw(el).length >= 12;
-  }
-  if (el.name === 'label') {
-    const text = flatTextRaw(el);
-    return text.length >= 12 && text.endsWith('?');
-  }
-  return false;
-}
-
-function flatTextRaw(el: DomNode): string {
-  return collapse(collapseChildrenText(el));
-}
-
 function inRemoved(node: DomNode, remove: Set<DomNode>, scope: DomNode): boolean {
   for (let n: DomNode | null | undefined = node; n && n !== scope; n = n.parent) if (remove.has(n)) return true;
   return false;
@@ -622,70 +417,4 @@ function removeConsentByText(scope: DomNode, remove: Set<DomNode>, stats: Map<Do
     if (n.type !== 'tag' || remove.has(n)) continue;
     if (n.children) stack.push(...n.children);
   }
-}
-
-function collapseChildrenText(n: DomNode): string {
-  let out = '';
-  const stack = [n];
-  while (stack.length > 0) {
-    const x = stack.pop()!;
-    if (x.type === 'text') out += x.data ?? '';
-    else if (x.children) for (let i = x.children.length - 1; i >= 0; i--) stack.push(x.children[i]!);
-  }
-  return out;
-}
-
-/** A line of at least this many links, next to no other words, is a row of links (a menu written inline), not text. */
-const LINK_ROW_MIN_LINKS = 3;
-const LINK_ROW_LINK_SHARE = 0.9;
-
-/**
- * Visible text, one line per block element, whitespace inside a line collapsed to single spaces.
- * A line that is only a row of links ("About Pricing Customers Blog", links side by side in the
- * content with no list or nav around them) is left out: block rules see no element to remove.
- */
-export function blockText(root: DomNode, onHeading?: (level: number, node: DomNode) => void): string {
-  const lines: string[] = [];
-  let line = '';
-  let links = 0;
-  let linkLetters = 0;
-  const letters = (t: string) => t.match(/\p{L}/gu)?.length ?? 0;
-  const breakLine = () => {
-    const text = collapse(line);
-    const linkRow = links >= LINK_ROW_MIN_LINKS && linkLetters >= LINK_ROW_LINK_SHARE * letters(text);
-    if (text && !linkRow && lines[lines.length - 1] !== text) lines.push(text);
-    line = '';
-    links = 0;
-    linkLetters = 0;
-  };
-  const inLink = (n: DomNode) => {
-    for (let p = n.parent; p; p = p.parent) if (p.name === 'a') return true;
-    return false;
-  };
-  const stack: Array<DomNode | 'break'> = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node === 'break') {
-      breakLine();
-      continue;
-    }
-    if (node.type === 'text') {
-      line += node.data ?? '';
-      if (inLink(node)) linkLetters += letters(node.data ?? '');
-      continue;
-    }
-    if (node.type !== 'tag' && node.type !== 'root') continue;
-    if (node.name === 'a') links++;
-    if (node.name && NON_CONTENT.has(node.name) && !keepControlText(node)) continue;
-    if (onHeading && node.name && /^h[1-3]$/.test(node.name)) onHeading(Number(node.name[1]), node);
-    const block = node.name !== undefined && BLOCK_TAGS.has(node.name);
-    if (block) {
-      breakLine();
-      stack.push('break');
-    }
-    const children = node.children ?? [];
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-  }
-  breakLine();
-  return lines.join('\n');
 }

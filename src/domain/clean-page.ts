@@ -4,7 +4,10 @@ import type { CleanPage } from './corpus.js';
 import { data as francData } from 'franc-min/data.js';
 import { expressions as francExpressions } from 'franc-min/expressions.js';
 import { iso6393To1 } from 'iso-639-3';
-import { blockText, flatText, hiddenByStylesheet, prune, type DomNode } from './clean-dom.js';
+import { prune } from './clean-dom.js';
+import type { DomNode } from './clean-dom-node.js';
+import { hiddenByStylesheet } from './clean-hidden.js';
+import { blockText, flatText } from './clean-text.js';
 import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
 
 /**
