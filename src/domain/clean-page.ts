@@ -7,7 +7,7 @@ import { iso6393To1 } from 'iso-639-3';
 import { prune } from './clean-dom.js';
 import type { DomNode } from './clean-dom-node.js';
 import { hiddenByStylesheet } from './clean-hidden.js';
-import { blockText, flatText } from './clean-text.js';
+import { blockText, collapse, flatText } from './clean-text.js';
 import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
 
 /**
@@ -45,8 +45,6 @@ const STATE_ASSIGNMENT = /window\.(?:__NUXT__|__INITIAL_STATE__|__PRELOADED_STAT
 const NEEDS_JAVASCRIPT = /enable javascript|javascript (?:is )?(?:disabled|required|must be enabled)|requires? javascript|turn on javascript|activate javascript|javascript aktivieren|browser does not support javascript/i;
 /** Below this many characters of visible text, a page with the marks of an app is an empty shell. */
 const SHELL_MAX_CHARS = 300;
-
-const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 function jsonLdBlocks($: CheerioRoot): unknown[] {
   const blocks: unknown[] = [];

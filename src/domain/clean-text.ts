@@ -5,7 +5,7 @@
  */
 import { BLOCK_TAGS, NON_CONTENT, type DomNode } from './clean-dom-node.js';
 
-const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
+export const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** The text of a subtree, as one collapsed line (for short elements: headings, banners). */
 export function flatText(node: DomNode): string {
