@@ -125,6 +125,13 @@ describe('page context labels and the quality rules', () => {
     }
   });
 
+  it('rejects a field that copies the repair prompt\'s label or the language line, wherever in the field', () => {
+    // Seen delivered (trust e2e, misbehaving stand-in): the label, then the language line in quotes.
+    const field = 'The rejected version (JSON): "Write in: en (ISO 639-1 code)."';
+    expect(promptEcho(field, echoIndex(ctx, 'Some site text.'))).toBe('holds a line of the prompt format');
+    expect(promptEcho('Our answer: "Write in: de (ISO 639-1 code)."', echoIndex(ctx, 'Some site text.'))).toBe('holds a line of the prompt format');
+  });
+
   it('does not flag the site\'s own words, nor prose that mentions a page description', () => {
     const siteText = 'Invoicing software for freelancers and small agencies.';
     expect(promptEcho('Invoicing software for freelancers and small agencies.', echoIndex(ctx, siteText))).toBeNull();

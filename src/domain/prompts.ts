@@ -280,6 +280,9 @@ export const PROMPT_MARKERS: readonly RegExp[] = [
   /\[p\d{1,3}\.\d{1,4}\]/i,
   /^\s*Task:/im,
   /^\s*Write in:/im,
+  // The language line and the repair prompt's label, wherever in a field: no site writes them.
+  /\(ISO 639-1 code\)/i,
+  new RegExp(CURRENT_PART_LABEL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'),
   /^\s*(Title|Names already taken|Roles already taken):/im,
   /^\s*(===|---)\s*\S/m,
 ];
