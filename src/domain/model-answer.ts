@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { z } from 'zod';
+import { ANSWER_PROBLEMS } from './prompts.js';
 
 /**
  * Reading a model's answer, whatever the endpoint enforced: JSON from prose, fences or after a
@@ -66,7 +67,7 @@ export type Reading<T> = { ok: true; parsed: T } | { ok: false; parsed: null; pr
 
 function schemaProblem(err: z.ZodError): string {
   const issues = err.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '$'}: ${clip(i.message, 160)}`);
-  return `the output does not match the schema (${issues.join('; ')}${err.issues.length > 3 ? `; ${err.issues.length - 3} more` : ''})`;
+  return ANSWER_PROBLEMS.schema(`${issues.join('; ')}${err.issues.length > 3 ? `; ${err.issues.length - 3} more` : ''}`);
 }
 
 function clip(text: string, max = 200): string {
@@ -78,7 +79,7 @@ function clip(text: string, max = 200): string {
 export function readAnswer<T>(completion: OpenAI.Chat.ChatCompletion, accept: z.ZodType<T>): Reading<T> {
   const choice = completion.choices?.[0];
   const message = choice?.message;
-  if (message?.refusal) return { ok: false, parsed: null, problem: `the model declined to answer ("${clip(message.refusal)}")`, repair: 'shorter' };
+  if (message?.refusal) return { ok: false, parsed: null, problem: ANSWER_PROBLEMS.declined(clip(message.refusal)), repair: 'shorter' };
   const content = message?.content ?? '';
   let json: unknown;
   let found = true;
@@ -92,11 +93,11 @@ export function readAnswer<T>(completion: OpenAI.Chat.ChatCompletion, accept: z.
     if (checked.success) return { ok: true, parsed: checked.data };
     if (choice?.finish_reason !== 'length') return { ok: false, parsed: null, problem: schemaProblem(checked.error), repair: 'invalid' };
   }
-  if (choice?.finish_reason === 'length') return { ok: false, parsed: null, problem: 'the answer was cut off at the token limit', repair: 'shorter' };
-  if (choice?.finish_reason === 'content_filter') return { ok: false, parsed: null, problem: 'the answer was stopped by the content filter', repair: 'shorter' };
+  if (choice?.finish_reason === 'length') return { ok: false, parsed: null, problem: ANSWER_PROBLEMS.cutOff, repair: 'shorter' };
+  if (choice?.finish_reason === 'content_filter') return { ok: false, parsed: null, problem: ANSWER_PROBLEMS.filtered, repair: 'shorter' };
   const prose = withoutThinking(content);
-  if (prose === '') return { ok: false, parsed: null, problem: 'the answer was empty', repair: 'invalid' };
-  if (REFUSAL.test(prose)) return { ok: false, parsed: null, problem: `the model declined to answer ("${clip(prose)}")`, repair: 'shorter' };
-  return { ok: false, parsed: null, problem: 'the answer is not valid JSON', repair: 'invalid' };
+  if (prose === '') return { ok: false, parsed: null, problem: ANSWER_PROBLEMS.empty, repair: 'invalid' };
+  if (REFUSAL.test(prose)) return { ok: false, parsed: null, problem: ANSWER_PROBLEMS.declined(clip(prose)), repair: 'shorter' };
+  return { ok: false, parsed: null, problem: ANSWER_PROBLEMS.notJson, repair: 'invalid' };
 }
 

@@ -248,8 +248,23 @@ export const OUTPUT_FORMAT = {
 } as const;
 
 /**
+ * What was wrong with an answer, as `invalidAnswer` tells the model (and a failed step tells a
+ * person): prompt text like the rest, so the quality check knows it when a field repeats it.
+ */
+export const ANSWER_PROBLEMS = {
+  declined: (said: string) => `the model declined to answer ("${said}")`,
+  schema: (issues: string) => `the output does not match the schema (${issues})`,
+  cutOff: 'the answer was cut off at the token limit',
+  filtered: 'the answer was stopped by the content filter',
+  empty: 'the answer was empty',
+  notJson: 'the answer is not valid JSON',
+} as const;
+
+/**
  * The fixed sentences above, as a field would repeat them: what the quality check looks for. The
- * site's own text is excluded by the check itself (a site may say what a prompt says).
+ * site's own text is excluded by the check itself (a site may say what a prompt says). Lines sent
+ * together are joined here as they are sent, so a field that runs from one into the next is still
+ * their words; numbers filled in (persona 2 of 3, item 4) match any number.
  */
 export const PROMPT_SCAFFOLDING: readonly string[] = [
   ANALYST_SYSTEM_PROMPT,
@@ -262,12 +277,13 @@ export const PROMPT_SCAFFOLDING: readonly string[] = [
   PART_TASKS.summary,
   PART_TASKS.offering,
   PART_TASKS.personas,
-  ...repairTask('x', [], { names: ['x'], roles: ['x'] }),
+  ...[PART_TASKS.summary, PART_TASKS.offering, PART_TASKS.persona(1, 2), 'x'].map((what) => repairTask(what, [], { names: ['x'], roles: ['x'] }).join('\n')),
   OUTPUT_FORMAT.schemaInPrompt(''),
-  OUTPUT_FORMAT.invalidAnswer(''),
+  ...Object.values(ANSWER_PROBLEMS).map((problem) => OUTPUT_FORMAT.invalidAnswer(typeof problem === 'string' ? problem : problem(''))),
   OUTPUT_FORMAT.shorterAnswer,
   languageLine(''),
-  ...REPAIRED_FIELDS.flatMap((field) => (Object.keys(REPAIR_PROBLEMS) as QualityRule[]).map((rule) => repairProblem(field, rule))),
+  // A problem line as sent, with and without an item number (the check reads any number as any other).
+  ...REPAIRED_FIELDS.flatMap((field) => (Object.keys(REPAIR_PROBLEMS) as QualityRule[]).flatMap((rule) => [repairProblem(field, rule), repairProblem(field, rule, 0)])),
 ];
 
 /** Lines of the prompt format itself: page headers, passage tags, labels. A field holding one copied the prompt. */

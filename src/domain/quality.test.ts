@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROMPT_MARKERS, PROMPT_SCAFFOLDING } from './prompts.js';
+import { instructionsLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
@@ -57,6 +57,34 @@ describe('checkReportQuality', () => {
     });
     const issues = check(r).issues.filter((i) => i.rule === 'prompt_echo');
     expect(issues.map((i) => `${i.field}${i.item ?? ''}`)).toEqual(['name', 'role', 'summary', 'goals0', 'goals1']);
+  });
+
+  it('catches short prompt lines strung together and lines whose numbers differ from the template', () => {
+    const index = echoIndex(ctx, 'Acme builds bridges. Plans start at 12 EUR per month.');
+    // Problem lines of a repair request, each under six words, as one field.
+    expect(promptEcho('- goals is empty - goals item 2 is empty', index)).toBe('repeats the instructions');
+    // Filled-in numbers: "item 7", "persona 3 of 4", "exactly 4".
+    expect(promptEcho('painPoints item 7 is placeholder text or a generic name', index)).toBe('repeats the instructions');
+    expect(promptEcho('objections item 3 is empty', index)).toBe('repeats the instructions');
+    expect(promptEcho('Rewrite persona 3 of 4 of a customer persona report.', index)).toBe('repeats the instructions');
+    expect(promptEcho('exactly 4 distinct customer persona(s)', index)).toBe('repeats the instructions');
+    // What the model was told about its last answer.
+    expect(promptEcho('The answer was cut off at the token limit.', index)).toBe('repeats the instructions');
+  });
+
+  it('does not call a sentence an echo for a few prompt words here and there, nor numbers the site gives', () => {
+    const index = echoIndex(ctx, 'Acme builds bridges. Plans start at 12 EUR per month.');
+    // "the website text" and "customer persona report" are prompt runs, but not six words in a row.
+    expect(promptEcho('Keeps the website text current while the team writes a customer persona report each quarter.', index)).toBeNull();
+    expect(promptEcho('Plans start at 15 EUR per month for small studios.', index)).toBeNull();
+    expect(promptEcho('Two engineers review each of the 3 bridge designs per week.', index)).toBeNull();
+  });
+
+  it('knows the person\'s instructions with the label they were sent under', () => {
+    const r = sampleReport({ instructions: 'Focus on small agencies.' });
+    r.personas[0] = samplePersona({ goals: [claim('the rules above): Focus on small agencies.')] });
+    const issues = checkReportQuality(r, { ...ctx, scaffolding: [...PROMPT_SCAFFOLDING, ...instructionsLines(r.instructions)] }).issues;
+    expect(issues).toEqual([expect.objectContaining({ field: 'goals', item: 0, rule: 'prompt_echo' })]);
   });
 
   it('does not call site text an echo even when the prompt says the same', () => {
@@ -124,8 +152,10 @@ describe('junkReason', () => {
     ['<p>Pain</p>', 'contains markup'],
     ['{"goals": ["x"]', 'contains a JSON fragment'],
     ['0_3t4z6w6p59l1b281c68a0y', 'is an identifier, not words'],
-    ['Pricing | The Solo | The Studio', 'is a list of headings or a page title, not a label'],
-    ['Acme · Invoicing · Freelancers', 'is a list of headings or a page title, not a label'],
+    ['Pricing | The Solo | The Studio', 'is a list (of headings, names or a page title), not a label'],
+    ['Acme · Invoicing · Freelancers', 'is a list (of headings, names or a page title), not a label'],
+    // The repair prompt's "Names already taken: ..." line, its list copied as a name.
+    ['Dana Ruiz; Marco Lee', 'is a list (of headings, names or a page title), not a label'],
   ])('%s: %s', (text, reason) => {
     expect(junkReason(text, 'label')).toBe(reason);
   });

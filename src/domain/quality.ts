@@ -72,8 +72,8 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
   return null;
 }
 
-/** How page titles and heading lists join their items: a pipe, or more than one middle dot or bullet. */
-const LIST_SEPARATORS = / \| |( [·•] .*){2}/;
+/** How page titles, heading lists and lists of names join their items: a pipe, a semicolon, or more than one middle dot or bullet. */
+const LIST_SEPARATORS = / \| |\S; \S|( [·•] .*){2}/;
 const MARKUP = /<\/?[a-z][\w-]*(\s[^<>]*)?\/?>|&[a-z]+;|&#\d+;/i;
 const JSON_FRAGMENT = /^\s*\{|^\s*\[\s*["{[\d]|[{[]\s*"|\}\s*$|"\s*[}\]]|"\s*,\s*$|"\s*:\s*["{[\d]|",\s*"|\\n|\\"/;
 
@@ -93,24 +93,27 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
     return 'is an identifier, not words';
   }
   if (letters / Math.max(visible, 1) < 0.5) return 'is mostly punctuation or digits';
-  if (kind === 'label' && LIST_SEPARATORS.test(flat)) return 'is a list of headings or a page title, not a label';
+  if (kind === 'label' && LIST_SEPARATORS.test(flat)) return 'is a list (of headings, names or a page title), not a label';
   if (kind === 'sentence' && flat.split(' ').filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
   return null;
 }
 
+/** Words in a row of prompt text that make a field an echo. */
 const ECHO_WORDS = 6;
-/** The fewest words a short field needs before it can be a piece of the prompt. */
-const SHORT_ECHO_WORDS = 3;
+/** The shortest run of prompt words that counts (and the fewest words a short field needs to be an echo). */
+const RUN_WORDS = 3;
 
+/** The words of a text as the echo check compares them; a number reads as any number ("persona 2 of 3", "item 4"). */
 function wordsOf(text: string): string[] {
   return foldForMatching(text)
     .split(/[^\p{L}\p{N}']+/u)
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((w) => (/^\p{N}+$/u.test(w) ? '#' : w));
 }
 
 /**
- * What promptEcho compares a field with, built once per check: every run of 3 to 6 words of the
- * prompt sentences (a set, so a field costs a lookup per run instead of a scan of the prompt), and
+ * What promptEcho compares a field with, built once per check: every run of three words of the
+ * prompt sentences (a set, so a field costs a lookup per word instead of a scan of the prompt), and
  * the site's words, folded only when some field does share a run with the prompt.
  */
 export interface EchoIndex {
@@ -123,9 +126,7 @@ export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, 
   const promptRuns = new Set<string>();
   for (const sentence of ctx.scaffolding) {
     const words = wordsOf(sentence);
-    for (let n = SHORT_ECHO_WORDS; n <= ECHO_WORDS; n++) {
-      for (let i = 0; i + n <= words.length; i++) promptRuns.add(words.slice(i, i + n).join(' '));
-    }
+    for (let i = 0; i + RUN_WORDS <= words.length; i++) promptRuns.add(words.slice(i, i + RUN_WORDS).join(' '));
   }
   let site: string | undefined;
   return { markers: ctx.markers, promptRuns, siteWords: () => (site ??= ` ${wordsOf(siteText).join(' ')} `) };
@@ -133,19 +134,24 @@ export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, 
 
 /**
  * Why a field repeats the prompt, or null. A field echoes the prompt when it holds a line of the
- * prompt format (a page header, a passage tag, a label), shares a run of six words with a prompt
- * sentence, or is itself a piece of one (a short field); text the site also says is not an echo.
+ * prompt format (a page header, a passage tag, a label), or when six words in a row of it are
+ * prompt words: each inside a run of three or more that some prompt sentence has, so a field that
+ * strings short prompt lines together ("goals is empty - goals item 2 is empty") is caught like
+ * one long line. A short field is an echo when all its words are. A run the site also says is
+ * not prompt text.
  */
 export function promptEcho(text: string, index: EchoIndex): string | null {
   if (index.markers.some((m) => m.test(text))) return 'holds a line of the prompt format';
   const words = wordsOf(text);
-  if (words.length === 0) return null;
+  if (words.length < RUN_WORDS) return null;
   const inPrompt = (run: string) => index.promptRuns.has(run) && !index.siteWords().includes(` ${run} `);
-  if (words.length < ECHO_WORDS) {
-    return words.length >= SHORT_ECHO_WORDS && inPrompt(words.join(' ')) ? 'repeats the instructions' : null;
-  }
-  for (let i = 0; i + ECHO_WORDS <= words.length; i++) {
-    if (inPrompt(words.slice(i, i + ECHO_WORDS).join(' '))) return 'repeats the instructions';
+  const needed = Math.min(ECHO_WORDS, words.length);
+  let coveredTo = -1; // the last word index inside a prompt run found so far
+  let stretch = 0;
+  for (let i = 0; i < words.length; i++) {
+    if (i + RUN_WORDS <= words.length && inPrompt(words.slice(i, i + RUN_WORDS).join(' '))) coveredTo = i + RUN_WORDS - 1;
+    stretch = i <= coveredTo ? stretch + 1 : 0;
+    if (stretch >= needed) return 'repeats the instructions';
   }
   return null;
 }
