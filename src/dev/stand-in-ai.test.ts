@@ -27,6 +27,7 @@ const PAGES = [
       ['p2.1', 'The Solo plan costs 9 euros per month and includes unlimited invoices.'],
       ['p2.2', 'Agency Plus adds team seats, client portals and priority support for growing studios.'],
       ['p2.3', 'No set-up fees. Cancel any time...'],
+      ['p2.4', 'Built on Node.js and JavaScript. We ship updates every Friday.'],
     ],
   },
   {
@@ -176,6 +177,8 @@ describe('local stand-in AI (cooperative)', () => {
     const labels = parsed.personas.flatMap((p) => [p.name, p.role, ...p.channels]);
     expect(new Set(labels.map((l) => l.toLowerCase())).size).toBe(labels.length);
     for (const label of labels) expect(label.split(' ').length, label).toBeLessThanOrEqual(5);
+    // A label is a phrase of one sentence: never "JavaScript. We".
+    for (const label of labels) expect(label, label).not.toMatch(/[.!?]\s/);
     // Prose fields are whole sentences.
     for (const p of parsed.personas) expect(p.summary).toMatch(/^\S.*[.!?]$/);
   });

@@ -39,6 +39,15 @@ describe('locateQuote', () => {
     expect(locateQuote('“Acme Invoicing helps freelancers send professional invoices…”', passages)?.id).toBe('p1.1');
   });
 
+  it('finds a quote across a heading and its paragraph as the prompt shows it, and one with a slash of its own', () => {
+    const withHeading: LocatablePassage[] = [
+      { id: 'p3.1', url: 'https://acme.test/about', text: 'About Acme\nWe started Acme after years of chasing late payments.' },
+      { id: 'p3.2', url: 'https://acme.test/about', text: 'Runs on Mac / Windows and in any browser.' },
+    ];
+    expect(locateQuote('About Acme / We started Acme after years', withHeading)?.id).toBe('p3.1');
+    expect(locateQuote('Runs on Mac / Windows and in any browser', withHeading)?.id).toBe('p3.2');
+  });
+
   it('finds a quote cited to the wrong page on its real page', () => {
     expect(locateQuote('helps freelancers send professional invoices', passages, (u) => u.endsWith('/pricing'))?.url).toBe('https://acme.test/');
   });

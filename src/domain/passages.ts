@@ -83,6 +83,12 @@ export function splitPassages(text: string, pageNumber: number): Passage[] {
 }
 
 /**
+ * How a prompt shows the line breaks inside a passage (a heading and its first paragraph): a
+ * visible break, so "About Acme" and "We started Acme" do not read as one phrase.
+ */
+export const PASSAGE_LINE_BREAK = ' / ';
+
+/**
  * Text as compared when a model returns a quote instead of an ID: case, whitespace, curly quotes,
  * dashes and ellipses are folded, so typographic drift does not hide a real quote.
  */
@@ -124,10 +130,16 @@ function fold(p: LocatablePassage): string {
  * report then names the real page. A paraphrase or an invention is found nowhere: undefined.
  */
 export function locateQuote(quote: string, passages: readonly LocatablePassage[], citedUrl?: (url: string) => boolean): LocatablePassage | undefined {
-  const wanted = foldForMatching(quote.replace(/(\.\.\.|…)\s*$/, ''));
-  if (wanted.length < MIN_QUOTE_CHARS) return undefined;
+  const asShown = foldForMatching(quote.replace(/(\.\.\.|…)\s*$/, ''));
+  // A quote across a passage's line break, copied as the prompt shows it.
+  const asStored = asShown.replaceAll(PASSAGE_LINE_BREAK, ' ');
+  if (asStored.length < MIN_QUOTE_CHARS) return undefined;
   const ordered = citedUrl ? [...passages.filter((p) => citedUrl(p.url)), ...passages.filter((p) => !citedUrl(p.url))] : passages;
-  return ordered.find((p) => fold(p).includes(wanted)) ?? ordered.find((p) => fold(p).length >= MIN_QUOTE_CHARS && wanted.includes(fold(p)));
+  for (const wanted of asStored === asShown ? [asShown] : [asShown, asStored]) {
+    const found = ordered.find((p) => fold(p).includes(wanted)) ?? ordered.find((p) => fold(p).length >= MIN_QUOTE_CHARS && wanted.includes(fold(p)));
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**

@@ -93,6 +93,20 @@ describe('checkReportQuality', () => {
     expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, 'Bridges.'))).not.toBeNull();
   });
 
+  it('does not take the company or a product for a persona', () => {
+    const r = sampleReport();
+    r.site = { ...r.site, domain: 'www.acme-invoicing.test', title: 'Acme Invoicing | Invoices for freelancers' };
+    r.offering!.products = ['Acme Pay'];
+    const named = (name: string) => {
+      r.personas[0] = samplePersona({ name });
+      return check(r).issues.filter((i) => i.field === 'name').map((i) => i.message);
+    };
+    for (const name of ['Acme Invoicing', 'acme-invoicing', 'Acme Pay', 'Invoices for freelancers']) {
+      expect(named(name)).toEqual(["name is the name of the site, the company or a product, not of a customer"]);
+    }
+    expect(named('Maria Acme')).toEqual([]);
+  });
+
   it('flags placeholders and generic names', () => {
     const r = sampleReport();
     r.personas[0] = samplePersona({ name: 'Persona 1', messaging: ['[insert company name] helps you'] });
@@ -156,12 +170,17 @@ describe('junkReason', () => {
     ['Acme · Invoicing · Freelancers', 'is a list (of headings, names or a page title), not a label'],
     // The repair prompt's "Names already taken: ..." line, its list copied as a name.
     ['Dana Ruiz; Marco Lee', 'is a list (of headings, names or a page title), not a label'],
+    // Fragments of headings a weak model (and the stand-in) cuts labels from.
+    ['Acme Invoicing Acme Invoicing', 'says the same words twice'],
+    ['About Acme We', 'stops mid-phrase'],
+    ['Invoices for', 'stops mid-phrase'],
+    ['Leiter der', 'stops mid-phrase'],
   ])('%s: %s', (text, reason) => {
     expect(junkReason(text, 'label')).toBe(reason);
   });
 
   it('accepts real words, short labels and product names', () => {
-    for (const ok of ['Maria', 'CFO', 'Web3 agencies', 'Plan safer bridges in half the time', 'Acme Invoicing', 'Founder · CEO', 'R&D lead (hardware/software)']) expect(junkReason(ok, 'label')).toBeNull();
+    for (const ok of ['Plan A', 'Head of Growth', 'Word of mouth', 'Sales Sales Manager', 'Maria', 'CFO', 'Web3 agencies', 'Plan safer bridges in half the time', 'Acme Invoicing', 'Founder · CEO', 'R&D lead (hardware/software)']) expect(junkReason(ok, 'label')).toBeNull();
     // A sentence may say "A | B" in passing; only labels must not be lists.
     expect(junkReason('Teams compare plans on the Pricing | Plans page before they buy.', 'sentence')).toBeNull();
     expect(junkReason('Growth', 'sentence')).toBe('is too short to say anything');

@@ -60,6 +60,16 @@ const PLACEHOLDERS: readonly { pattern: RegExp; label: string }[] = [
   { pattern: /\b(xxx+|yyy+)\b/i, label: 'xxx' },
 ];
 
+/** A name as compared with the company's: letters and digits only ("Acme-Invoicing" is "acmeinvoicing"). */
+const nameKey = (text: string) => foldForMatching(text).replace(/[^\p{L}\p{N}]+/gu, '');
+
+/** What the company and its products are called: the site's domain name, the parts of its title, the offering's products. */
+function companyNames(report: Pick<ReportContent, 'site' | 'offering'>): Set<string> {
+  const label = report.site.domain.replace(/^www\./i, '').split('.')[0] ?? '';
+  const titleParts = report.site.title.split(/\s*[|–—·]\s*|\s[-:]\s|:\s/);
+  return new Set([label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])].map(nameKey).filter((k) => k.length >= 2));
+}
+
 /** "Persona 1", "Customer A", "User #2": a name the model left generic. */
 const GENERIC_NAME = /^(persona|customer|user|buyer|segment|profile|person)\s*#?\s*(\d+|[A-Z])\b/i;
 
@@ -71,6 +81,21 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
   }
   return null;
 }
+
+/**
+ * Words a label cannot end on ("About Acme We", "Invoices for"): articles, pronouns, conjunctions
+ * and prepositions of the languages the product is used in most, where a label cut from running
+ * text stops. Not "a", which ends product names ("Plan A").
+ */
+const DANGLING = new Set(
+  [
+    'an the and or but of to for with from by in on at as that which who we our you your their its is are',
+    'der die das den dem des ein eine einen und oder aber von zu zum zur für mit bei aus im am wir unser unsere sie ihr ist sind',
+    'le la les un une et ou de du des pour avec par au aux nous notre vous votre est sont',
+  ]
+    .join(' ')
+    .split(' '),
+);
 
 /** How page titles, heading lists and lists of names join their items: a pipe, a semicolon, or more than one middle dot or bullet. */
 const LIST_SEPARATORS = / \| |\S; \S|( [·•] .*){2}/;
@@ -94,6 +119,12 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
   }
   if (letters / Math.max(visible, 1) < 0.5) return 'is mostly punctuation or digits';
   if (kind === 'label' && LIST_SEPARATORS.test(flat)) return 'is a list (of headings, names or a page title), not a label';
+  const words = flat.split(' ');
+  const half = words.length / 2;
+  if (words.length >= 2 && Number.isInteger(half) && foldForMatching(words.slice(0, half).join(' ')) === foldForMatching(words.slice(half).join(' '))) {
+    return 'says the same words twice';
+  }
+  if (kind === 'label' && words.length >= 2 && DANGLING.has(foldForMatching(words.at(-1)!))) return 'stops mid-phrase';
   if (kind === 'sentence' && flat.split(' ').filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
   return null;
 }
@@ -168,6 +199,7 @@ class Checker {
   constructor(
     ctx: QualityContext,
     private readonly allowExampleDomain: boolean,
+    private readonly companyNames: ReadonlySet<string>,
   ) {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
@@ -189,6 +221,7 @@ class Checker {
     this.checked++;
     const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
     const generic = field === 'name' && GENERIC_NAME.test(value.trim());
+    const company = field === 'name' && this.companyNames.has(nameKey(value));
     const junk = junkReason(value, kind);
     const echo = junk ? null : promptEcho(value, this.echoes);
     const problem: [QualityRule, string] | null = junk
@@ -199,7 +232,9 @@ class Checker {
           ? ['placeholder', `contains placeholder text (${placeholder})`]
           : generic
             ? ['placeholder', 'is generic; give the persona a real name']
-            : null;
+            : company
+              ? ['placeholder', "is the name of the site, the company or a product, not of a customer"]
+              : null;
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.
@@ -277,7 +312,7 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
 
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...(report.instructions ? [report.instructions] : [])] }, allowExampleDomain);
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...(report.instructions ? [report.instructions] : [])] }, allowExampleDomain, companyNames(report));
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 

@@ -150,7 +150,8 @@ function capitalisedPhrases(text: string): { multi: string[]; single: string[] }
   const single: string[] = [];
   const run = /\p{Lu}[\p{L}\p{N}’'&.+-]*(?: (?:(?:of|for|and|&|de|du|der|des|und) )?\p{Lu}[\p{L}\p{N}’'&.+-]*){0,3}/gu;
   for (let m = run.exec(text); m; m = run.exec(text)) {
-    let phrase = m[0].replace(/[.'’+-]+$/, '');
+    // A phrase ends with its sentence ("JavaScript. We" is two); a dot inside a word ("Node.js") is kept.
+    let phrase = m[0].split(/(?<=[.!?]) /)[0]!.replace(/[.'’+-]+$/, '');
     let index = m.index;
     for (;;) {
       const first = /^(\S+) /.exec(phrase);
