@@ -64,7 +64,7 @@ describe('checkReportQuality', () => {
     // Problem lines of a repair request, each under six words, as one field.
     expect(promptEcho('- goals is empty - goals item 2 is empty', index)).toBe('repeats the instructions');
     // Filled-in numbers: "item 7", "persona 3 of 4", "exactly 4".
-    expect(promptEcho('painPoints item 7 is placeholder text or a generic name', index)).toBe('repeats the instructions');
+    expect(promptEcho('painPoints item 7 is placeholder text, a generic name or the name of the company', index)).toBe('repeats the instructions');
     expect(promptEcho('objections item 3 is empty', index)).toBe('repeats the instructions');
     expect(promptEcho('Rewrite persona 3 of 4 of a customer persona report.', index)).toBe('repeats the instructions');
     expect(promptEcho('exactly 4 distinct customer persona(s)', index)).toBe('repeats the instructions');
