@@ -119,9 +119,12 @@ export interface LocatablePassage extends Passage {
 const folded = new WeakMap<LocatablePassage, string>();
 function fold(p: LocatablePassage): string {
   let text = folded.get(p);
-  if (text === undefined) folded.set(p, (text = foldForMatching(p.text)));
+  if (text === undefined) folded.set(p, (text = asShown(foldForMatching(p.text))));
   return text;
 }
+
+/** Folded text with the prompt's line-break mark read as a space, on both sides: a quote copied across it, or a passage that writes " / " itself, still match. */
+const asShown = (folded: string) => folded.replaceAll(PASSAGE_LINE_BREAK, ' ');
 
 /**
  * The passage a free-text quote comes from: the one whose text contains the quote, or that the
@@ -130,16 +133,10 @@ function fold(p: LocatablePassage): string {
  * report then names the real page. A paraphrase or an invention is found nowhere: undefined.
  */
 export function locateQuote(quote: string, passages: readonly LocatablePassage[], citedUrl?: (url: string) => boolean): LocatablePassage | undefined {
-  const asShown = foldForMatching(quote.replace(/(\.\.\.|…)\s*$/, ''));
-  // A quote across a passage's line break, copied as the prompt shows it.
-  const asStored = asShown.replaceAll(PASSAGE_LINE_BREAK, ' ');
-  if (asStored.length < MIN_QUOTE_CHARS) return undefined;
+  const wanted = asShown(foldForMatching(quote.replace(/(\.\.\.|…)\s*$/, '')));
+  if (wanted.length < MIN_QUOTE_CHARS) return undefined;
   const ordered = citedUrl ? [...passages.filter((p) => citedUrl(p.url)), ...passages.filter((p) => !citedUrl(p.url))] : passages;
-  for (const wanted of asStored === asShown ? [asShown] : [asShown, asStored]) {
-    const found = ordered.find((p) => fold(p).includes(wanted)) ?? ordered.find((p) => fold(p).length >= MIN_QUOTE_CHARS && wanted.includes(fold(p)));
-    if (found) return found;
-  }
-  return undefined;
+  return ordered.find((p) => fold(p).includes(wanted)) ?? ordered.find((p) => fold(p).length >= MIN_QUOTE_CHARS && wanted.includes(fold(p)));
 }
 
 /**

@@ -62,6 +62,12 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('the others are marked inferred');
   });
 
+  it('speaks of inferred claims only when some are', () => {
+    const figures = (withEvidence: number) => ({ ...passed, quality: { passed: true, issues: [], droppedEvidence: {}, claims: { total: 4, withEvidence, share: withEvidence / 4 }, fields: { checked: 30, rejected: 0 } } });
+    expect(renderMarkdown(report(), figures(4))).toContain('- Persona claims backed by a cited passage: 100% (4 of 4).\n');
+    expect(renderMarkdown(report(), figures(3))).toContain('- Persona claims backed by a cited passage: 75% (3 of 4); the others are marked inferred.');
+  });
+
   it('says near the top that a local stand-in wrote a stand-in report', () => {
     const md = renderMarkdown(report({ generatedBy: { model: 'local-stand-in', standIn: true } }), passed);
     const notice = md.indexOf('not a real AI model');
@@ -152,6 +158,12 @@ describe('renderHtml', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     // An entity in model text stays an entity: it displays as text, it does not become a tag.
     expect(html).toContain('&amp;lt;script&amp;gt;');
+  });
+
+  it('speaks of inferred claims only when some are', () => {
+    const figures = (withEvidence: number) => ({ ...passed, quality: { passed: true, issues: [], droppedEvidence: {}, claims: { total: 4, withEvidence, share: withEvidence / 4 }, fields: { checked: 30, rejected: 0 } } });
+    expect(renderMarkdown(report(), figures(4))).toContain('- Persona claims backed by a cited passage: 100% (4 of 4).\n');
+    expect(renderMarkdown(report(), figures(3))).toContain('- Persona claims backed by a cited passage: 75% (3 of 4); the others are marked inferred.');
   });
 
   it('says near the top that a local stand-in wrote a stand-in report', () => {

@@ -156,7 +156,7 @@ function qualityLines(meta: RenderMeta): string[] {
   lines.push(
     q.claims.share === null
       ? '- Persona claims backed by a cited passage: none to count, as the report shows no persona claims.'
-      : `- Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total}); the others are marked inferred.`,
+      : `- Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})${q.claims.withEvidence < q.claims.total ? '; the others are marked inferred' : ''}.`,
   );
   lines.push(`- Text fields rejected as junk, placeholders or prompt text: ${q.fields.rejected} of ${q.fields.checked}.`);
   const dropped = Object.entries(q.droppedEvidence ?? {});

@@ -96,7 +96,7 @@ function qualitySection(report, status, quality) {
   const items = [];
   if (quality?.claims) {
     const c = quality.claims;
-    items.push(c.share === null ? 'No persona claims.' : `Persona claims backed by a cited passage: ${Math.round(c.share * 100)}% (${c.withEvidence} of ${c.total}); the others are marked inferred.`);
+    items.push(c.share === null ? 'No persona claims.' : `Persona claims backed by a cited passage: ${Math.round(c.share * 100)}% (${c.withEvidence} of ${c.total})${c.withEvidence < c.total ? '; the others are marked inferred' : ''}.`);
   }
   if (quality?.fields) items.push(`Text fields rejected as junk, placeholders or prompt text: ${quality.fields.rejected} of ${quality.fields.checked}.`);
   for (const w of report.withheld ?? []) items.push(`Withheld (${partLabel(w.part)}${w.field ? `, ${w.field}` : ''}): ${w.reason}`);
