@@ -3,7 +3,7 @@ import { INSIGHT_KINDS, regenerationScope, type RewritablePart } from '../src/do
 import type { CleanPage } from '../src/domain/corpus.js';
 import { pagesRead } from '../src/domain/corpus-summary.js';
 import { FailureType } from '../src/domain/failures.js';
-import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, instructionsLines, languageLine, notesLines, synthesisTask } from '../src/domain/prompts.js';
+import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS, instructionsLines, languageLine, notesLines, synthesisTask } from '../src/domain/prompts.js';
 import { checkReportQuality, failingParts, type QualityResult } from '../src/domain/quality.js';
 import { assembleOffering, assemblePersona } from '../src/domain/report-assembly.js';
 import { partLabel, samePart, synthesisSchemas, type ReportContent } from '../src/domain/report.js';
@@ -81,7 +81,7 @@ async function loadPageTexts(deps: ActivityDeps, contentIds: readonly string[]):
 /** The quality rules on report content, against the analysis's stored passages and cleaned pages. */
 async function runRules(deps: ActivityDeps, analysis: AnalysisForPrompt, contentIds: readonly string[], content: ReportContent): Promise<QualityResult> {
   const pageTexts = await loadPageTexts(deps, contentIds);
-  return checkReportQuality(content, { passages: analysis.passages, pageTexts, scaffolding: [...PROMPT_SCAFFOLDING, ...instructionsLines(content.instructions)], markers: PROMPT_MARKERS });
+  return checkReportQuality(content, { passages: analysis.passages, pageTexts, scaffolding: [...PROMPT_SCAFFOLDING, ...instructionsLines(content.instructions)], markers: PROMPT_MARKERS, terms: PROMPT_TERMS });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withPassages, type CleanPage, type Corpus } from './corpus.js';
-import { PAGE_CONTEXT_LABELS, pageContextLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING, promptPassages, siteMessage } from './prompts.js';
+import { PAGE_CONTEXT_LABELS, pageContextLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS, promptPassages, siteMessage } from './prompts.js';
 import { echoIndex, promptEcho } from './quality.js';
 import { fitTokenBudget } from './token-budget.js';
 
@@ -117,7 +117,7 @@ describe('siteMessage', () => {
 });
 
 describe('page context labels and the quality rules', () => {
-  const ctx = { scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS };
+  const ctx = { scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 
   it('rejects a field that copies a context line with its label', () => {
     for (const label of Object.values(PAGE_CONTEXT_LABELS)) {

@@ -286,6 +286,14 @@ export const PROMPT_SCAFFOLDING: readonly string[] = [
   ...REPAIRED_FIELDS.flatMap((field) => (Object.keys(REPAIR_PROBLEMS) as QualityRule[]).flatMap((rule) => [repairProblem(field, rule), repairProblem(field, rule, 0)])),
 ];
 
+/**
+ * What the prompt calls its own parts, in words a persona or an offering has no use for: a field
+ * that uses one talks about the prompt, not the company ("as the numbered passages show"). The
+ * check lets it pass when the site says it too. Not "website text": people write that in their
+ * own words ("keeps the website text current").
+ */
+export const PROMPT_TERMS: readonly string[] = ['numbered passages', 'the passages', 'passage ID', 'passage IDs', 'JSON schema', 'research notes', 'these instructions'];
+
 /** Lines of the prompt format itself: page headers, passage tags, labels. A field holding one copied the prompt. */
 export const PROMPT_MARKERS: readonly RegExp[] = [
   /^\s*Page \d+:/im,

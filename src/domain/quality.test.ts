@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { instructionsLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING } from './prompts.js';
+import { instructionsLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS };
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const check = (r = sampleReport()) => checkReportQuality(r, ctx);
 
 describe('checkReportQuality', () => {
@@ -87,10 +87,18 @@ describe('checkReportQuality', () => {
     expect(issues).toEqual([expect.objectContaining({ field: 'goals', item: 0, rule: 'prompt_echo' })]);
   });
 
+  it('catches a field that talks about the prompt, unless the site uses the same words', () => {
+    const said = 'As the numbered passages show, the company serves many customers.';
+    expect(promptEcho(said, echoIndex(ctx, 'Acme builds bridges.'))).toBe('talks about the prompt instead of the company');
+    expect(promptEcho('Research notes', echoIndex(ctx, 'Acme builds bridges.'))).toBe('talks about the prompt instead of the company');
+    // A developer tool's own words.
+    expect(promptEcho('Validates every request against its JSON Schema.', echoIndex(ctx, 'Acme validates every request against its JSON Schema.'))).toBeNull();
+  });
+
   it('does not call site text an echo even when the prompt says the same', () => {
     const site = 'We are a B2B marketing analyst team for bridge builders.';
-    expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, site))).toBeNull();
-    expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS }, 'Bridges.'))).not.toBeNull();
+    expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS }, site))).toBeNull();
+    expect(promptEcho('B2B marketing analyst', echoIndex({ scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS }, 'Bridges.'))).not.toBeNull();
   });
 
   it('does not take the company or a product for a persona', () => {
@@ -175,6 +183,8 @@ describe('junkReason', () => {
     ['About Acme We', 'stops mid-phrase'],
     ['Invoices for', 'stops mid-phrase'],
     ['Leiter der', 'stops mid-phrase'],
+    // A decoding loop, as SmolLM2 wrote it.
+    ['Acme offers a wide range of products and services, including a range of products, including a range of products, including a range of items', 'says the same words over and over'],
   ])('%s: %s', (text, reason) => {
     expect(junkReason(text, 'label')).toBe(reason);
   });

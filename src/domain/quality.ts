@@ -46,6 +46,8 @@ export interface QualityContext {
   scaffolding: readonly string[];
   /** Patterns of the prompt format itself (page headers, passage tags, labels). */
   markers: readonly RegExp[];
+  /** Words only the prompt uses for its own parts ("website text", "the schema"): a field using one talks about the prompt. */
+  terms: readonly string[];
 }
 
 const PLACEHOLDERS: readonly { pattern: RegExp; label: string }[] = [
@@ -97,6 +99,19 @@ const DANGLING = new Set(
     .split(' '),
 );
 
+/** Degenerate decoding: a run of four words said three times or more ("including a range of products, including a range of ..."). */
+function loops(text: string): boolean {
+  const words = foldForMatching(text).split(/[^\p{L}\p{N}']+/u).filter(Boolean);
+  const seen = new Map<string, number>();
+  for (let i = 0; i + 4 <= words.length; i++) {
+    const run = words.slice(i, i + 4).join(' ');
+    const n = (seen.get(run) ?? 0) + 1;
+    if (n >= 3) return true;
+    seen.set(run, n);
+  }
+  return false;
+}
+
 /** How page titles, heading lists and lists of names join their items: a pipe, a semicolon, or more than one middle dot or bullet. */
 const LIST_SEPARATORS = / \| |\S; \S|( [·•] .*){2}/;
 const MARKUP = /<\/?[a-z][\w-]*(\s[^<>]*)?\/?>|&[a-z]+;|&#\d+;/i;
@@ -119,6 +134,7 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
   }
   if (letters / Math.max(visible, 1) < 0.5) return 'is mostly punctuation or digits';
   if (kind === 'label' && LIST_SEPARATORS.test(flat)) return 'is a list (of headings, names or a page title), not a label';
+  if (loops(flat)) return 'says the same words over and over';
   const words = flat.split(' ');
   const half = words.length / 2;
   if (words.length >= 2 && Number.isInteger(half) && foldForMatching(words.slice(0, half).join(' ')) === foldForMatching(words.slice(half).join(' '))) {
@@ -149,23 +165,25 @@ function wordsOf(text: string): string[] {
  */
 export interface EchoIndex {
   markers: readonly RegExp[];
+  terms: readonly string[];
   promptRuns: ReadonlySet<string>;
   siteWords(): string;
 }
 
-export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, siteText: string): EchoIndex {
+export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers' | 'terms'>, siteText: string): EchoIndex {
   const promptRuns = new Set<string>();
   for (const sentence of ctx.scaffolding) {
     const words = wordsOf(sentence);
     for (let i = 0; i + RUN_WORDS <= words.length; i++) promptRuns.add(words.slice(i, i + RUN_WORDS).join(' '));
   }
   let site: string | undefined;
-  return { markers: ctx.markers, promptRuns, siteWords: () => (site ??= ` ${wordsOf(siteText).join(' ')} `) };
+  return { markers: ctx.markers, terms: ctx.terms.map((t) => wordsOf(t).join(' ')), promptRuns, siteWords: () => (site ??= ` ${wordsOf(siteText).join(' ')} `) };
 }
 
 /**
  * Why a field repeats the prompt, or null. A field echoes the prompt when it holds a line of the
- * prompt format (a page header, a passage tag, a label), or when six words in a row of it are
+ * prompt format (a page header, a passage tag, a label), uses a word only the prompt uses for its
+ * own parts ("as the numbered passages show"), or when six words in a row of it are
  * prompt words: each inside a run of three or more that some prompt sentence has, so a field that
  * strings short prompt lines together ("goals is empty - goals item 2 is empty") is caught like
  * one long line. A short field is an echo when all its words are. A run the site also says is
@@ -174,6 +192,8 @@ export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers'>, 
 export function promptEcho(text: string, index: EchoIndex): string | null {
   if (index.markers.some((m) => m.test(text))) return 'holds a line of the prompt format';
   const words = wordsOf(text);
+  const spaced = ` ${words.join(' ')} `;
+  if (index.terms.some((t) => spaced.includes(` ${t} `) && !index.siteWords().includes(` ${t} `))) return 'talks about the prompt instead of the company';
   if (words.length < RUN_WORDS) return null;
   const inPrompt = (run: string) => index.promptRuns.has(run) && !index.siteWords().includes(` ${run} `);
   const needed = Math.min(ECHO_WORDS, words.length);

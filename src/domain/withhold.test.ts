@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PROMPT_MARKERS, PROMPT_SCAFFOLDING } from './prompts.js';
+import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, type QualityContext } from './quality.js';
 import { withholdFailing } from './withhold.js';
 import { claim, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS };
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const final = (r: ReturnType<typeof sampleReport>) => withholdFailing(r, checkReportQuality(r, ctx).issues);
 
 describe('withholdFailing', () => {
