@@ -101,7 +101,8 @@ const DANGLING = new Set(
 
 /** Degenerate decoding: a run of four words said three times or more ("including a range of products, including a range of ..."). */
 function loops(text: string): boolean {
-  const words = foldForMatching(text).split(/[^\p{L}\p{N}']+/u).filter(Boolean);
+  const words = text.toLowerCase().split(/\s+/);
+  if (words.length < 6) return false;
   const seen = new Map<string, number>();
   for (let i = 0; i + 4 <= words.length; i++) {
     const run = words.slice(i, i + 4).join(' ');
@@ -137,10 +138,9 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
   if (loops(flat)) return 'says the same words over and over';
   const words = flat.split(' ');
   const half = words.length / 2;
-  if (words.length >= 2 && Number.isInteger(half) && foldForMatching(words.slice(0, half).join(' ')) === foldForMatching(words.slice(half).join(' '))) {
-    return 'says the same words twice';
-  }
-  if (kind === 'label' && words.length >= 2 && DANGLING.has(foldForMatching(words.at(-1)!))) return 'stops mid-phrase';
+  const lower = (list: string[]) => list.join(' ').toLowerCase().replace(/[.,;:!?]+$/, '');
+  if (words.length >= 2 && Number.isInteger(half) && lower(words.slice(0, half)) === lower(words.slice(half))) return 'says the same words twice';
+  if (kind === 'label' && words.length >= 2 && DANGLING.has(lower(words.slice(-1)))) return 'stops mid-phrase';
   if (kind === 'sentence' && flat.split(' ').filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
   return null;
 }
@@ -170,12 +170,25 @@ export interface EchoIndex {
   siteWords(): string;
 }
 
-export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers' | 'terms'>, siteText: string): EchoIndex {
-  const promptRuns = new Set<string>();
-  for (const sentence of ctx.scaffolding) {
+/** The prompt runs of the scaffoldings checked lately: the same for every report but the requester's instructions. */
+const runsOf = new Map<string, ReadonlySet<string>>();
+
+function promptRunsOf(scaffolding: readonly string[]): ReadonlySet<string> {
+  const key = scaffolding.join('\n');
+  let runs = runsOf.get(key);
+  if (runs) return runs;
+  const built = new Set<string>();
+  for (const sentence of scaffolding) {
     const words = wordsOf(sentence);
-    for (let i = 0; i + RUN_WORDS <= words.length; i++) promptRuns.add(words.slice(i, i + RUN_WORDS).join(' '));
+    for (let i = 0; i + RUN_WORDS <= words.length; i++) built.add(words.slice(i, i + RUN_WORDS).join(' '));
   }
+  if (runsOf.size >= 16) runsOf.clear();
+  runsOf.set(key, (runs = built));
+  return runs;
+}
+
+export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers' | 'terms'>, siteText: string): EchoIndex {
+  const promptRuns = promptRunsOf(ctx.scaffolding);
   let site: string | undefined;
   return { markers: ctx.markers, terms: ctx.terms.map((t) => wordsOf(t).join(' ')), promptRuns, siteWords: () => (site ??= ` ${wordsOf(siteText).join(' ')} `) };
 }
