@@ -89,6 +89,17 @@ export function splitPassages(text: string, pageNumber: number): Passage[] {
 export const PASSAGE_LINE_BREAK = ' / ';
 
 /**
+ * A passage on one line, as prompts and reports show it: a line break after a line that does not
+ * end a sentence (a heading) as PASSAGE_LINE_BREAK, the others as a space.
+ */
+export function oneLinePassage(text: string): string {
+  return text
+    .trim()
+    .replace(/([^.!?:;…"”'’)\s])[^\S\n]*\n\s*/gu, `$1${PASSAGE_LINE_BREAK}`)
+    .replace(/\s+/g, ' ');
+}
+
+/**
  * Text as compared when a model returns a quote instead of an ID: case, whitespace, curly quotes,
  * dashes and ellipses are folded, so typographic drift does not hide a real quote.
  */

@@ -1,7 +1,7 @@
 import type { InsightKind } from './analysis.js';
 import type { Corpus } from './corpus.js';
 import type { QualityRule } from './quality.js';
-import { MAX_PROMPT_PASSAGES, PASSAGE_LINE_BREAK, type Passage } from './passages.js';
+import { MAX_PROMPT_PASSAGES, oneLinePassage, type Passage } from './passages.js';
 
 /**
  * Every word the product says to a model lives here: the system rules, the site message, each
@@ -135,7 +135,7 @@ export function siteMessage(site: { url: string; domain: string }, corpus: Corpu
         `Page ${i + 1}: ${page.url}`,
         ...(title ? [`Page title: ${title}`] : []),
         ...context,
-        ...passages.map((p) => `[${p.id}] ${p.text.replace(/\s*\n\s*/g, PASSAGE_LINE_BREAK).replace(/\s+/g, ' ')}`),
+        ...passages.map((p) => `[${p.id}] ${oneLinePassage(p.text)}`),
       ].join('\n'),
     ];
   });

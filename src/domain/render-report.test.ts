@@ -27,6 +27,15 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('stand-in');
   });
 
+  it('shows a quote that runs from a heading into its paragraph with the break marked, as the prompt showed it', () => {
+    const r = report();
+    r.offering!.evidence = [{ passageId: 'p2.1', url: 'https://acme.test/about', quote: 'About Acme\nWe started Acme after years of chasing late payments.' }];
+    const md = renderMarkdown(r, passed);
+    expect(md).toContain('- “About Acme / We started Acme after years of chasing late payments.” (');
+    // The link still finds the words on the page, where no slash is.
+    expect(md).toContain('#:~:text=About%20Acme%20We%20started');
+  });
+
   it('marks unsupported parts, says what was withheld, and states the evidence figures', () => {
     const unsupported = samplePersona({ evidence: [], goals: [claim('Finish bridge plans faster')], support: 'unsupported' });
     const md = renderMarkdown(report({ summary: null, personas: [unsupported], withheld: [{ part: { kind: 'persona', index: 1 }, reason: 'persona 2 withheld: name is an identifier, not words' }] }), {

@@ -1,5 +1,6 @@
 import { Marked } from 'marked';
 import type { QualityResult } from './quality.js';
+import { oneLinePassage } from './passages.js';
 import { partLabel, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
 
 /**
@@ -104,7 +105,7 @@ export function textFragment(quote: string): string {
 }
 
 function evidenceLines(evidence: readonly EvidenceRef[]): string[] {
-  return evidence.map((e) => `- “${escapeMarkdown(e.quote)}” (${link(e.url, e.url, textFragment(e.quote))}, passage ${escapeMarkdown(e.passageId)})`);
+  return evidence.map((e) => `- “${escapeMarkdown(oneLinePassage(e.quote))}” (${link(e.url, e.url, textFragment(e.quote))}, passage ${escapeMarkdown(e.passageId)})`);
 }
 
 function list(items: readonly string[]): string[] {

@@ -27,9 +27,12 @@ const DROP_REASONS = {
 
 const partLabel = (part) => (part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind);
 
+/** A passage's line breaks (a heading and its paragraph) shown as the report's Markdown shows them. */
+const oneLine = (text) => text.trim().replace(/([^.!?:;…"”'’)\s])[^\S\n]*\n\s*/gu, '$1 / ').replace(/\s+/g, ' ');
+
 /** A quote with a link that opens its page scrolled to the passage (a text fragment). */
 function quote(ref) {
-  return h('li', { class: 'quote' }, h('blockquote', null, `“${ref.quote}”`), link(ref.url, pageLabel(ref.url), textFragment(ref.quote)));
+  return h('li', { class: 'quote' }, h('blockquote', null, `“${oneLine(ref.quote)}”`), link(ref.url, pageLabel(ref.url), textFragment(ref.quote)));
 }
 
 function pageLabel(url) {
@@ -195,8 +198,8 @@ function evidenceChange(change) {
     h(
       'ul',
       null,
-      change.dropped.map((e) => h('li', { class: 'before' }, h('del', null, `“${e.quote}”`))),
-      change.added.map((e) => h('li', { class: 'after' }, h('ins', null, `“${e.quote}” `), link(e.url, pageLabel(e.url), textFragment(e.quote)))),
+      change.dropped.map((e) => h('li', { class: 'before' }, h('del', null, `“${oneLine(e.quote)}”`))),
+      change.added.map((e) => h('li', { class: 'after' }, h('ins', null, `“${oneLine(e.quote)}” `), link(e.url, pageLabel(e.url), textFragment(e.quote)))),
     ),
   );
 }
