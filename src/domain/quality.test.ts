@@ -115,6 +115,14 @@ describe('checkReportQuality', () => {
     expect(named('Maria Acme')).toEqual([]);
   });
 
+  it('flags a name or role that is a word and a number', () => {
+    const r = sampleReport();
+    r.personas[0] = samplePersona({ name: 'Agent 7', role: 'Premise 1' });
+    expect(check(r).issues.map((i) => i.message)).toEqual(['name is generic; give the persona a real name', 'role is generic; give the persona a real role']);
+    r.personas[0] = samplePersona({ role: 'Web3 founder' });
+    expect(check(r).issues).toEqual([]);
+  });
+
   it('flags placeholders and generic names', () => {
     const r = sampleReport();
     r.personas[0] = samplePersona({ name: 'Persona 1', messaging: ['[insert company name] helps you'] });

@@ -72,6 +72,9 @@ function companyNames(report: Pick<ReportContent, 'site' | 'offering'>): Set<str
   return new Set([label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])].map(nameKey).filter((k) => k.length >= 2));
 }
 
+/** "Premise 1", "Role #2": one word and a number, a name or role a model numbered instead of writing (SmolLM2). */
+const NUMBERED = /^\p{L}+\s*#?\s*\d+$/u;
+
 /** "Persona 1", "Customer A", "User #2": a name the model left generic. */
 const GENERIC_NAME = /^(persona|customer|user|buyer|segment|profile|person)\s*#?\s*(\d+|[A-Z])\b/i;
 
@@ -253,7 +256,7 @@ class Checker {
     }
     this.checked++;
     const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
-    const generic = field === 'name' && GENERIC_NAME.test(value.trim());
+    const generic = (field === 'name' && GENERIC_NAME.test(value.trim())) || ((field === 'name' || field === 'role') && NUMBERED.test(value.trim()));
     const company = field === 'name' && this.companyNames.has(nameKey(value));
     const junk = junkReason(value, kind);
     const echo = junk ? null : promptEcho(value, this.echoes);
@@ -264,7 +267,7 @@ class Checker {
         : placeholder
           ? ['placeholder', `contains placeholder text (${placeholder})`]
           : generic
-            ? ['placeholder', 'is generic; give the persona a real name']
+            ? ['placeholder', field === 'name' ? 'is generic; give the persona a real name' : 'is generic; give the persona a real role']
             : company
               ? ['placeholder', "is the name of the site, the company or a product, not of a customer"]
               : null;
