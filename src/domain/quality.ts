@@ -46,7 +46,7 @@ export interface QualityContext {
   scaffolding: readonly string[];
   /** Patterns of the prompt format itself (page headers, passage tags, labels). */
   markers: readonly RegExp[];
-  /** Words only the prompt uses for its own parts ("website text", "the schema"): a field using one talks about the prompt. */
+  /** What the prompt calls its own parts ("numbered passages", "research notes"): a field using one talks about the prompt. */
   terms: readonly string[];
 }
 
@@ -144,7 +144,7 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
   const lower = (list: string[]) => list.join(' ').toLowerCase().replace(/[.,;:!?]+$/, '');
   if (words.length >= 2 && Number.isInteger(half) && lower(words.slice(0, half)) === lower(words.slice(half))) return 'says the same words twice';
   if (kind === 'label' && words.length >= 2 && DANGLING.has(lower(words.slice(-1)))) return 'stops mid-phrase';
-  if (kind === 'sentence' && flat.split(' ').filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
+  if (kind === 'sentence' && words.filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
   return null;
 }
 
@@ -162,9 +162,9 @@ function wordsOf(text: string): string[] {
 }
 
 /**
- * What promptEcho compares a field with, built once per check: every run of three words of the
- * prompt sentences (a set, so a field costs a lookup per word instead of a scan of the prompt), and
- * the site's words, folded only when some field does share a run with the prompt.
+ * What promptEcho compares a field with: every run of three words of the prompt sentences (a set,
+ * built once per scaffolding, so a field costs a lookup per word instead of a scan of the prompt),
+ * the prompt's terms, and the site's words, folded only when some field does share a run with the prompt.
  */
 export interface EchoIndex {
   markers: readonly RegExp[];
@@ -199,8 +199,8 @@ export function echoIndex(ctx: Pick<QualityContext, 'scaffolding' | 'markers' | 
 /**
  * Why a field repeats the prompt, or null. A field echoes the prompt when it holds a line of the
  * prompt format (a page header, a passage tag, a label), uses a word only the prompt uses for its
- * own parts ("as the numbered passages show"), or when six words in a row of it are
- * prompt words: each inside a run of three or more that some prompt sentence has, so a field that
+ * own parts ("as the numbered passages show"), or when six words in a row of it are prompt
+ * words: each inside a run of three that some prompt sentence has, so a field that
  * strings short prompt lines together ("goals is empty - goals item 2 is empty") is caught like
  * one long line. A short field is an echo when all its words are. A run the site also says is
  * not prompt text.
@@ -269,7 +269,7 @@ class Checker {
           : generic
             ? ['placeholder', field === 'name' ? 'is generic; give the persona a real name' : 'is generic; give the persona a real role']
             : company
-              ? ['placeholder', "is the name of the site, the company or a product, not of a customer"]
+              ? ['placeholder', 'is the name of the site, the company or a product, not of a customer']
               : null;
     if (!problem) return true;
     this.rejected++;
