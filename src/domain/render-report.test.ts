@@ -43,7 +43,10 @@ describe('renderMarkdown', () => {
       status: 'degraded',
       quality: {
         passed: false,
-        issues: [{ part: { kind: 'persona', index: 0 }, rule: 'unsupported', message: 'persona 1 cites no passage of the site' }],
+        issues: [
+          { part: { kind: 'persona', index: 0 }, rule: 'unsupported', message: 'persona 1 cites no passage of the site' },
+          { part: { kind: 'persona', index: 1 }, rule: 'unsupported', message: 'persona 2 cites no passage of the site' },
+        ],
         droppedEvidence: { 'persona 1': { count: 2, reasons: { unknown_id: 1, not_found: 1 } } },
         claims: { total: 4, withEvidence: 1, share: 0.25 },
         fields: { checked: 20, rejected: 3 },
@@ -52,6 +55,9 @@ describe('renderMarkdown', () => {
     expect(md).toContain('> **Unsupported.** No passage of the site backs this part');
     expect(md).toContain('*Withheld: the model\'s summary did not pass the quality rules.*');
     expect(md).toContain('withheld (persona 2): persona 2 withheld: name is an identifier, not words');
+    // Persona 1 is shown without evidence: said. Persona 2 is not shown at all: its evidence goes unmentioned.
+    expect(md).toContain('> - persona 1: persona 1 cites no passage of the site');
+    expect(md).not.toContain('persona 2 cites no passage');
     expect(md).toContain('Persona claims backed by a cited passage: 25% (1 of 4)');
     expect(md).toContain('Text fields rejected as junk, placeholders or prompt text: 3 of 20.');
     expect(md).toContain('Evidence dropped in persona 1: 2 (1 named a passage that does not exist, 1 quoted text found on no page).');

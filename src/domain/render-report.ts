@@ -1,7 +1,7 @@
 import { Marked } from 'marked';
 import type { QualityResult } from './quality.js';
 import { oneLinePassage } from './passages.js';
-import { partLabel, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
+import { partLabel, samePart, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportPart, type ReportStatus, type Usage } from './report.js';
 
 /**
  * Markdown and HTML renderings of a stored report. Everything in a report came from a model or a
@@ -136,8 +136,10 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
       const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
       lines.push(`> - withheld (${escapeMarkdown(where)}): ${escapeMarkdown(w.reason)}`);
     }
+    // A part not shown at all (withheld whole) needs no word on its evidence.
+    const hidden = (part: ReportPart) => (part.kind === 'offering' ? !report.offering : report.withheld.some((w) => samePart(w.part, part) && !w.field));
     for (const i of meta.quality?.issues ?? []) {
-      if (i.rule === 'unsupported') lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
+      if (i.rule === 'unsupported' && !hidden(i.part)) lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
     }
     lines.push('');
   } else if (meta.status === 'draft') {

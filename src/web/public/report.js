@@ -102,8 +102,11 @@ function qualitySection(report, status, quality) {
     items.push(c.share === null ? 'No persona claims.' : `Persona claims backed by a cited passage: ${Math.round(c.share * 100)}% (${c.withEvidence} of ${c.total})${c.withEvidence < c.total ? '; the others are marked inferred' : ''}.`);
   }
   if (quality?.fields) items.push(`Text fields rejected as junk, placeholders or prompt text: ${quality.fields.rejected} of ${quality.fields.checked}.`);
-  for (const w of report.withheld ?? []) items.push(`Withheld (${partLabel(w.part)}${w.field ? `, ${w.field}` : ''}): ${w.reason}`);
-  for (const i of quality?.issues ?? []) if (i.rule === 'unsupported') items.push(`${partLabel(i.part)}: ${i.message}`);
+  // As the Markdown report says it: the summary's one field is named once, and a part withheld whole gets no word on its evidence.
+  const withheld = report.withheld ?? [];
+  for (const w of withheld) items.push(`Withheld (${partLabel(w.part)}${w.field && w.field !== partLabel(w.part) ? `, ${w.field}` : ''}): ${w.reason}`);
+  const hidden = (part) => (part.kind === 'offering' ? !report.offering : withheld.some((w) => !w.field && partLabel(w.part) === partLabel(part)));
+  for (const i of quality?.issues ?? []) if (i.rule === 'unsupported' && !hidden(i.part)) items.push(`${partLabel(i.part)}: ${i.message}`);
   const dropped = report.droppedEvidence ?? [];
   return h(
     'section',
