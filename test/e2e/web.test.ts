@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMisbehavingAi, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
 import { textFragment } from '../../src/domain/render-report.js';
 import { ACME_PAGES } from '../support/acme-site.js';
 import { api } from '../support/api.js';
@@ -243,5 +244,46 @@ describe('the web page with API keys, and without the event stream', () => {
       await page.unroute('**/api/v2/analysis/*/events');
     }
     expect(problems.filter((p) => !/net::ERR_FAILED/.test(p))).toEqual([]);
+  });
+});
+
+describe('the web page with a degraded report (the misbehaving stand-in)', () => {
+  let service: TestService;
+  let ai: MisbehavingAi;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    ai = await startMisbehavingAi();
+    // Every text field a placeholder, every quote invented: every part is withheld, and none keeps evidence.
+    ai.use(['placeholders', 'invented_urls']);
+    service = await startTestService({ aiBaseUrl: ai.baseUrl });
+    page = await newPage(problems);
+  });
+
+  afterAll(async () => {
+    await page?.close();
+    await service?.stop();
+    await ai?.stop();
+  });
+
+  it('says what was withheld and why, naming the summary once, and says nothing of the evidence of parts it does not show', async () => {
+    await page.goto(`${service.apiUrl}/`);
+    const id = await startFromForm(page, { maxPages: 2, personaCount: 1 });
+    await page.waitForSelector('#analysis .bar[aria-valuenow="100"]', { timeout: LONG });
+    await page.waitForSelector('#report .report[data-version="1"]', { timeout: LONG });
+
+    const { body } = await api(service.apiUrl, `/analysis/${id}/report`);
+    expect(body.data.status).toBe('degraded');
+    // The parts were unsupported as checked, and withheld whole after.
+    expect(body.data.quality.issues.some((i: { rule: string }) => i.rule === 'unsupported')).toBe(true);
+    expect(body.data.report.summary).toBeNull();
+    expect(body.data.report.personas).toEqual([]);
+
+    const quality = (await page.textContent('#quality')) ?? '';
+    expect(quality).toMatch(/Withheld \(summary\): summary /);
+    expect(quality).not.toContain('summary, summary');
+    expect(quality).not.toContain('cites no passage');
+    expect(problems).toEqual([]);
   });
 });
