@@ -81,7 +81,7 @@ async function loadPageTexts(deps: ActivityDeps, contentIds: readonly string[]):
 /** The quality rules on report content, against the analysis's stored passages and cleaned pages. */
 async function runRules(deps: ActivityDeps, analysis: AnalysisForPrompt, contentIds: readonly string[], content: ReportContent): Promise<QualityResult> {
   const pageTexts = await loadPageTexts(deps, contentIds);
-  return checkReportQuality(content, { passages: analysis.passages, pageTexts, scaffolding: [...PROMPT_SCAFFOLDING, ...instructionsLines(content.instructions)], markers: PROMPT_MARKERS, terms: PROMPT_TERMS });
+  return checkReportQuality(content, { passages: analysis.passages, pageTexts, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS });
 }
 
 /**

@@ -86,7 +86,7 @@ export function splitPassages(text: string, pageNumber: number): Passage[] {
  * How a prompt shows the line breaks inside a passage (a heading and its first paragraph): a
  * visible break, so "About Acme" and "We started Acme" do not read as one phrase.
  */
-export const PASSAGE_LINE_BREAK = ' / ';
+const PASSAGE_LINE_BREAK = ' / ';
 
 /**
  * A passage on one line, as prompts and reports show it: a line break after a line that does not

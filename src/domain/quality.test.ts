@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instructionsLines, PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
+import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
@@ -83,7 +83,7 @@ describe('checkReportQuality', () => {
   it('knows the person\'s instructions with the label they were sent under', () => {
     const r = sampleReport({ instructions: 'Focus on small agencies.' });
     r.personas[0] = samplePersona({ goals: [claim('the rules above): Focus on small agencies.')] });
-    const issues = checkReportQuality(r, { ...ctx, scaffolding: [...PROMPT_SCAFFOLDING, ...instructionsLines(r.instructions)] }).issues;
+    const issues = check(r).issues;
     expect(issues).toEqual([expect.objectContaining({ field: 'goals', item: 0, rule: 'prompt_echo' })]);
   });
 

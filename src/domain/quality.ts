@@ -1,5 +1,6 @@
 import type { DropReason } from './evidence.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
+import { instructionsLines } from './prompts.js';
 import { CLAIM_FIELDS, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
 
 /**
@@ -42,7 +43,7 @@ export interface QualityContext {
   passages: readonly LocatablePassage[];
   /** Cleaned page text by URL: every quote must also appear verbatim there. */
   pageTexts: ReadonlyMap<string, string>;
-  /** Prompt text a field must not repeat (prompts.ts PROMPT_SCAFFOLDING, plus the person's instructions). */
+  /** Prompt text a field must not repeat (prompts.ts PROMPT_SCAFFOLDING); the check adds the report's own instructions. */
   scaffolding: readonly string[];
   /** Patterns of the prompt format itself (page headers, passage tags, labels). */
   markers: readonly RegExp[];
@@ -348,7 +349,8 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
 
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...(report.instructions ? [report.instructions] : [])] }, allowExampleDomain, companyNames(report));
+  // The requester's instructions as the prompt sends them: under their label.
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report));
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 
