@@ -44,6 +44,13 @@ export interface RunTiming {
   workflowTasks: number;
   /** Activities per non-overlapping segment of the critical path, in order (step by step). */
   segments: { activities: string[]; ms: number }[];
+  /**
+   * Where the orchestration time goes, in ms (history event times and this process's clock): start
+   * request → WorkflowExecutionStarted, → first activity started, each gap between segments, last
+   * activity ended → the final status event seen here (the run itself stays open, idle, for
+   * regenerations).
+   */
+  gaps?: { toStarted: number; toFirstActivity: number; between: number[]; toSeen: number };
 }
 
 const tsMs = (t: any) => Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) / 1e6;
@@ -57,6 +64,7 @@ const tsMs = (t: any) => Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) 
 export async function timedAnalysis(apiUrl: string, stack: BenchStack, client: Client, url: string, options: Record<string, unknown>): Promise<RunTiming> {
   const api = `${apiUrl}/api/v2`;
   const t0 = performance.now();
+  const t0Epoch = Date.now();
   const res = await fetch(`${api}/analysis/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url, options }) });
   const body = (await res.json()) as { data?: { analysisId: string } };
   if (res.status !== 202 || !body.data) throw new Error(`start refused: ${res.status} ${JSON.stringify(body)}`);
@@ -64,9 +72,19 @@ export async function timedAnalysis(apiUrl: string, stack: BenchStack, client: C
   const startMs = performance.now() - t0;
   const status = await finalStatus(`${api}/analysis/${analysisId}/events`, AbortSignal.timeout(ORCHESTRATION.timeoutMs));
   const endToEndMs = performance.now() - t0;
+  const seenEpoch = Date.now();
   if (status.status !== 'completed') throw new Error(`analysis ${analysisId} ended ${JSON.stringify(status).slice(0, 400)}`);
   const { workflow_id: workflowId } = await stack.db.selectFrom('analyses').select('workflow_id').where('id', '=', analysisId).executeTakeFirstOrThrow();
-  return { analysisId, workflowId, endToEndMs, startMs, ...(await criticalPath(client, workflowId)) };
+  const path = await criticalPath(client, workflowId);
+  const { startedAt, bounds } = path.epochs;
+  const gaps = {
+    toStarted: Math.round(startedAt - t0Epoch),
+    toFirstActivity: Math.round((bounds[0]?.from ?? startedAt) - startedAt),
+    between: bounds.slice(1).map((b, k) => Math.round(b.from - bounds[k]!.to)),
+    toSeen: Math.round(seenEpoch - (bounds.at(-1)?.to ?? startedAt)),
+  };
+  const { epochs: _, ...timing } = path;
+  return { analysisId, workflowId, endToEndMs, startMs, ...timing, gaps };
 }
 
 /** The data of an event stream's final `status` event (the stream ends after it). */
@@ -79,15 +97,20 @@ async function finalStatus(eventsUrl: string, signal: AbortSignal): Promise<{ st
   throw new Error(`the event stream ${eventsUrl} ended without a status`);
 }
 
-export async function criticalPath(client: Client, workflowId: string): Promise<Omit<RunTiming, 'analysisId' | 'workflowId' | 'endToEndMs' | 'startMs'>> {
+export async function criticalPath(
+  client: Client,
+  workflowId: string,
+): Promise<Omit<RunTiming, 'analysisId' | 'workflowId' | 'endToEndMs' | 'startMs' | 'gaps'> & { epochs: { startedAt: number; bounds: { from: number; to: number }[] } }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
   const started = new Map<string, { name: string; at: number }>();
   const intervals: { name: string; from: number; to: number }[] = [];
   let localActivities = 0;
   let workflowTasks = 0;
+  let startedAt = 0;
   for (const e of history.events ?? []) {
     const id = String(e.eventId);
+    if (e.workflowExecutionStartedEventAttributes) startedAt = tsMs(e.eventTime);
     if (e.activityTaskScheduledEventAttributes) scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
     else if (e.activityTaskStartedEventAttributes) {
       const sid = String(e.activityTaskStartedEventAttributes.scheduledEventId);
@@ -116,6 +139,7 @@ export async function criticalPath(client: Client, workflowId: string): Promise<
     localActivities,
     workflowTasks,
     segments: segments.map((s) => ({ activities: s.activities, ms: Math.round(s.to - s.from) })),
+    epochs: { startedAt, bounds: segments.map(({ from, to }) => ({ from, to })) },
   };
 }
 
@@ -152,7 +176,7 @@ export async function runOrchestration(opts: { stack: BenchStack; site: SiteSpec
       try {
         const t = await timedAnalysis(service.apiUrl, stack, client, site.url, ORCHESTRATION.options);
         if (i >= 0) byLatency.get(latency)!.push(t);
-        log(`orchestration: ${latency} ms model, run ${i < 0 ? 'warm-up' : i + 1}: ${Math.round(t.endToEndMs)} ms end to end, critical path ${Math.round(t.criticalPathMs)} ms, ${t.handOffs} hand-offs`);
+        log(`orchestration: ${latency} ms model, run ${i < 0 ? 'warm-up' : i + 1}: ${Math.round(t.endToEndMs)} ms end to end, critical path ${Math.round(t.criticalPathMs)} ms, ${t.handOffs} hand-offs (segments ${t.segments.map((x) => x.ms).join(' + ')} ms, gaps ${JSON.stringify(t.gaps)})`);
         options ??= (await stack.db.selectFrom('analyses').select('options').where('id', '=', t.analysisId).executeTakeFirstOrThrow()).options;
       } finally {
         await site.close();
@@ -172,7 +196,7 @@ export async function runOrchestration(opts: { stack: BenchStack; site: SiteSpec
 
   const rows: Row[] = [];
   const sample = (runs: RunTiming[]) => ({
-    runs: runs.map((r) => ({ endToEndMs: Math.round(r.endToEndMs), startMs: Math.round(r.startMs), criticalPathMs: Math.round(r.criticalPathMs), handOffs: r.handOffs, activities: r.activities, localActivities: r.localActivities, workflowTasks: r.workflowTasks })),
+    runs: runs.map((r) => ({ endToEndMs: Math.round(r.endToEndMs), startMs: Math.round(r.startMs), criticalPathMs: Math.round(r.criticalPathMs), handOffs: r.handOffs, activities: r.activities, localActivities: r.localActivities, workflowTasks: r.workflowTasks, gaps: r.gaps })),
     medianEndToEndMs: round(median(runs.map((r) => r.endToEndMs)), 0),
     medianCriticalPathMs: round(median(runs.map((r) => r.criticalPathMs)), 0),
     segmentsOfFirstRun: runs[0]?.segments,

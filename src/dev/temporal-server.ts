@@ -43,8 +43,8 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, type] of Object.entries(opts.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   // Eager activity dispatch: an activity scheduled by a workflow task goes back to the worker in the
-  // answer to that task's completion (core reserves up to 3 free slots per completion, so 3 of the
-  // 5 insight calls) instead of a round trip through the matching service. Off by default in the
+  // answer to that task's completion (as many as the worker reserves slots for: all 5 insight
+  // calls, WORKER_TUNING) instead of a round trip through the matching service. Off by default in the
   // server (a self-hosted cluster needs the same setting). Measured with bench/scale.ts and the
   // orchestration rows (src/worker.ts, WORKER_TUNING).
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
