@@ -22,7 +22,7 @@ export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing
   { behaviours: ['wrong_page', 'duplicate_personas'] },
   { behaviours: ['merged_quotes', 'typographic_quotes'] },
   { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids'] },
-  { behaviours: ['invented_urls'] },
+  { behaviours: ['invented_urls', 'non_answers'] },
   { behaviours: ['truncated_json'], times: 3, standing: ['instruction_text'] },
   { behaviours: ['refusal'], times: 2, standing: ['placeholders'] },
 ];

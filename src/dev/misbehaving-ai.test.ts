@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BEHAVIOURS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
+import { BEHAVIOURS, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
 
 // The prompt is written out literally, in the product's format: the stand-in must read it as any
 // model would, and each test shows one mistake a real model makes.
@@ -201,6 +201,23 @@ const SHOWS: Record<Behaviour, () => Promise<void>> = {
     const answer = await answerWith(['placeholders']);
     for (const { text } of fieldStrings(answer)) {
       expect(text).toMatch(/^TODO$|\[insert |Lorem ipsum|^N\/A$|^Persona \d+$|^Customer [A-Z]$|example\.com/);
+    }
+    expectValidEvidence(answer);
+  },
+
+  async non_answers() {
+    const answer = await answerWith(['non_answers']);
+    const strings = fieldStrings(answer).filter(({ key }) => !/url$/i.test(key));
+    const whole = strings.filter(({ text }) => [...NON_ANSWERS.label, ...NON_ANSWERS.sentence].includes(text));
+    const opened = strings.filter(({ text }) => NON_ANSWERS.openings.some((o) => text.startsWith(o)));
+    // Every field is one or the other, and both kinds occur.
+    expect(whole.length + opened.length).toBe(strings.length);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(opened.length).toBeGreaterThan(0);
+    // Behind the opening, the passage's words the answer would have had.
+    for (const { text } of opened) {
+      const rest = text.replace(/^[^,]+, /, '');
+      expect(inPassage(rest.charAt(0).toUpperCase() + rest.slice(1)) || inPassage(rest), text).toBe(true);
     }
     expectValidEvidence(answer);
   },

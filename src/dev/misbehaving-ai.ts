@@ -22,6 +22,10 @@ import { clamp, SchemaFiller, type EnumArrayField, type ObjectArrayField, type S
  *                        of the system and task messages (short ones, or their first words, as labels).
  *   placeholders         Template output left unfilled: 'TODO', '[insert company name]',
  *                        'Lorem ipsum dolor sit amet', 'N/A', 'Persona 1', 'Customer A', 'example.com'.
+ *   non_answers          A model told to leave out what the site does not say, filling the field
+ *                        anyway: 'Not specified', 'Unknown', 'No information available', 'The text
+ *                        does not mention this.', or its answer wrapped in talk about its input
+ *                        ('Based on the provided text, ...', 'As an AI language model, ...').
  *   junk                 Degenerate decoding and broken tokenisation: identifiers like
  *                        '0_3t4z6w6p59l1b281c68a0y', bare punctuation '": "', single letters,
  *                        HTML/JSON fragments ('<div class="card">', '{"goals": [', '</p>').
@@ -63,6 +67,7 @@ export type Behaviour =
   | 'any_prompt_sentence'
   | 'instruction_text'
   | 'placeholders'
+  | 'non_answers'
   | 'junk'
   | 'quotes_not_ids'
   | 'paraphrased_quotes'
@@ -82,6 +87,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   'any_prompt_sentence',
   'instruction_text',
   'placeholders',
+  'non_answers',
   'junk',
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -118,7 +124,7 @@ export interface MisbehavingAi {
   stop(): Promise<void>;
 }
 
-const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'junk'] as const satisfies readonly Behaviour[];
+const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'junk'] as const satisfies readonly Behaviour[];
 const QUOTE_BEHAVIOURS = [
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -136,6 +142,19 @@ const PLACEHOLDERS = {
   label: ['TODO', '[insert company name]', 'N/A', 'Persona 1', 'Customer A'],
   sentence: ['Lorem ipsum dolor sit amet', 'TODO', 'N/A', '[insert company name] helps [target audience] achieve [goal].', 'Lorem ipsum dolor sit amet, consectetur adipiscing elit.'],
   url: ['example.com', 'https://example.com', 'https://www.example.com/page'],
+};
+/** What non_answers writes: whole non-answers, and the openings it puts before an answer. Exported for judges of delivered reports. */
+export const NON_ANSWERS = {
+  label: ['Not specified', 'Unknown', 'None', 'Not mentioned in the text', 'Not available', 'Unspecified'],
+  sentence: [
+    'The text does not mention this.',
+    'No information available.',
+    'The provided passages do not specify this.',
+    'There is no information about this in the text.',
+    'As an AI language model, I cannot determine this from the website.',
+    'Not specified on the website.',
+  ],
+  openings: ['Based on the provided text, ', 'According to the given information, ', 'From the text provided, '],
 };
 const JUNK = ['": "', 'c', 'd', '<div class="card">', '{"goals": [', '</p>', '",', ']}', '<span>'];
 const INVENTED_QUOTES = [
@@ -204,6 +223,16 @@ class MisbehavingFiller extends SchemaFiller {
           return field.n % 2 === 0 ? `Persona ${field.index + 1}` : `Customer ${String.fromCharCode(65 + (field.index % 26))}`;
         }
         return pick(PLACEHOLDERS[field.kind], field.n);
+      case 'non_answers': {
+        if (field.kind === 'url') return super.stringValue(field);
+        if (field.kind === 'label') return pick(NON_ANSWERS.label, field.n);
+        if (field.n % 2 === 0) return pick(NON_ANSWERS.sentence, derive(field.n, 'non-answer'));
+        // An answer, cited as the model would, behind talk about where it came from.
+        const answer = super.stringValue(field);
+        const opening = pick(NON_ANSWERS.openings, derive(field.n, 'opening'));
+        const lower = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+        return typeof answer === 'string' ? opening + lower(answer) : { ...answer, text: opening + lower(answer.text) };
+      }
       case 'junk':
         return field.n % 3 === 0 ? this.junkIdentifier(field.n) : pick(JUNK, derive(field.n, 'junk'));
     }

@@ -199,9 +199,9 @@ export const PART_TASKS = {
 /** Why a part is asked for again, per rule: fixed phrases, so a field that copies one is recognised as prompt text. */
 export const REPAIR_PROBLEMS: Record<QualityRule, string> = {
   required_section: 'is empty',
-  placeholder: 'is placeholder text, a generic name or the name of the company or a product',
+  placeholder: 'is placeholder text, a non-answer (leave out what the site does not say), a generic name or the name of the company or a product',
   junk: 'is not usable words: junk, markup, JSON, an identifier, a list, or a phrase cut off or said twice',
-  prompt_echo: 'repeats these instructions instead of the site or your own words',
+  prompt_echo: 'repeats these instructions or talks about them or the text you were given, instead of the company',
   evidence_not_found: 'cites evidence that is not on the page',
   unsupported: 'cites no passage of the site',
   distinct_personas: 'repeats another persona',

@@ -64,7 +64,7 @@ describe('checkReportQuality', () => {
     // Problem lines of a repair request, each under six words, as one field.
     expect(promptEcho('- goals is empty - goals item 2 is empty', index)).toBe('repeats the instructions');
     // Filled-in numbers: "item 7", "persona 3 of 4", "exactly 4".
-    expect(promptEcho('painPoints item 7 is placeholder text, a generic name or the name of the company', index)).toBe('repeats the instructions');
+    expect(promptEcho('painPoints item 7 is placeholder text, a non-answer (leave out what the site does not say)', index)).toBe('repeats the instructions');
     expect(promptEcho('objections item 3 is empty', index)).toBe('repeats the instructions');
     expect(promptEcho('Rewrite persona 3 of 4 of a customer persona report.', index)).toBe('repeats the instructions');
     expect(promptEcho('exactly 4 distinct customer persona(s)', index)).toBe('repeats the instructions');
@@ -113,6 +113,23 @@ describe('checkReportQuality', () => {
       expect(named(name)).toEqual(["name is the name of the site, the company or a product, not of a customer"]);
     }
     expect(named('Maria Acme')).toEqual([]);
+  });
+
+  it('rejects non-answers and talk about the model\'s sources, each with its reason; source talk the site says itself passes', () => {
+    const r = sampleReport();
+    r.personas[0] = samplePersona({
+      painPoints: [claim('The text does not mention any pain points.')],
+      channels: ['Not specified'],
+    });
+    r.offering!.valuePropositions = ['Based on the provided text, bridges that last.'];
+    expect(check(r).issues.map((i) => [i.field, i.rule, i.message])).toEqual([
+      ['valuePropositions', 'prompt_echo', 'valuePropositions[0] talks about its sources instead of the company'],
+      ['painPoints', 'prompt_echo', 'painPoints[0] talks about its sources instead of the company'],
+      ['channels', 'placeholder', 'channels[0] says there is no answer instead of leaving the field out'],
+    ]);
+    const site = { ...ctx, passages: [...SAMPLE_PASSAGES, { ...SAMPLE_PASSAGES[0]!, id: 'p9.1', text: 'Based on the provided text, our engineers check every weld.' }] };
+    r.offering!.valuePropositions = ['Based on the provided text, our engineers check every weld.'];
+    expect(checkReportQuality(r, site).issues.filter((i) => i.part.kind === 'offering')).toEqual([]);
   });
 
   it('flags a name or role that is a word and a number', () => {

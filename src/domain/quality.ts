@@ -1,4 +1,5 @@
 import type { DropReason } from './evidence.js';
+import { nonAnswer } from './non-answers.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
 import { CLAIM_FIELDS, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
@@ -261,6 +262,7 @@ class Checker {
     const company = field === 'name' && this.companyNames.has(nameKey(value));
     const junk = junkReason(value, kind);
     const echo = junk ? null : promptEcho(value, this.echoes);
+    const said = junk || echo ? null : nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
     const problem: [QualityRule, string] | null = junk
       ? ['junk', junk]
       : echo
@@ -271,7 +273,11 @@ class Checker {
             ? ['placeholder', field === 'name' ? 'is generic; give the persona a real name' : 'is generic; give the persona a real role']
             : company
               ? ['placeholder', 'is the name of the site, the company or a product, not of a customer']
-              : null;
+              : said === 'non_answer'
+                ? ['placeholder', 'says there is no answer instead of leaving the field out']
+                : said === 'source_talk'
+                  ? ['prompt_echo', 'talks about its sources instead of the company']
+                  : null;
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.

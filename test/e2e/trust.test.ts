@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/database.js';
-import { startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
+import { NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
 import { ACME_PAGES } from '../support/acme-site.js';
 import { api, pollStatus } from '../support/api.js';
 import { readFixture } from '../support/fixtures.js';
@@ -84,6 +84,14 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
   return { report, quality, status, verdict, markdown };
 }
 
+/** Every string a reader may see in a report, evidence quotes aside (those are the site's words). */
+function shownStrings(value: unknown, key = ''): string[] {
+  if (typeof value === 'string') return key === 'quote' ? [] : [value];
+  if (Array.isArray(value)) return value.flatMap((v) => shownStrings(v, key));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => shownStrings(v, k));
+  return [];
+}
+
 function since(before: number): string[] {
   return promptsOf(ai.received().slice(before));
 }
@@ -99,6 +107,21 @@ describe('a report never shows what it cannot back, whatever the model does', ()
     ['passage IDs that do not exist', ['unknown_ids'], undefined, ({ quality }) => expect(JSON.stringify(quality.droppedEvidence)).toContain('unknown_id')],
     ['instruction text copied into fields', ['instruction_text'], undefined, ({ quality }) => expect(quality.fields.rejected).toBeGreaterThan(0)],
     ['placeholder text', ['placeholders'], undefined, ({ quality }) => expect(quality.fields.rejected).toBeGreaterThan(0)],
+    [
+      'non-answers and talk about the model\'s input',
+      ['non_answers'],
+      undefined,
+      ({ report, quality, markdown }) => {
+        expect(quality.fields.rejected).toBeGreaterThan(0);
+        // What the stand-in wrote is shown nowhere: neither a whole non-answer nor an answer behind its opening.
+        const whole = new Set([...NON_ANSWERS.label, ...NON_ANSWERS.sentence]);
+        for (const text of shownStrings(report)) {
+          expect(whole.has(text), text).toBe(false);
+          expect(NON_ANSWERS.openings.some((o) => text.startsWith(o)), text).toBe(false);
+        }
+        for (const o of NON_ANSWERS.openings) expect(markdown).not.toContain(o.trim());
+      },
+    ],
     ['duplicate personas', ['duplicate_personas'], undefined, ({ report }) => expect(new Set(report.personas.map((p: any) => p.name.toLowerCase())).size).toBe(report.personas.length)],
     ['truncated JSON (three answers)', ['truncated_json'], 3, ({ status }) => expect(['passed', 'degraded']).toContain(status)],
     ['prose around the JSON', ['prose_around_json'], undefined, ({ verdict }) => expect(verdict.fields).toBeGreaterThan(5)],
