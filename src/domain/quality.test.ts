@@ -125,7 +125,7 @@ describe('checkReportQuality', () => {
     expect(check(r).issues.map((i) => [i.field, i.rule, i.message])).toEqual([
       ['valuePropositions', 'prompt_echo', 'valuePropositions[0] talks about its sources instead of the company'],
       ['painPoints', 'prompt_echo', 'painPoints[0] talks about its sources instead of the company'],
-      ['channels', 'placeholder', 'channels[0] says there is no answer instead of leaving the field out'],
+      ['channels', 'placeholder', 'channels[0] says only that the site does not tell'],
     ]);
     const site = { ...ctx, passages: [...SAMPLE_PASSAGES, { ...SAMPLE_PASSAGES[0]!, id: 'p9.1', text: 'Based on the provided text, our engineers check every weld.' }] };
     r.offering!.valuePropositions = ['Based on the provided text, our engineers check every weld.'];

@@ -35,7 +35,7 @@ export interface QualityResult {
   droppedEvidence: Record<string, DroppedTally>;
   /** Persona claims (goals, pain points, objections, triggers) and how many cite evidence. */
   claims: { total: number; withEvidence: number; share: number | null };
-  /** Text fields checked and how many were rejected as junk, placeholder or prompt text. */
+  /** Text fields checked and how many were rejected as junk, placeholder, non-answer or prompt text. */
   fields: { checked: number; rejected: number };
 }
 
@@ -274,7 +274,7 @@ class Checker {
             : company
               ? ['placeholder', 'is the name of the site, the company or a product, not of a customer']
               : said === 'non_answer'
-                ? ['placeholder', 'says there is no answer instead of leaving the field out']
+                ? ['placeholder', 'says only that the site does not tell']
                 : said === 'source_talk'
                   ? ['prompt_echo', 'talks about its sources instead of the company']
                   : null;
