@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { INSIGHT_KINDS, regenerationScope, type RewritablePart } from '../src/domain/analysis.js';
-import type { CleanPage } from '../src/domain/corpus.js';
+import { pageContextTexts, type CleanPage } from '../src/domain/corpus.js';
 import { pagesRead } from '../src/domain/corpus-summary.js';
 import { FailureType } from '../src/domain/failures.js';
 import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS, instructionsLines, languageLine, notesLines, synthesisTask } from '../src/domain/prompts.js';
@@ -81,7 +81,14 @@ async function loadPageTexts(deps: ActivityDeps, contentIds: readonly string[]):
 /** The quality rules on report content, against the analysis's stored passages and cleaned pages. */
 async function runRules(deps: ActivityDeps, analysis: AnalysisForPrompt, contentIds: readonly string[], content: ReportContent): Promise<QualityResult> {
   const pageTexts = await loadPageTexts(deps, contentIds);
-  return checkReportQuality(content, { passages: analysis.passages, pageTexts, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS });
+  return checkReportQuality(content, {
+    passages: analysis.passages,
+    pageTexts,
+    siteContext: pageContextTexts(analysis.corpus),
+    scaffolding: PROMPT_SCAFFOLDING,
+    markers: PROMPT_MARKERS,
+    terms: PROMPT_TERMS,
+  });
 }
 
 /**

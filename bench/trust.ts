@@ -19,7 +19,7 @@ export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing
   { behaviours: ['any_prompt_sentence'] },
   { behaviours: ['junk', 'unknown_ids'] },
   { behaviours: ['paraphrased_quotes', 'prose_around_json'] },
-  { behaviours: ['wrong_page', 'duplicate_personas'] },
+  { behaviours: ['wrong_page', 'duplicate_personas', 'invented_figures'] },
   { behaviours: ['merged_quotes', 'typographic_quotes'] },
   { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids'] },
   { behaviours: ['invented_urls', 'non_answers'] },

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BEHAVIOURS, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
+import { BEHAVIOURS, INVENTED_FIGURES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
 
 // The prompt is written out literally, in the product's format: the stand-in must read it as any
 // model would, and each test shows one mistake a real model makes.
@@ -218,6 +218,20 @@ const SHOWS: Record<Behaviour, () => Promise<void>> = {
     for (const { text } of opened) {
       const rest = text.replace(/^[^,]+, /, '');
       expect(inPassage(rest.charAt(0).toUpperCase() + rest.slice(1)) || inPassage(rest), text).toBe(true);
+    }
+    expectValidEvidence(answer);
+  },
+
+  async invented_figures() {
+    const answer = await answerWith(['invented_figures']);
+    const strings = fieldStrings(answer);
+    const withFigure = strings.filter(({ text }) => INVENTED_FIGURES.some((f) => text.endsWith(f)));
+    // Some fields are the statistic alone, some an answer with it added; the others (labels, URLs) are left alone.
+    expect(withFigure.some(({ text }) => INVENTED_FIGURES.includes(text))).toBe(true);
+    expect(withFigure.some(({ text }) => !INVENTED_FIGURES.includes(text))).toBe(true);
+    for (const { key, text } of strings) {
+      if (withFigure.some((w) => w.text === text) || /url$/i.test(key)) continue;
+      expect(inPassage(text), `${key}: ${text}`).toBe(true);
     }
     expectValidEvidence(answer);
   },

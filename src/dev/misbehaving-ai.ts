@@ -26,6 +26,9 @@ import { clamp, SchemaFiller, type EnumArrayField, type ObjectArrayField, type S
  *                        anyway: 'Not specified', 'Unknown', 'No information available', 'The text
  *                        does not mention this.', or its answer wrapped in talk about its input
  *                        ('Based on the provided text, ...', 'As an AI language model, ...').
+ *   invented_figures     Embellishment: sentence fields get a made-up statistic, alone or after the
+ *                        answer ('Trusted by over 8,317 businesses worldwide.', 'Saves teams 11.6
+ *                        hours every week.'), figures the site never gives.
  *   junk                 Degenerate decoding and broken tokenisation: identifiers like
  *                        '0_3t4z6w6p59l1b281c68a0y', bare punctuation '": "', single letters,
  *                        HTML/JSON fragments ('<div class="card">', '{"goals": [', '</p>').
@@ -68,6 +71,7 @@ export type Behaviour =
   | 'instruction_text'
   | 'placeholders'
   | 'non_answers'
+  | 'invented_figures'
   | 'junk'
   | 'quotes_not_ids'
   | 'paraphrased_quotes'
@@ -88,6 +92,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   'instruction_text',
   'placeholders',
   'non_answers',
+  'invented_figures',
   'junk',
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -124,7 +129,7 @@ export interface MisbehavingAi {
   stop(): Promise<void>;
 }
 
-const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'junk'] as const satisfies readonly Behaviour[];
+const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'invented_figures', 'junk'] as const satisfies readonly Behaviour[];
 const QUOTE_BEHAVIOURS = [
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -156,6 +161,14 @@ export const NON_ANSWERS = {
   ],
   openings: ['Based on the provided text, ', 'According to the given information, ', 'From the text provided, '],
 };
+/** What invented_figures writes: statistics no test site gives. Exported for judges of delivered reports. */
+export const INVENTED_FIGURES = [
+  'Trusted by over 8,317 businesses worldwide.',
+  'Saves teams 11.6 hours every week.',
+  'Cuts payment times by 61.5%.',
+  'Rated 4.83 out of 5 by 2,904 reviewers.',
+  'Saves customers $6,250 a year on average.',
+];
 const JUNK = ['": "', 'c', 'd', '<div class="card">', '{"goals": [', '</p>', '",', ']}', '<span>'];
 const INVENTED_QUOTES = [
   'Trusted by over 10,000 teams worldwide.',
@@ -232,6 +245,14 @@ class MisbehavingFiller extends SchemaFiller {
         const opening = pick(NON_ANSWERS.openings, derive(field.n, 'opening'));
         const lower = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
         return typeof answer === 'string' ? opening + lower(answer) : { ...answer, text: opening + lower(answer.text) };
+      }
+      case 'invented_figures': {
+        if (field.kind !== 'sentence') return super.stringValue(field);
+        const figure = pick(INVENTED_FIGURES, derive(field.n, 'figure'));
+        if (field.n % 2 === 0) return figure;
+        // The answer, cited as the model would, with the statistic added after it.
+        const answer = super.stringValue(field);
+        return typeof answer === 'string' ? `${answer} ${figure}` : { ...answer, text: `${answer.text} ${figure}` };
       }
       case 'junk':
         return field.n % 3 === 0 ? this.junkIdentifier(field.n) : pick(JUNK, derive(field.n, 'junk'));

@@ -55,6 +55,11 @@ export interface CorpusPage {
   passages?: Passage[];
 }
 
+/** What a prompt may show of each page beside its passages: its title and its context (description, headings, facts). */
+export function pageContextTexts(corpus: Pick<Corpus, 'pages'>): string[] {
+  return corpus.pages.flatMap((p) => [p.title, p.description ?? '', ...(p.headings ?? []), ...(p.facts ?? [])]).filter(Boolean);
+}
+
 /** What the insight calls read: the analysis's cleaned pages fitted to a token budget (`analyses.corpus`). */
 export interface Corpus {
   language: string;

@@ -3,7 +3,7 @@ import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const check = (r = sampleReport()) => checkReportQuality(r, ctx);
 
 describe('checkReportQuality', () => {
@@ -130,6 +130,21 @@ describe('checkReportQuality', () => {
     const site = { ...ctx, passages: [...SAMPLE_PASSAGES, { ...SAMPLE_PASSAGES[0]!, id: 'p9.1', text: 'Based on the provided text, our engineers check every weld.' }] };
     r.offering!.valuePropositions = ['Based on the provided text, our engineers check every weld.'];
     expect(checkReportQuality(r, site).issues.filter((i) => i.part.kind === 'offering')).toEqual([]);
+  });
+
+  it('rejects a figure the site does not give where the report speaks for the company or makes a claim, not in a persona\'s portrait', () => {
+    const r = sampleReport();
+    r.offering!.valuePropositions = ['Plans from 99 euros a month', 'Trusted by over 10,000 engineering firms'];
+    r.personas[0] = samplePersona({
+      summary: 'Maria, 44, has planned bridges for 20 years.',
+      goals: [claim('Cut planning time by 40%', 'p1.1')],
+    });
+    expect(check(r).issues.map((i) => [i.part.kind, i.field, i.item, i.rule, i.message])).toEqual([
+      ['offering', 'valuePropositions', 1, 'unstated_figure', 'valuePropositions[1] gives a number the site does not state'],
+      ['persona', 'goals', 0, 'unstated_figure', 'goals[0] gives a number the site does not state'],
+    ]);
+    // A figure the prompt showed beside the passages (here a page's structured data) is the site's.
+    expect(checkReportQuality(r, { ...ctx, siteContext: ['Over 10,000 engineering firms plan with Acme', 'Planning time: -40%'] }).issues).toEqual([]);
   });
 
   it('flags a name or role that is a word and a number', () => {

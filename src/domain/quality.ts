@@ -1,4 +1,5 @@
 import type { DropReason } from './evidence.js';
+import { siteFigures, unstatedFigures } from './figures.js';
 import { nonAnswer } from './non-answers.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
@@ -11,7 +12,15 @@ import { CLAIM_FIELDS, LIST_FIELDS, partLabel, samePart, type Claim, type Eviden
  * fails after the last repair can be withheld field by field (see withhold.ts).
  */
 
-export type QualityRule = 'required_section' | 'placeholder' | 'junk' | 'prompt_echo' | 'evidence_not_found' | 'unsupported' | 'distinct_personas';
+export type QualityRule =
+  | 'required_section'
+  | 'placeholder'
+  | 'junk'
+  | 'prompt_echo'
+  | 'unstated_figure'
+  | 'evidence_not_found'
+  | 'unsupported'
+  | 'distinct_personas';
 
 export interface QualityIssue {
   part: ReportPart;
@@ -44,6 +53,8 @@ export interface QualityContext {
   passages: readonly LocatablePassage[];
   /** Cleaned page text by URL: every quote must also appear verbatim there. */
   pageTexts: ReadonlyMap<string, string>;
+  /** What the prompt shows of the site beside its passages (page titles, descriptions, headings, structured data): figures a field may give. */
+  siteContext: readonly string[];
   /** Prompt text a field must not repeat (prompts.ts PROMPT_SCAFFOLDING); the check adds the report's own instructions. */
   scaffolding: readonly string[];
   /** Patterns of the prompt format itself (page headers, passage tags, labels). */
@@ -76,6 +87,9 @@ function companyNames(report: Pick<ReportContent, 'site' | 'offering'>): Set<str
 
 /** "Premise 1", "Role #2": one word and a number, a name or role a model numbered instead of writing (SmolLM2). */
 const NUMBERED = /^\p{L}+\s*#?\s*\d+$/u;
+
+/** The fields that portray a persona rather than state facts or claims. */
+const PERSONA_PORTRAIT = new Set(['name', 'role', 'summary', 'channels']);
 
 /** "Persona 1", "Customer A", "User #2": a name the model left generic. */
 const GENERIC_NAME = /^(persona|customer|user|buyer|segment|profile|person)\s*#?\s*(\d+|[A-Z])\b/i;
@@ -232,6 +246,7 @@ class Checker {
   private readonly echoes: EchoIndex;
   private readonly byId: Map<string, LocatablePassage>;
   private readonly pageTexts: Map<string, string>;
+  private readonly figures: ReadonlySet<string>;
   unverified: { part: ReportPart }[] = [];
 
   constructor(
@@ -242,6 +257,7 @@ class Checker {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
     this.pageTexts = new Map([...ctx.pageTexts].map(([url, text]) => [url, text.replace(/\s+/g, ' ')]));
+    this.figures = siteFigures([...ctx.passages.map((p) => p.text), ...ctx.pageTexts.values(), ...ctx.siteContext]);
   }
 
   add(issue: QualityIssue): void {
@@ -263,6 +279,9 @@ class Checker {
     const junk = junkReason(value, kind);
     const echo = junk ? null : promptEcho(value, this.echoes);
     const said = junk || echo ? null : nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
+    // Names, roles, a persona's summary and channels describe an imagined customer ("Maria, 34");
+    // every other field speaks for the company or makes a claim, and gives only the site's figures.
+    const invented = part.kind === 'persona' && PERSONA_PORTRAIT.has(field) ? [] : unstatedFigures(value, this.figures);
     const problem: [QualityRule, string] | null = junk
       ? ['junk', junk]
       : echo
@@ -277,7 +296,9 @@ class Checker {
                 ? ['placeholder', 'says only that the site does not tell']
                 : said === 'source_talk'
                   ? ['prompt_echo', 'talks about its sources instead of the company']
-                  : null;
+                  : invented.length > 0
+                    ? ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`]
+                    : null;
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.

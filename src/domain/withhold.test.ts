@@ -4,7 +4,7 @@ import { checkReportQuality, type QualityContext } from './quality.js';
 import { withholdFailing } from './withhold.js';
 import { claim, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const final = (r: ReturnType<typeof sampleReport>) => withholdFailing(r, checkReportQuality(r, ctx).issues);
 
 describe('withholdFailing', () => {
@@ -20,6 +20,16 @@ describe('withholdFailing', () => {
     expect(out.personas[0]!.goals.map((g) => g.text)).toEqual(['Finish bridge plans faster']);
     expect(out.personas[0]!.channels).toEqual(['Trade fairs']);
     expect(out.withheld.map((w) => w.field)).toEqual(['goals', 'channels']);
+  });
+
+  it('takes out a claim and a value proposition with a figure the site does not give', () => {
+    const r = sampleReport();
+    r.offering!.valuePropositions = ['Plans from 99 euros a month', 'Saves engineers 12 hours a week'];
+    r.personas[0] = samplePersona({ goals: [claim('Finish bridge plans faster', 'p1.1'), claim('Cut costs by 30%')] });
+    const out = final(r);
+    expect(out.offering!.valuePropositions).toEqual(['Plans from 99 euros a month']);
+    expect(out.personas[0]!.goals.map((g) => g.text)).toEqual(['Finish bridge plans faster']);
+    expect(out.withheld.map((w) => w.reason)).toEqual(['valuePropositions[1] gives a number the site does not state', 'goals[1] gives a number the site does not state']);
   });
 
   it('takes out a persona whose name is junk or prompt text, and a duplicate persona, saying why', () => {

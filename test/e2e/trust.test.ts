@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/database.js';
-import { NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
+import { INVENTED_FIGURES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
 import { ACME_PAGES } from '../support/acme-site.js';
 import { api, pollStatus } from '../support/api.js';
 import { readFixture } from '../support/fixtures.js';
@@ -120,6 +120,17 @@ describe('a report never shows what it cannot back, whatever the model does', ()
           expect(NON_ANSWERS.openings.some((o) => text.startsWith(o)), text).toBe(false);
         }
         for (const o of NON_ANSWERS.openings) expect(markdown).not.toContain(o.trim());
+      },
+    ],
+    [
+      'invented statistics',
+      ['invented_figures'],
+      undefined,
+      ({ report, quality, markdown }) => {
+        expect(quality.fields.rejected).toBeGreaterThan(0);
+        // None of the stand-in's made-up figures is shown, alone or after an answer.
+        for (const text of shownStrings(report)) expect(INVENTED_FIGURES.some((f) => text.includes(f)), text).toBe(false);
+        for (const f of INVENTED_FIGURES) expect(markdown).not.toContain(f);
       },
     ],
     ['duplicate personas', ['duplicate_personas'], undefined, ({ report }) => expect(new Set(report.personas.map((p: any) => p.name.toLowerCase())).size).toBe(report.personas.length)],
