@@ -44,7 +44,7 @@ export interface QualityResult {
   droppedEvidence: Record<string, DroppedTally>;
   /** Persona claims (goals, pain points, objections, triggers) and how many cite evidence. */
   claims: { total: number; withEvidence: number; share: number | null };
-  /** Text fields checked and how many were rejected as junk, placeholder, non-answer or prompt text. */
+  /** Text fields checked and how many were rejected as junk, placeholder, non-answer, prompt text or a figure the site does not give. */
   fields: { checked: number; rejected: number };
 }
 
