@@ -6,8 +6,9 @@
  *
  * Numbers are compared in one notation: "10,000", "10.000" and "10 000" are one figure (a
  * separator before three digits groups thousands), "4.9" and "4,9" are one figure, a price
- * "19.00" is "19", "50%" and "$49" are 50 and 49. Number words the site writes out ("three plans", "zwei Nutzer") count as
- * their digits, so a report that writes "3 plans" is not held to have invented it.
+ * "19.00" is "19", "50%" and "$49" are 50 and 49. Number words the site writes out ("three
+ * plans", "zwei Nutzer") count as their digits, so a report that writes "3 plans" is not held to
+ * have invented it.
  */
 
 /**
@@ -17,14 +18,14 @@
 const NUMBER = /(?<![\p{L}\d])(\d+(?:[.,'\u00A0\u202F ]\d{3}(?!\d))*)(?:[.,](\d+))?/gu;
 
 /** One to twelve, twenty and a hundred in the languages the product is used in most. */
-const NUMBER_WORDS: Readonly<Record<string, string>> = Object.fromEntries(
-  [
+const NUMBER_WORDS: Readonly<Record<string, string>> = Object.fromEntries([
+  ...[
     ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'],
     ['eins', 'zwei', 'drei', 'vier', 'fünf', 'sechs', 'sieben', 'acht', 'neun', 'zehn', 'elf', 'zwölf'],
     ['un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf', 'dix', 'onze', 'douze'],
   ].flatMap((words) => words.map((w, i) => [w, String(i + 1)])),
-);
-Object.assign(NUMBER_WORDS, { twenty: '20', hundred: '100', zwanzig: '20', hundert: '100', vingt: '20', cent: '100', ein: '1', eine: '1', une: '1' });
+  ...Object.entries({ twenty: '20', hundred: '100', zwanzig: '20', hundert: '100', vingt: '20', cent: '100', ein: '1', eine: '1', une: '1' }),
+]);
 
 /** A written number in one notation: thousands separators out, a point for the decimal mark, zero decimals ("19.00") dropped. */
 function canonical(whole: string, decimals: string | undefined): string {
