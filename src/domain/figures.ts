@@ -27,6 +27,9 @@ const NUMBER_WORDS: Readonly<Record<string, string>> = Object.fromEntries([
   ...Object.entries({ twenty: '20', hundred: '100', zwanzig: '20', hundert: '100', vingt: '20', cent: '100', ein: '1', eine: '1', une: '1' }),
 ]);
 
+/** Any of the number words, as a whole word. */
+const NUMBER_WORD = new RegExp(`(?<!\\p{L})(${Object.keys(NUMBER_WORDS).join('|')})(?!\\p{L})`, 'giu');
+
 /** A written number in one notation: thousands separators out, a point for the decimal mark, zero decimals ("19.00") dropped. */
 function canonical(whole: string, decimals: string | undefined): string {
   const digits = whole.replace(/\D/gu, '').replace(/^0+(?=\d)/u, '');
@@ -43,10 +46,7 @@ export function siteFigures(texts: Iterable<string>): Set<string> {
   const known = new Set<string>();
   for (const text of texts) {
     for (const figure of figuresIn(text)) known.add(figure);
-    for (const word of text.toLowerCase().split(/[^\p{L}]+/u)) {
-      const n = NUMBER_WORDS[word];
-      if (n) known.add(n);
-    }
+    for (const [word] of text.matchAll(NUMBER_WORD)) known.add(NUMBER_WORDS[word.toLowerCase()]!);
   }
   return known;
 }
