@@ -273,37 +273,34 @@ class Checker {
       return false;
     }
     this.checked++;
-    const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
-    const generic = (field === 'name' && GENERIC_NAME.test(value.trim())) || ((field === 'name' || field === 'role') && NUMBERED.test(value.trim()));
-    const company = field === 'name' && this.companyNames.has(nameKey(value));
-    const junk = junkReason(value, kind);
-    const echo = junk ? null : promptEcho(value, this.echoes);
-    const said = junk || echo ? null : nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
-    // Names, roles, a persona's summary and channels describe an imagined customer ("Maria, 34");
-    // every other field speaks for the company or makes a claim, and gives only the site's figures.
-    const invented = part.kind === 'persona' && PERSONA_PORTRAIT.has(field) ? [] : unstatedFigures(value, this.figures);
-    const problem: [QualityRule, string] | null = junk
-      ? ['junk', junk]
-      : echo
-        ? ['prompt_echo', echo]
-        : placeholder
-          ? ['placeholder', `contains placeholder text (${placeholder})`]
-          : generic
-            ? ['placeholder', field === 'name' ? 'is generic; give the persona a real name' : 'is generic; give the persona a real role']
-            : company
-              ? ['placeholder', 'is the name of the site, the company or a product, not of a customer']
-              : said === 'non_answer'
-                ? ['placeholder', 'says only that the site does not tell']
-                : said === 'source_talk'
-                  ? ['prompt_echo', 'talks about its sources instead of the company']
-                  : invented.length > 0
-                    ? ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`]
-                    : null;
+    const problem = this.problemOf(part, field, value, kind);
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.
     this.add({ ...at, rule: problem[0], message: `${where} ${problem[1]}` });
     return false;
+  }
+
+  /** The first rule a filled field breaks, in this order, with why; null when it breaks none. */
+  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence'): [QualityRule, string] | null {
+    const junk = junkReason(value, kind);
+    if (junk) return ['junk', junk];
+    const echo = promptEcho(value, this.echoes);
+    if (echo) return ['prompt_echo', echo];
+    const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
+    if (placeholder) return ['placeholder', `contains placeholder text (${placeholder})`];
+    const generic = (field === 'name' && GENERIC_NAME.test(value.trim())) || ((field === 'name' || field === 'role') && NUMBERED.test(value.trim()));
+    if (generic) return ['placeholder', `is generic; give the persona a real ${field}`];
+    if (field === 'name' && this.companyNames.has(nameKey(value))) return ['placeholder', 'is the name of the site, the company or a product, not of a customer'];
+    const said = nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
+    if (said === 'non_answer') return ['placeholder', 'says only that the site does not tell'];
+    if (said === 'source_talk') return ['prompt_echo', 'talks about its sources instead of the company'];
+    // Names, roles, a persona's summary and channels describe an imagined customer ("Maria, 34");
+    // every other field speaks for the company or makes a claim, and gives only the site's figures.
+    if (part.kind === 'persona' && PERSONA_PORTRAIT.has(field)) return null;
+    const invented = unstatedFigures(value, this.figures);
+    if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
+    return null;
   }
 
   list(part: ReportPart, field: string, values: readonly string[], kind: 'label' | 'sentence'): void {
