@@ -24,6 +24,13 @@ describe('unstatedFigures', () => {
     expect(unstatedFigures('Invoices for freelancers', known)).toEqual([]);
   });
 
+  it('holds a portrait to statistics only: money, percentages, decimals and thousands, not an age, a count or a year', () => {
+    const portrait = { statisticsOnly: true };
+    expect(unstatedFigures('Maria, 44, has run a studio of 7 since 2015', known, portrait)).toEqual([]);
+    expect(unstatedFigures('Saves teams 11.6 hours every week', known, portrait)).toEqual(['11.6']);
+    expect(unstatedFigures('Spends $300 and 15% of her week on 2,500 invoices', known, portrait)).toEqual(['300', '15', '2500']);
+  });
+
   it('names each figure the site does not give, once', () => {
     expect(unstatedFigures('Saves 12 hours a week, 12 months a year, for $49', known)).toEqual(['12', '49']);
     expect(unstatedFigures('Trusted by 100,000 teams', known)).toEqual(['100000']);

@@ -132,7 +132,7 @@ describe('checkReportQuality', () => {
     expect(checkReportQuality(r, site).issues.filter((i) => i.part.kind === 'offering')).toEqual([]);
   });
 
-  it('rejects a figure the site does not give where the report speaks for the company or makes a claim, not in a persona\'s portrait', () => {
+  it('rejects a figure the site does not give where the report speaks for the company or makes a claim, and a statistic in a persona\'s portrait', () => {
     const r = sampleReport();
     r.offering!.valuePropositions = ['Plans from 99 euros a month', 'Trusted by over 10,000 engineering firms'];
     r.personas[0] = samplePersona({
@@ -145,6 +145,9 @@ describe('checkReportQuality', () => {
     ]);
     // A figure the prompt showed beside the passages (here a page's structured data) is the site's.
     expect(checkReportQuality(r, { ...ctx, siteContext: ['Over 10,000 engineering firms plan with Acme', 'Planning time: -40%'] }).issues).toEqual([]);
+    // A portrait may give an age, not the company's statistics.
+    r.personas[1] = samplePersona({ name: 'Tom, the owner', role: 'Office owner', summary: 'Tom saves his office 11.6 hours every week.' });
+    expect(check(r).issues.filter((i) => i.part.kind === 'persona' && i.part.index === 1).map((i) => [i.field, i.rule])).toEqual([['summary', 'unstated_figure']]);
   });
 
   it('flags a name or role that is a word and a number', () => {

@@ -295,10 +295,11 @@ class Checker {
     const said = nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
     if (said === 'non_answer') return ['placeholder', 'says only that the site does not tell'];
     if (said === 'source_talk') return ['prompt_echo', 'talks about its sources instead of the company'];
-    // Names, roles, a persona's summary and channels describe an imagined customer ("Maria, 34");
-    // every other field speaks for the company or makes a claim, and gives only the site's figures.
-    if (part.kind === 'persona' && PERSONA_PORTRAIT.has(field)) return null;
-    const invented = unstatedFigures(value, this.figures);
+    // Names, roles, a persona's summary and channels describe an imagined customer ("Maria, 34"):
+    // there only statistics (money, percentages, decimals, thousands) must be the site's; every
+    // other field speaks for the company or makes a claim, and gives only the site's figures.
+    const portrait = part.kind === 'persona' && PERSONA_PORTRAIT.has(field);
+    const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     return null;
   }
