@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { freePort, isPortFree } from './free-port.js';
+import { closedPort, freePort, isPortFree } from './free-port.js';
 
 describe('freePort', () => {
   it('picks ports below the range the kernel hands out by itself, free when picked', async () => {
@@ -22,5 +22,14 @@ describe('freePort', () => {
     expect(await isPortFree(port)).toBe(false);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     expect(await isPortFree(port)).toBe(true);
+  });
+
+  it('closedPort picks free ports below the range freePort picks from', async () => {
+    const ports = await Promise.all(Array.from({ length: 20 }, () => closedPort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(2_000);
+      expect(port).toBeLessThan(10_000);
+    }
+    expect(new Set(ports).size).toBeGreaterThan(1);
   });
 });

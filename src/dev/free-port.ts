@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 
 /** Below the kernel's ephemeral range: the lowest port freePort picks from. */
 const LOWEST = 10_000;
+/** The lowest port closedPort picks from: above the well-known and registered service ports people run. */
+const CLOSED_LOWEST = 2_000;
 
 /**
  * The ports the kernel hands out by itself, to `listen(0)` and to every outgoing connection
@@ -33,6 +35,21 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     if (await isPortFree(port, host)) return port;
   }
   return osPort(host);
+}
+
+/**
+ * A port that stays closed until the caller listens on it, for a test of a server that is down
+ * (connections refused) and comes back on the same port. Picked below the range freePort and the
+ * kernel hand out, so no other server of the test run takes it in the meantime: a closed port from
+ * freePort is free for every other test to pick, and one that did made a "down" endpoint answer,
+ * or hang, instead of refusing.
+ */
+export async function closedPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = CLOSED_LOWEST + Math.floor(Math.random() * (LOWEST - CLOSED_LOWEST));
+    if (await isPortFree(port, host)) return port;
+  }
+  throw new Error(`No free port between ${CLOSED_LOWEST} and ${LOWEST} on ${host}`);
 }
 
 function osPort(host: string): Promise<number> {
