@@ -20,7 +20,7 @@ export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing
   { behaviours: ['junk', 'unknown_ids'] },
   { behaviours: ['paraphrased_quotes', 'prose_around_json'] },
   { behaviours: ['wrong_page', 'duplicate_personas', 'invented_figures'] },
-  { behaviours: ['merged_quotes', 'typographic_quotes'] },
+  { behaviours: ['merged_quotes', 'typographic_quotes', 'invented_names'] },
   { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids'] },
   { behaviours: ['invented_urls', 'non_answers'] },
   { behaviours: ['truncated_json'], times: 3, standing: ['instruction_text'] },

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BEHAVIOURS, INVENTED_FIGURES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
+import { BEHAVIOURS, INVENTED_FIGURES, INVENTED_NAMES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
 
 // The prompt is written out literally, in the product's format: the stand-in must read it as any
 // model would, and each test shows one mistake a real model makes.
@@ -85,6 +85,20 @@ async function raw(extra: string[] = [], format: OpenAI.Chat.ChatCompletionCreat
 }
 
 /** One request with the behaviour, the JSON answer parsed (but not validated: it is meant to be wrong). */
+/** Some sentence fields are the embellishment alone, some an answer with it added; the others (labels, URLs) are left alone. */
+async function expectEmbellished(behaviours: Behaviour[], made: readonly string[]): Promise<void> {
+  const answer = await answerWith(behaviours);
+  const strings = fieldStrings(answer);
+  const embellished = strings.filter(({ text }) => made.some((m) => text.endsWith(m)));
+  expect(embellished.some(({ text }) => made.includes(text))).toBe(true);
+  expect(embellished.some(({ text }) => !made.includes(text))).toBe(true);
+  for (const { key, text } of strings) {
+    if (embellished.some((w) => w.text === text) || /url$/i.test(key)) continue;
+    expect(inPassage(text), `${key}: ${text}`).toBe(true);
+  }
+  expectValidEvidence(answer);
+}
+
 async function answerWith(behaviours: Behaviour[], extra: string[] = []): Promise<Record<string, unknown>> {
   ai.use(behaviours, { times: 1 });
   const { completion, content } = await raw(extra);
@@ -223,17 +237,11 @@ const SHOWS: Record<Behaviour, () => Promise<void>> = {
   },
 
   async invented_figures() {
-    const answer = await answerWith(['invented_figures']);
-    const strings = fieldStrings(answer);
-    const withFigure = strings.filter(({ text }) => INVENTED_FIGURES.some((f) => text.endsWith(f)));
-    // Some fields are the statistic alone, some an answer with it added; the others (labels, URLs) are left alone.
-    expect(withFigure.some(({ text }) => INVENTED_FIGURES.includes(text))).toBe(true);
-    expect(withFigure.some(({ text }) => !INVENTED_FIGURES.includes(text))).toBe(true);
-    for (const { key, text } of strings) {
-      if (withFigure.some((w) => w.text === text) || /url$/i.test(key)) continue;
-      expect(inPassage(text), `${key}: ${text}`).toBe(true);
-    }
-    expectValidEvidence(answer);
+    await expectEmbellished(['invented_figures'], INVENTED_FIGURES);
+  },
+
+  async invented_names() {
+    await expectEmbellished(['invented_names'], INVENTED_NAMES);
   },
 
   async junk() {

@@ -29,6 +29,10 @@ import { clamp, SchemaFiller, type EnumArrayField, type ObjectArrayField, type S
  *   invented_figures     Embellishment: sentence fields get a made-up statistic, alone or after the
  *                        answer ('Trusted by over 8,317 businesses worldwide.', 'Saves teams 11.6
  *                        hours every week.'), figures the site never gives.
+ *   invented_names       Social proof made up: sentence fields get customers, integrations or press
+ *                        the site never names, alone or after the answer ('Trusted by teams at
+ *                        Shopify, Airbnb and Deloitte.', 'Integrates with Salesforce, Zapier and
+ *                        QuickBooks.').
  *   junk                 Degenerate decoding and broken tokenisation: identifiers like
  *                        '0_3t4z6w6p59l1b281c68a0y', bare punctuation '": "', single letters,
  *                        HTML/JSON fragments ('<div class="card">', '{"goals": [', '</p>').
@@ -72,6 +76,7 @@ export type Behaviour =
   | 'placeholders'
   | 'non_answers'
   | 'invented_figures'
+  | 'invented_names'
   | 'junk'
   | 'quotes_not_ids'
   | 'paraphrased_quotes'
@@ -93,6 +98,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   'placeholders',
   'non_answers',
   'invented_figures',
+  'invented_names',
   'junk',
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -129,7 +135,7 @@ export interface MisbehavingAi {
   stop(): Promise<void>;
 }
 
-const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'invented_figures', 'junk'] as const satisfies readonly Behaviour[];
+const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'invented_figures', 'invented_names', 'junk'] as const satisfies readonly Behaviour[];
 const QUOTE_BEHAVIOURS = [
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -168,6 +174,14 @@ export const INVENTED_FIGURES = [
   'Cuts payment times by 61.5%.',
   'Rated 4.83 out of 5 by 2,904 reviewers.',
   'Saves customers $6,250 a year on average.',
+];
+/** What invented_names writes: customers, integrations and press no test site names. Exported for judges of delivered reports. */
+export const INVENTED_NAMES = [
+  'Trusted by teams at Shopify, Airbnb and Deloitte.',
+  'Integrates with Salesforce, Zapier and QuickBooks.',
+  'As featured in Forbes and TechCrunch.',
+  'Recommended by analysts at Gartner.',
+  'Chosen over Xero by most small firms.',
 ];
 const JUNK = ['": "', 'c', 'd', '<div class="card">', '{"goals": [', '</p>', '",', ']}', '<span>'];
 const INVENTED_QUOTES = [
@@ -246,13 +260,15 @@ class MisbehavingFiller extends SchemaFiller {
         const lower = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
         return typeof answer === 'string' ? opening + lower(answer) : { ...answer, text: opening + lower(answer.text) };
       }
-      case 'invented_figures': {
+      case 'invented_figures':
+      case 'invented_names': {
         if (field.kind !== 'sentence') return super.stringValue(field);
-        const figure = pick(INVENTED_FIGURES, derive(field.n, 'figure'));
-        if (field.n % 2 === 0) return figure;
-        // The answer, cited as the model would, with the statistic added after it.
+        const [pool, salt] = behaviour === 'invented_figures' ? [INVENTED_FIGURES, 'figure'] : [INVENTED_NAMES, 'name'];
+        const made = pick(pool, derive(field.n, salt));
+        if (field.n % 2 === 0) return made;
+        // The answer, cited as the model would, with the embellishment added after it.
         const answer = super.stringValue(field);
-        return typeof answer === 'string' ? `${answer} ${figure}` : { ...answer, text: `${answer.text} ${figure}` };
+        return typeof answer === 'string' ? `${answer} ${made}` : { ...answer, text: `${answer.text} ${made}` };
       }
       case 'junk':
         return field.n % 3 === 0 ? this.junkIdentifier(field.n) : pick(JUNK, derive(field.n, 'junk'));

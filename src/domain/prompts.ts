@@ -203,6 +203,7 @@ export const REPAIR_PROBLEMS: Record<QualityRule, string> = {
   junk: 'is not usable words: junk, markup, JSON, an identifier, a list, or a phrase cut off or said twice',
   prompt_echo: 'repeats these instructions or talks about them or the text you were given, instead of the company',
   unstated_figure: 'gives a number the site does not state',
+  unstated_name: 'names a company, product or person the site does not mention',
   evidence_not_found: 'cites evidence that is not on the page',
   unsupported: 'cites no passage of the site',
   distinct_personas: 'repeats another persona',

@@ -150,6 +150,29 @@ describe('checkReportQuality', () => {
     expect(check(r).issues.filter((i) => i.part.kind === 'persona' && i.part.index === 1).map((i) => [i.field, i.rule])).toEqual([['summary', 'unstated_figure']]);
   });
 
+  it('rejects customers, partners or press the site does not name where the report speaks for the company or makes a claim', () => {
+    const r = sampleReport({ summary: 'Acme sells bridge planning software, trusted by Siemens and Arup.' });
+    r.offering!.valuePropositions = ['Half the planning time for every bridge', 'Integrates with Autodesk Revit'];
+    r.personas[0] = samplePersona({
+      summary: 'Maria plans bridges for the City of Bern and reads Bauwelt.',
+      objections: [claim('Maria already uses Excel for load tables')],
+      channels: ['LinkedIn groups'],
+      messaging: ['Show Maria on LinkedIn how Acme plans safer bridges'],
+    });
+    expect(check(r).issues.map((i) => [i.part.kind, i.field, i.item, i.rule, i.message])).toEqual([
+      ['summary', 'summary', undefined, 'unstated_name', 'summary names companies, products or people the site does not mention'],
+      ['offering', 'valuePropositions', 1, 'unstated_name', 'valuePropositions[1] names companies, products or people the site does not mention'],
+      ['persona', 'objections', 0, 'unstated_name', 'objections[0] names a company, product or person the site does not mention'],
+    ]);
+    // Names the site gives, in what the prompt showed beside its passages, pass.
+    const site = { ...ctx, siteContext: ['Customers: Siemens, Arup', 'Works with Autodesk Revit and Excel'] };
+    expect(checkReportQuality(r, site).issues).toEqual([]);
+    // A name the requester asked about may be named.
+    r.summary = 'Acme sells bridge planning software.';
+    r.offering!.valuePropositions = ['Half the planning time for every bridge'];
+    expect(check({ ...r, instructions: 'Focus on engineers who use Excel' }).issues).toEqual([]);
+  });
+
   it('flags a name or role that is a word and a number', () => {
     const r = sampleReport();
     r.personas[0] = samplePersona({ name: 'Agent 7', role: 'Premise 1' });

@@ -1,5 +1,6 @@
 import type { DropReason } from './evidence.js';
 import { siteFigures, unstatedFigures } from './figures.js';
+import { unstatedNames, wordSet } from './names.js';
 import { nonAnswer } from './non-answers.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
@@ -18,6 +19,7 @@ export type QualityRule =
   | 'junk'
   | 'prompt_echo'
   | 'unstated_figure'
+  | 'unstated_name'
   | 'evidence_not_found'
   | 'unsupported'
   | 'distinct_personas';
@@ -44,7 +46,7 @@ export interface QualityResult {
   droppedEvidence: Record<string, DroppedTally>;
   /** Persona claims (goals, pain points, objections, triggers) and how many cite evidence. */
   claims: { total: number; withEvidence: number; share: number | null };
-  /** Text fields checked and how many were rejected as junk, placeholder, non-answer, prompt text or a figure the site does not give. */
+  /** Text fields checked and how many were rejected as junk, placeholder, non-answer, prompt text, or a figure or name the site does not give. */
   fields: { checked: number; rejected: number };
 }
 
@@ -53,7 +55,7 @@ export interface QualityContext {
   passages: readonly LocatablePassage[];
   /** Cleaned page text by URL: every quote must also appear verbatim there. */
   pageTexts: ReadonlyMap<string, string>;
-  /** What the prompt shows of the site beside its passages (page titles, descriptions, headings, structured data): figures a field may give. */
+  /** What the prompt shows of the site beside its passages (page titles, descriptions, headings, structured data): figures and names a field may give. */
   siteContext: readonly string[];
   /** Prompt text a field must not repeat (prompts.ts PROMPT_SCAFFOLDING); the check adds the report's own instructions. */
   scaffolding: readonly string[];
@@ -247,17 +249,22 @@ class Checker {
   private readonly byId: Map<string, LocatablePassage>;
   private readonly pageTexts: Map<string, string>;
   private readonly figures: ReadonlySet<string>;
+  private readonly siteTexts: readonly string[];
+  private siteWords?: ReadonlySet<string>;
   unverified: { part: ReportPart }[] = [];
 
   constructor(
     ctx: QualityContext,
     private readonly allowExampleDomain: boolean,
     private readonly companyNames: ReadonlySet<string>,
+    /** Words of the report's own labels (persona names and roles, products, channels) and of the requester's instructions: its sentences may repeat them. */
+    private readonly labelWords: ReadonlySet<string>,
   ) {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
     this.pageTexts = new Map([...ctx.pageTexts].map(([url, text]) => [url, text.replace(/\s+/g, ' ')]));
-    this.figures = siteFigures([...ctx.passages.map((p) => p.text), ...ctx.pageTexts.values(), ...ctx.siteContext]);
+    this.siteTexts = [...ctx.passages.map((p) => p.text), ...ctx.pageTexts.values(), ...ctx.siteContext];
+    this.figures = siteFigures(this.siteTexts);
   }
 
   add(issue: QualityIssue): void {
@@ -301,6 +308,11 @@ class Checker {
     const portrait = part.kind === 'persona' && PERSONA_PORTRAIT.has(field);
     const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
+    // Customers, partners, integrations or press the site never names; a portrait may name an imagined customer's world.
+    if (kind === 'sentence' && !portrait) {
+      const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), this.labelWords);
+      if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
+    }
     return null;
   }
 
@@ -375,7 +387,9 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   // The requester's instructions as the prompt sends them: under their label.
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report));
+  // A requester who asks about "Shopify merchants" gets sentences that name Shopify.
+  const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels));
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 

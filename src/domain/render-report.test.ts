@@ -59,7 +59,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain('> - persona 1: persona 1 cites no passage of the site');
     expect(md).not.toContain('persona 2 cites no passage');
     expect(md).toContain('Persona claims backed by a cited passage: 25% (1 of 4)');
-    expect(md).toContain('Text fields rejected (junk, placeholders, non-answers, prompt text, figures the site does not give): 3 of 20.');
+    expect(md).toContain('Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): 3 of 20.');
     expect(md).toContain('Evidence dropped in persona 1: 2 (1 named a passage that does not exist, 1 quoted text found on no page).');
   });
 

@@ -161,7 +161,7 @@ function qualityLines(meta: RenderMeta): string[] {
       ? '- Persona claims backed by a cited passage: none to count, as the report shows no persona claims.'
       : `- Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})${q.claims.withEvidence < q.claims.total ? '; the others are marked inferred' : ''}.`,
   );
-  lines.push(`- Text fields rejected (junk, placeholders, non-answers, prompt text, figures the site does not give): ${q.fields.rejected} of ${q.fields.checked}.`);
+  lines.push(`- Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): ${q.fields.rejected} of ${q.fields.checked}.`);
   const dropped = Object.entries(q.droppedEvidence ?? {});
   if (dropped.length === 0) lines.push('- Every citation the model made resolved to a passage of the site.');
   for (const [part, tally] of dropped) {

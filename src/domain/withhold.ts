@@ -10,7 +10,7 @@ import { CLAIM_FIELDS, LIST_FIELDS, partLabel, type OfferingSection, type Person
  */
 
 /** Rules that make a field unfit to show. `unsupported` is not one: the part stays, marked. */
-const DISQUALIFYING = new Set<QualityIssue['rule']>(['required_section', 'placeholder', 'junk', 'prompt_echo', 'unstated_figure', 'distinct_personas', 'evidence_not_found']);
+const DISQUALIFYING = new Set<QualityIssue['rule']>(['required_section', 'placeholder', 'junk', 'prompt_echo', 'unstated_figure', 'unstated_name', 'distinct_personas', 'evidence_not_found']);
 const PERSONA_CORE = new Set(['name', 'role', 'summary']);
 
 export function withholdFailing(content: ReportContent, issues: readonly QualityIssue[]): ReportContent {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/database.js';
-import { INVENTED_FIGURES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
+import { INVENTED_FIGURES, INVENTED_NAMES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from '../../src/dev/misbehaving-ai.js';
 import { ACME_PAGES } from '../support/acme-site.js';
 import { api, pollStatus } from '../support/api.js';
 import { readFixture } from '../support/fixtures.js';
@@ -60,7 +60,7 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
   const { pages, siteText } = await storedPages(db, analysisId);
   const verdict = judgeReport(report, pages, prompts, siteText);
   expect(verdict.unverified, 'quotes not on the page they cite').toEqual([]);
-  expect(verdict.promptText, 'fields holding prompt text').toEqual([]);
+  expect(verdict.promptText, `fields holding prompt text: ${JSON.stringify(verdict.promptText)}`).toEqual([]);
 
   const markdown = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=markdown`)).text();
   const html = await (await fetch(`${service.apiUrl}/api/v2/analysis/${analysisId}/report${q}format=html`)).text();
@@ -90,6 +90,21 @@ function shownStrings(value: unknown, key = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((v) => shownStrings(v, key));
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => shownStrings(v, k));
   return [];
+}
+
+/**
+ * What speaks for the company or makes a claim: the summary, the offering, persona claims and
+ * messaging. A persona's portrait (name, role, summary, channels) imagines a customer and may name
+ * their world.
+ */
+function claimStrings(report: any): string[] {
+  const personas: any[] = report.personas ?? [];
+  return [
+    report.summary,
+    report.offering?.summary,
+    ...(report.offering?.valuePropositions ?? []),
+    ...personas.flatMap((p) => [...['goals', 'painPoints', 'objections', 'buyingTriggers'].flatMap((f) => (p[f] ?? []).map((c: any) => c.text)), ...(p.messaging ?? [])]),
+  ].filter((t): t is string => typeof t === 'string');
 }
 
 function since(before: number): string[] {
@@ -131,6 +146,16 @@ describe('a report never shows what it cannot back, whatever the model does', ()
         // None of the stand-in's made-up figures is shown, alone or after an answer.
         for (const text of shownStrings(report)) expect(INVENTED_FIGURES.some((f) => text.includes(f)), text).toBe(false);
         for (const f of INVENTED_FIGURES) expect(markdown).not.toContain(f);
+      },
+    ],
+    [
+      'invented customers, integrations and press',
+      ['invented_names'],
+      undefined,
+      ({ report, quality }) => {
+        expect(quality.fields.rejected).toBeGreaterThan(0);
+        // None of the stand-in's made-up names is shown where the report speaks for the company or makes a claim.
+        for (const text of claimStrings(report)) expect(INVENTED_NAMES.some((n) => text.includes(n)), text).toBe(false);
       },
     ],
     ['duplicate personas', ['duplicate_personas'], undefined, ({ report }) => expect(new Set(report.personas.map((p: any) => p.name.toLowerCase())).size).toBe(report.personas.length)],

@@ -60,9 +60,14 @@ function* textFields(report: any): Generator<[string, string]> {
   }
 }
 
+/** A line carrying JSON: an object or array, or a label followed by one JSON string ('...: "text"'). */
+const JSON_LINE = /[{[]\s*"|:\s*"(?:[^"\\]|\\.)*"\s*$/;
+
 /**
  * Sentences and lines of the prompts that the site does not say. Lines that carry JSON are the
- * model's own earlier answers (research notes, a rejected version), not prompt text. A line that
+ * model's own earlier answers (research notes, a rejected version, also a rejected summary, a
+ * single JSON string), not prompt text: in a local run, a persona summary the model also wrote as the
+ * report summary was judged prompt text because the summary's repair prompt quoted it. A line that
  * lists things (`a | b | c`) is cut at its separators like a sentence at its full stop: each item
  * may be the site's words (its headings) even where the run of them is not (seen in CI: a report
  * listing the site's headings in the order a prompt line listed them was judged prompt text).
@@ -73,7 +78,7 @@ export function promptSentences(prompts: readonly string[], siteText: string): s
   for (const prompt of prompts) {
     for (const rawLine of prompt.split('\n')) {
       const line = rawLine.replace(/^\s*\[[^\]\s]{1,16}\]\s*/, '').trim();
-      if (!line || /[{[]\s*"/.test(line)) continue;
+      if (!line || JSON_LINE.test(line)) continue;
       for (const piece of [line, ...line.split(/(?<=[.!?:])\s+|\s+[|·•]\s+/)]) {
         const w = words(piece);
         if (w.length >= 3 && !site.includes(` ${w.join(' ')} `)) out.add(w.join(' '));

@@ -101,7 +101,7 @@ function qualitySection(report, status, quality) {
     const c = quality.claims;
     items.push(c.share === null ? 'No persona claims.' : `Persona claims backed by a cited passage: ${Math.round(c.share * 100)}% (${c.withEvidence} of ${c.total})${c.withEvidence < c.total ? '; the others are marked inferred' : ''}.`);
   }
-  if (quality?.fields) items.push(`Text fields rejected (junk, placeholders, non-answers, prompt text, figures the site does not give): ${quality.fields.rejected} of ${quality.fields.checked}.`);
+  if (quality?.fields) items.push(`Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): ${quality.fields.rejected} of ${quality.fields.checked}.`);
   // As the Markdown report says it: the summary's one field is named once, and a part withheld whole gets no word on its evidence.
   const withheld = report.withheld ?? [];
   for (const w of withheld) items.push(`Withheld (${partLabel(w.part)}${w.field && w.field !== partLabel(w.part) ? `, ${w.field}` : ''}): ${w.reason}`);

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { unstatedNames, wordSet } from './names.js';
+
+const SITE = wordSet([
+  'Acme Invoicing sends professional invoices for freelancers and small agencies.',
+  'Connect your Stripe account and get paid by card. Open-source templates, GDPR-compliant.',
+  'Read what Jane Doe of Studio Nord says about us.',
+  'Kontakt: info@acme-invoicing.example',
+]);
+
+describe('unstatedNames', () => {
+  it('finds the customers, integrations and press a field names that the site does not', () => {
+    expect(unstatedNames('Trusted by teams at Google, Shopify and Airbnb.', SITE)).toEqual(['Google', 'Shopify', 'Airbnb']);
+    expect(unstatedNames('Integrates with Salesforce and HubSpot, as featured in Forbes.', SITE)).toEqual(['Salesforce', 'HubSpot', 'Forbes']);
+    expect(unstatedNames('Works on the iPhone and with QuickBooks exports.', SITE)).toEqual(['iPhone', 'QuickBooks']);
+    // Once each, in order.
+    expect(unstatedNames('Unlike Xero, it is free; Xero users switch.', SITE)).toEqual(['Xero']);
+  });
+
+  it('passes the names the site gives, however they are written', () => {
+    expect(unstatedNames('Freelancers get paid by card through Stripe.', SITE)).toEqual([]);
+    expect(unstatedNames("Studio Nord's Jane Doe recommends ACME invoicing.", SITE)).toEqual([]);
+    expect(unstatedNames('Small Agencies send Professional Invoices.', SITE)).toEqual([]);
+    // A plural or singular the site does not use verbatim.
+    expect(unstatedNames('Ideal for an Agency or a Freelancer with Templates.', SITE)).toEqual([]);
+    expect(unstatedNames('Uses Open-Source tooling.', SITE)).toEqual([]);
+  });
+
+  it('leaves sentence starts, abbreviations, weekdays and trade words alone', () => {
+    expect(unstatedNames('Quarterly reporting is painful. Bookkeeping takes hours: Reminders help.', SITE)).toEqual([]);
+    expect(unstatedNames('- Faster payouts', SITE)).toEqual([]);
+    expect(unstatedNames('"Payouts" matter. (Reminders too.)', SITE)).toEqual([]);
+    expect(unstatedNames('Needs a CRM, SEO and VAT handling for the EU.', SITE)).toEqual([]);
+    expect(unstatedNames('Closes the books every Friday in December.', SITE)).toEqual([]);
+    expect(unstatedNames('A SaaS tool for DevOps teams, with email reminders.', SITE)).toEqual([]);
+    expect(unstatedNames("I'm done by Monday.", SITE)).toEqual([]);
+    // Digits make a word part of a code, not a name.
+    expect(unstatedNames('Serves B2B agencies in the Web3 space.', SITE)).toEqual([]);
+  });
+
+  it('does not mistake a capital inside a sentence after a quote or bracket for a name the site gives', () => {
+    expect(unstatedNames('Teams (like Zapier) automate it.', SITE)).toEqual(['Zapier']);
+    expect(unstatedNames('Their clients say "Best Tool" often.', SITE)).toEqual(['Best', 'Tool']);
+  });
+
+  it('takes words the report may repeat from its own labels', () => {
+    const allowed = wordSet(['Maria Keller', 'Agency Owner', 'LinkedIn']);
+    expect(unstatedNames('Maria wants to spend less time on LinkedIn.', SITE, allowed)).toEqual([]);
+    expect(unstatedNames('Maria wants to spend less time on LinkedIn.', SITE)).toEqual(['LinkedIn']);
+  });
+
+  it('does not check a field that reads as German, where every noun has a capital', () => {
+    expect(unstatedNames('Die Rechnungen werden mit der Buchhaltung abgeglichen und sind sofort bereit.', SITE)).toEqual([]);
+    // English with one German word is still English.
+    expect(unstatedNames('The Buchhaltung is done with Lexoffice for the agency.', SITE)).toEqual(['Buchhaltung', 'Lexoffice']);
+  });
+
+  it('compares accents and case folded', () => {
+    const site = wordSet(['Zusammenarbeit mit Société Générale et Crédit Agricole.']);
+    expect(unstatedNames('Clients include SOCIETE Generale and Credit Agricole.', site)).toEqual([]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Names a report gives that the site does not: the customers, partners, integrations, press and
+ * competitors models add to sound convincing ("trusted by teams at Google and Shopify",
+ * "integrates with Salesforce", "as featured in Forbes", "unlike QuickBooks"). In a field that
+ * speaks for the company or makes a claim, such a name reads as a fact the site gave. Pure;
+ * quality.ts checks those fields against every word of the site's text.
+ *
+ * A name is a capitalised word inside a sentence (or one written like "iPhone"): not the first
+ * word of a sentence, not an abbreviation in capitals ("CRM", "GDPR": trade vocabulary, not
+ * names), not a weekday or month. German capitalises every noun, so a field that reads as German
+ * is not checked: there a capital does not tell a name from a word. Words are compared folded
+ * (case and accents), in the singular or the plural.
+ */
+
+/** A word, hyphen or apostrophe parts included ("Open-Source", "Google's"), not touching digits ("Web3"). */
+const WORD = /(?<![\p{L}\p{M}\p{N}])[\p{L}\p{M}]+(?:[-'\u2019][\p{L}\p{M}]+)*(?![\p{L}\p{M}\p{N}])/gu;
+/** The same for the site's words, where touching digits does not matter (a known word too many is harmless) and speed does. */
+const ANY_WORD = /\p{L}+(?:[-']\p{L}+)*/gu;
+
+/** What may stand between a sentence's end and its first word: spaces, opening quotes and brackets. */
+const OPENING = /[\s"'\u2018\u201C\u201E\u00AB([{*]/u;
+/** What ends a sentence or starts a new one (a colon, a list's bullet or dash, a title's bar). */
+const SENTENCE_BREAK = /[.!?:;\u2026\u2022\u00B7\u2013\u2014|>]/u;
+
+/** Capitalised in English and French, yet not names. */
+const NOT_NAMES = new Set(
+  [
+    'monday tuesday wednesday thursday friday saturday sunday',
+    'january february march april may june july august september october november december',
+    'lundi mardi mercredi jeudi vendredi samedi dimanche',
+    // Written with capitals inside ("SaaS", "DevOps"): trade vocabulary, not names.
+    'saas paas iaas devops fintech ecommerce ebook email',
+  ]
+    .join(' ')
+    .split(' '),
+);
+
+const GERMAN = new Set('der die das den dem des und ist sind nicht mit für auf bei von zu zur zum ein eine einen einer sich sie wir ihr ihre auch oder im werden wird als'.split(' '));
+const ENGLISH = new Set('the and is are of to for with on in a an their they it that this by as from or'.split(' '));
+
+/** More German function words than English ones, and at least two: the field is German. */
+function readsAsGerman(words: readonly string[]): boolean {
+  let de = 0;
+  let en = 0;
+  for (const w of words) {
+    if (GERMAN.has(w)) de++;
+    else if (ENGLISH.has(w)) en++;
+  }
+  return de >= 2 && de > en;
+}
+
+/** Lower case, accents off ("Générale" is "generale"), one apostrophe; a whole text at once, not word by word. */
+const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\u2018\u2019\u02BC]/gu, "'");
+
+/**
+ * Every word of some texts, folded, hyphen and apostrophe parts also on their own: the site's words
+ * a field's names are checked against, or the report's labels it may repeat.
+ */
+export function wordSet(texts: Iterable<string>): Set<string> {
+  const known = new Set<string>();
+  for (const text of texts) {
+    for (const [word] of fold(text).matchAll(ANY_WORD)) {
+      known.add(word);
+      if (/[-']/u.test(word)) for (const part of word.split(/[-']/u)) known.add(part);
+    }
+  }
+  return known;
+}
+
+/** The singular and plural an English word may also be written in ("agency", "agencies"; "tool", "tools"). */
+function numberForms(word: string): string[] {
+  if (word.endsWith('ies')) return [`${word.slice(0, -3)}y`];
+  if (word.endsWith('y')) return [`${word.slice(0, -1)}ies`, `${word}s`];
+  return word.endsWith('s') ? [word.slice(0, -1), word.slice(0, -2)] : [`${word}s`, `${word}es`];
+}
+
+/** True when `word` (folded) is among `known`, as written or in its other number. */
+function isKnown(word: string, known: ReadonlySet<string>): boolean {
+  return known.has(word) || numberForms(word).some((form) => known.has(form));
+}
+
+/** Whether the word at `index` starts a sentence: nothing before it but an opening, or a sentence break, or a dash set apart. */
+function startsSentence(text: string, index: number): boolean {
+  let i = index - 1;
+  while (i >= 0 && OPENING.test(text[i]!)) i--;
+  if (i < 0) return true;
+  const c = text[i]!;
+  return SENTENCE_BREAK.test(c) || (c === '-' && (i === 0 || /\s/u.test(text[i - 1]!)));
+}
+
+/** Capitalised ("Shopify") or written like "iPhone", and not an abbreviation in capitals ("CRM"). */
+function looksLikeName(part: string): boolean {
+  if ([...part].length < 2) return false;
+  if (part === part.toUpperCase()) return false;
+  return /^\p{Lu}/u.test(part) || /^\p{Ll}+\p{Lu}/u.test(part);
+}
+
+/**
+ * The names in a field that the site does not mention (in order, once each). `allowed` holds
+ * folded words the report may use freely: its personas' names and roles, its products, its channels.
+ */
+export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set()): string[] {
+  const words = [...text.matchAll(WORD)];
+  if (readsAsGerman(words.map(([w]) => fold(w)))) return [];
+  const names: string[] = [];
+  for (const match of words) {
+    const parts = match[0].split(/([-'\u2019])/u);
+    let offset = match.index;
+    parts.forEach((part, i) => {
+      const at = offset;
+      offset += part.length;
+      if (i % 2 === 1 || !looksLikeName(part)) return;
+      // A word's first part may start a sentence; one after a hyphen or apostrophe never does.
+      if (i === 0 && startsSentence(text, at)) return;
+      const folded = fold(part);
+      if (NOT_NAMES.has(folded) || allowed.has(folded) || isKnown(folded, known)) return;
+      if (!names.includes(part)) names.push(part);
+    });
+  }
+  return names;
+}
