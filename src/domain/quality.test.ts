@@ -109,7 +109,7 @@ describe('checkReportQuality', () => {
       r.personas[0] = samplePersona({ name });
       return check(r).issues.filter((i) => i.field === 'name').map((i) => i.message);
     };
-    for (const name of ['Acme Invoicing', 'acme-invoicing', 'Acme Pay', 'Invoices for freelancers']) {
+    for (const name of ['Acme Invoicing', 'acme-invoicing', 'Acme Pay', 'Invoices for freelancers', 'Acme']) {
       expect(named(name)).toEqual(["name is the name of the site, the company or a product, not of a customer"]);
     }
     expect(named('Maria Acme')).toEqual([]);
@@ -249,8 +249,12 @@ describe('junkReason', () => {
     ['About Acme We', 'stops mid-phrase'],
     ['Invoices for', 'stops mid-phrase'],
     ['Leiter der', 'stops mid-phrase'],
+    // A key of the JSON a weak model (SmolLM2) wrote as a product.
+    ['pricesList:', 'stops mid-phrase'],
     // A decoding loop, as SmolLM2 wrote it.
     ['Acme offers a wide range of products and services, including a range of products, including a range of products, including a range of items', 'says the same words over and over'],
+    // The same loop with the commas where SmolLM2 put them: "products," is "products".
+    ['Acme offers a range of products and services, including a range of products, including a range of products,', 'says the same words over and over'],
   ])('%s: %s', (text, reason) => {
     expect(junkReason(text, 'label')).toBe(reason);
   });

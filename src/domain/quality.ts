@@ -80,11 +80,17 @@ const PLACEHOLDERS: readonly { pattern: RegExp; label: string }[] = [
 /** A name as compared with the company's: letters and digits only ("Acme-Invoicing" is "acmeinvoicing"). */
 const nameKey = (text: string) => foldForMatching(text).replace(/[^\p{L}\p{N}]+/gu, '');
 
-/** What the company and its products are called: the site's domain name, the parts of its title, the offering's products. */
+/**
+ * What the company and its products are called: the site's domain name, the parts of its title,
+ * the offering's products, and the first word of each ("Acme" of "Acme Invoicing": SmolLM2 named
+ * a persona so).
+ */
 function companyNames(report: Pick<ReportContent, 'site' | 'offering'>): Set<string> {
   const label = report.site.domain.replace(/^www\./i, '').split('.')[0] ?? '';
   const titleParts = report.site.title.split(/\s*[|–—·]\s*|\s[-:]\s|:\s/);
-  return new Set([label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])].map(nameKey).filter((k) => k.length >= 2));
+  const names = [label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])];
+  const firstWords = names.map((n) => n.trim().split(/[\s-]+/)[0] ?? '').filter((w) => w.length >= 3);
+  return new Set([...names, ...firstWords].map(nameKey).filter((k) => k.length >= 2));
 }
 
 /** "Premise 1", "Role #2": one word and a number, a name or role a model numbered instead of writing (SmolLM2). */
@@ -120,9 +126,16 @@ const DANGLING = new Set(
     .split(' '),
 );
 
-/** Degenerate decoding: a run of four words said three times or more ("including a range of products, including a range of ..."). */
+/**
+ * Degenerate decoding: a run of four words said three times or more ("including a range of
+ * products, including a range of ..."), whatever punctuation the words carry ("products," is "products").
+ */
 function loops(text: string): boolean {
-  const words = text.toLowerCase().split(/\s+/);
+  const words = text
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
+    .filter(Boolean);
   if (words.length < 6) return false;
   const seen = new Map<string, number>();
   for (let i = 0; i + 4 <= words.length; i++) {
@@ -161,7 +174,8 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
   const half = words.length / 2;
   const lower = (list: string[]) => list.join(' ').toLowerCase().replace(/[.,;:!?]+$/, '');
   if (words.length >= 2 && Number.isInteger(half) && lower(words.slice(0, half)) === lower(words.slice(half))) return 'says the same words twice';
-  if (kind === 'label' && words.length >= 2 && DANGLING.has(lower(words.slice(-1)))) return 'stops mid-phrase';
+  // A label that ends on a colon announces what does not follow ("pricesList:", "Our plans:").
+  if (kind === 'label' && (/:$/.test(flat) || (words.length >= 2 && DANGLING.has(lower(words.slice(-1)))))) return 'stops mid-phrase';
   if (kind === 'sentence' && words.filter((w) => /\p{L}/u.test(w)).length < 3) return 'is too short to say anything';
   return null;
 }
