@@ -29,6 +29,8 @@ describe('unstatedNames', () => {
   it('leaves sentence starts, abbreviations, weekdays and trade words alone', () => {
     expect(unstatedNames('Quarterly reporting is painful. Bookkeeping takes hours: Reminders help.', SITE)).toEqual([]);
     expect(unstatedNames('- Faster payouts', SITE)).toEqual([]);
+    expect(unstatedNames('Paid faster\nFewer reminders', SITE)).toEqual([]);
+    expect(unstatedNames('✓ Faster payouts → Fewer reminders', SITE)).toEqual([]);
     expect(unstatedNames('"Payouts" matter. (Reminders too.)', SITE)).toEqual([]);
     expect(unstatedNames('Needs a CRM, SEO and VAT handling for the EU.', SITE)).toEqual([]);
     expect(unstatedNames('Closes the books every Friday in December.', SITE)).toEqual([]);

@@ -17,10 +17,10 @@ const WORD = /(?<![\p{L}\p{M}\p{N}])[\p{L}\p{M}]+(?:[-'\u2019][\p{L}\p{M}]+)*(?!
 /** The same for the site's words, where touching digits does not matter (a known word too many is harmless) and speed does. */
 const ANY_WORD = /\p{L}+(?:[-']\p{L}+)*/gu;
 
-/** What may stand between a sentence's end and its first word: spaces, opening quotes and brackets. */
-const OPENING = /[\s"'\u2018\u201C\u201E\u00AB([{*]/u;
-/** What ends a sentence or starts a new one (a colon, a list's bullet or dash, a title's bar). */
-const SENTENCE_BREAK = /[.!?:;\u2026\u2022\u00B7\u2013\u2014|>]/u;
+/** What may stand between a sentence's end and its first word: spaces (a line break aside), opening quotes and brackets. */
+const OPENING = /[^\S\n]|["'\u2018\u201C\u201E\u00AB([{*]/u;
+/** What ends a sentence or starts a new one: a full stop, a colon, a line break, a list's bullet or dash, a title's bar, a symbol ("✓ Faster"). */
+const SENTENCE_BREAK = /[.!?:;\n\u2026\u2022\u00B7\u2013\u2014|>]|\p{S}|\p{Extended_Pictographic}/u;
 
 /** Capitalised in English and French, yet not names. */
 const NOT_NAMES = new Set(
