@@ -85,6 +85,7 @@ async function runRules(deps: ActivityDeps, analysis: AnalysisForPrompt, content
     passages: analysis.passages,
     pageTexts,
     siteContext: pageContextTexts(analysis.corpus),
+    siteLanguage: analysis.corpus.language,
     scaffolding: PROMPT_SCAFFOLDING,
     markers: PROMPT_MARKERS,
     terms: PROMPT_TERMS,

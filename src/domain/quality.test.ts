@@ -3,7 +3,7 @@ import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], siteLanguage: 'en', scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const check = (r = sampleReport()) => checkReportQuality(r, ctx);
 
 describe('checkReportQuality', () => {
@@ -167,6 +167,8 @@ describe('checkReportQuality', () => {
     // Names the site gives, in what the prompt showed beside its passages, pass.
     const site = { ...ctx, siteContext: ['Customers: Siemens, Arup', 'Works with Autodesk Revit and Excel'] };
     expect(checkReportQuality(r, site).issues).toEqual([]);
+    // A report in another language than the site's may translate a place's name: not checked.
+    expect(checkReportQuality(r, { ...ctx, siteLanguage: 'de' }).issues).toEqual([]);
     // A name the requester asked about may be named.
     r.summary = 'Acme sells bridge planning software.';
     r.offering!.valuePropositions = ['Half the planning time for every bridge'];

@@ -57,6 +57,8 @@ export interface QualityContext {
   pageTexts: ReadonlyMap<string, string>;
   /** What the prompt shows of the site beside its passages (page titles, descriptions, headings, structured data): figures and names a field may give. */
   siteContext: readonly string[];
+  /** The language the site's text was detected in (ISO 639-1; 'und' when undetermined). */
+  siteLanguage: string;
   /** Prompt text a field must not repeat (prompts.ts PROMPT_SCAFFOLDING); the check adds the report's own instructions. */
   scaffolding: readonly string[];
   /** Patterns of the prompt format itself (page headers, passage tags, labels). */
@@ -271,8 +273,11 @@ class Checker {
     ctx: QualityContext,
     private readonly allowExampleDomain: boolean,
     private readonly companyNames: ReadonlySet<string>,
-    /** Words of the report's own labels (persona names and roles, products, channels) and of the requester's instructions: its sentences may repeat them. */
-    private readonly labelWords: ReadonlySet<string>,
+    /**
+     * Words of the report's own labels (persona names and roles, products, channels) and of the
+     * requester's instructions, which its sentences may repeat; null when names are not checked.
+     */
+    private readonly labelWords: ReadonlySet<string> | null,
   ) {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
@@ -323,7 +328,7 @@ class Checker {
     const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     // Customers, partners, integrations or press the site never names; a portrait may name an imagined customer's world.
-    if (kind === 'sentence' && !portrait) {
+    if (kind === 'sentence' && !portrait && this.labelWords) {
       const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), this.labelWords);
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
@@ -398,12 +403,21 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
   }
 }
 
+/** Same primary language ("en" and "en-GB"); an undetermined one ('und') is taken for the same. */
+function sameLanguage(a: string, b: string): boolean {
+  const primary = (tag: string) => tag.toLowerCase().split(/[-_]/)[0] ?? '';
+  return primary(a) === 'und' || primary(b) === 'und' || primary(a) === primary(b);
+}
+
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   // The requester's instructions as the prompt sends them: under their label.
-  // A requester who asks about "Shopify merchants" gets sentences that name Shopify.
+  // A requester who asks about "Shopify merchants" gets sentences that name Shopify. A report in
+  // another language than the site's may write a place or an institution in its own ("Munich" for
+  // "München"): its names are not checked.
   const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels));
+  const namesChecked = sameLanguage(report.language, ctx.siteLanguage);
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), namesChecked ? wordSet(labels) : null);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 

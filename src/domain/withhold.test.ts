@@ -4,7 +4,7 @@ import { checkReportQuality, type QualityContext } from './quality.js';
 import { withholdFailing } from './withhold.js';
 import { claim, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
-const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
+const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], siteLanguage: 'en', scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const final = (r: ReturnType<typeof sampleReport>) => withholdFailing(r, checkReportQuality(r, ctx).issues);
 
 describe('withholdFailing', () => {
