@@ -82,17 +82,11 @@ const PLACEHOLDERS: readonly { pattern: RegExp; label: string }[] = [
 /** A name as compared with the company's: letters and digits only ("Acme-Invoicing" is "acmeinvoicing"). */
 const nameKey = (text: string) => foldForMatching(text).replace(/[^\p{L}\p{N}]+/gu, '');
 
-/**
- * What the company and its products are called: the site's domain name, the parts of its title,
- * the offering's products, and the first word of each ("Acme" of "Acme Invoicing": SmolLM2 named
- * a persona so).
- */
+/** What the company and its products are called: the site's domain name, the parts of its title, the offering's products. */
 function companyNames(report: Pick<ReportContent, 'site' | 'offering'>): Set<string> {
   const label = report.site.domain.replace(/^www\./i, '').split('.')[0] ?? '';
   const titleParts = report.site.title.split(/\s*[|–—·]\s*|\s[-:]\s|:\s/);
-  const names = [label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])];
-  const firstWords = names.map((n) => n.trim().split(/[\s-]+/)[0] ?? '').filter((w) => w.length >= 3);
-  return new Set([...names, ...firstWords].map(nameKey).filter((k) => k.length >= 2));
+  return new Set([label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])].map(nameKey).filter((k) => k.length >= 2));
 }
 
 /** "Premise 1", "Role #2": one word and a number, a name or role a model numbered instead of writing (SmolLM2). */
