@@ -106,6 +106,12 @@ describe('a refused connection says what to change', () => {
       /asks for a client certificate \(mutual TLS\) and none was sent: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/,
     ],
     [
+      'no client certificate, the alert not read: a broken pipe (worker, seen in CI)',
+      { TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_TLS_CA: caPath },
+      new Error(`Failed to call GetSystemInfo: code: 'Unknown error', message: "transport error", source: tonic::transport::Error(Transport, hyper::Error(Io, Custom { kind: BrokenPipe, error: "stream closed because of a broken pipe" }))`),
+      /most likely asks for a client certificate \(mutual TLS\) and none was sent: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY/,
+    ],
+    [
       'client certificate from another CA, the refusal read as a reset (worker, TLS 1.3 under load)',
       withCert,
       new Error(`Failed to call GetSystemInfo: code: 'Unknown error', message: "transport error", source: tonic::transport::Error(Transport, hyper::Error(Io, Kind(ConnectionReset)))`),
