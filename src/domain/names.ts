@@ -97,7 +97,8 @@ function looksLikeName(part: string): boolean {
 
 /**
  * The names in a field that the site does not mention (in order, once each). `allowed` holds
- * folded words the report may use freely: its personas' names and roles, its products, its channels.
+ * folded words the report may use freely (quality.ts: its personas' names and roles, its products
+ * and channels, the requester's instructions).
  */
 export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set()): string[] {
   const words = [...text.matchAll(WORD)];
