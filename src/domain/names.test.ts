@@ -33,6 +33,7 @@ describe('unstatedNames', () => {
     expect(unstatedNames('✓ Faster payouts → Fewer reminders', SITE)).toEqual([]);
     expect(unstatedNames('"Payouts" matter. (Reminders too.)', SITE)).toEqual([]);
     expect(unstatedNames('Needs a CRM, SEO and VAT handling for the EU.', SITE)).toEqual([]);
+    expect(unstatedNames('Exports PDFs for the APIs of SMEs.', SITE)).toEqual([]);
     expect(unstatedNames('Closes the books every Friday in December.', SITE)).toEqual([]);
     expect(unstatedNames('A SaaS tool for DevOps teams, with email reminders.', SITE)).toEqual([]);
     expect(unstatedNames("I'm done by Monday.", SITE)).toEqual([]);
@@ -51,8 +52,14 @@ describe('unstatedNames', () => {
     expect(unstatedNames('Maria wants to spend less time on LinkedIn.', SITE)).toEqual(['LinkedIn']);
   });
 
-  it('does not check a field that reads as German, where every noun has a capital', () => {
+  it('takes only a word with a capital inside for a name in a field that reads as German, where every noun has a capital', () => {
     expect(unstatedNames('Die Rechnungen werden mit der Buchhaltung abgeglichen und sind sofort bereit.', SITE)).toEqual([]);
+    expect(unstatedNames('Die Rechnungen werden mit HubSpot und der Muster GmbH abgeglichen.', SITE)).toEqual(['HubSpot']);
+    // Umlauts and a single function word are enough to tell German ("für" folds to "fur").
+    expect(unstatedNames('Acme plant Tragwerke für Neubauten und Sanierungen.', SITE)).toEqual([]);
+    expect(unstatedNames('Bauherren fürchten Verzögerungen durch fehlende Statik-Nachweise.', SITE)).toEqual([]);
+    // French shares "des" with German but is checked like English.
+    expect(unstatedNames('Gestion des factures avec Shopify pour les indépendants.', SITE)).toEqual(['Shopify']);
     // English with one German word is still English.
     expect(unstatedNames('The Buchhaltung is done with Lexoffice for the agency.', SITE)).toEqual(['Buchhaltung', 'Lexoffice']);
   });

@@ -6,9 +6,10 @@
  * quality.ts checks those fields against every word of the site's text.
  *
  * A name is a capitalised word inside a sentence (or one written like "iPhone"): not the first
- * word of a sentence, not an abbreviation in capitals ("CRM", "GDPR": trade vocabulary, not
- * names), not a weekday or month. German capitalises every noun, so a field that reads as German
- * is not checked: there a capital does not tell a name from a word. Words are compared folded
+ * word of a sentence, not an abbreviation in capitals ("CRM", "GDPR", "PDFs": trade vocabulary,
+ * not names), not a weekday or month. German capitalises every noun, so in a field that reads as
+ * German only a word with a capital inside ("HubSpot", "QuickBooks") counts as a name: there a
+ * first capital does not tell a name from a word. Words are compared folded
  * (case and accents), in the singular or the plural.
  */
 
@@ -28,29 +29,39 @@ const NOT_NAMES = new Set(
     'monday tuesday wednesday thursday friday saturday sunday',
     'january february march april may june july august september october november december',
     'lundi mardi mercredi jeudi vendredi samedi dimanche',
-    // Written with capitals inside ("SaaS", "DevOps"): trade vocabulary, not names.
-    'saas paas iaas devops fintech ecommerce ebook email',
+    // Written with capitals inside ("SaaS", "DevOps", "GmbH"): trade vocabulary and legal forms, not names.
+    'saas paas iaas devops fintech ecommerce ebook email gmbh ggmbh gbr kgaa',
   ]
     .join(' ')
     .split(' '),
 );
 
-const GERMAN = new Set('der die das den dem des und ist sind nicht mit für auf bei von zu zur zum ein eine einen einer sich sie wir ihr ihre auch oder im werden wird als'.split(' '));
-const ENGLISH = new Set('the and is are of to for with on in a an their they it that this by as from or'.split(' '));
-
-/** More German function words than English ones, and at least two: the field is German. */
-function readsAsGerman(words: readonly string[]): boolean {
-  let de = 0;
-  let en = 0;
-  for (const w of words) {
-    if (GERMAN.has(w)) de++;
-    else if (ENGLISH.has(w)) en++;
-  }
-  return de >= 2 && de > en;
-}
+/**
+ * Function words that tell a field's language; words two of the languages share ("in", "am",
+ * "des", "will") are in none.
+ */
+const FUNCTION_WORDS = {
+  de: 'der die das den dem und ist sind nicht mit für auf bei von zu zur zum ein eine einen einer eines sich sie wir ihr ihre ihren ihrer sein seine auch oder im vom beim werden wird wurde haben hat kann können müssen wollen soll sollen als wie durch über unter nach vor gegen ohne um dass noch nur sehr mehr bereits ihnen uns unsere unser',
+  en: 'the and is are of to for with on a an their they it that this by as from or be have has can your our who which',
+  fr: 'le la les du de et est sont une un dans sur par pour avec qui que ce ces leur leurs vous nous il elle au aux',
+};
 
 /** Lower case, accents off ("Générale" is "generale"), one apostrophe; a whole text at once, not word by word. */
 const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\u2018\u2019\u02BC]/gu, "'");
+
+/** The function words folded like the words they are compared with ("für" is "fur"). */
+const LANGUAGE_WORDS = {
+  de: new Set(fold(FUNCTION_WORDS.de).split(' ')),
+  en: new Set(fold(FUNCTION_WORDS.en).split(' ')),
+  fr: new Set(fold(FUNCTION_WORDS.fr).split(' ')),
+};
+
+/** More German function words than English or French ones (folded words): the field is German. */
+function readsAsGerman(words: readonly string[]): boolean {
+  const count = { de: 0, en: 0, fr: 0 };
+  for (const w of words) for (const lang of ['de', 'en', 'fr'] as const) if (LANGUAGE_WORDS[lang].has(w)) count[lang]++;
+  return count.de > count.en && count.de > count.fr;
+}
 
 /**
  * Every word of some texts, folded, hyphen and apostrophe parts also on their own: the site's words
@@ -88,10 +99,13 @@ function startsSentence(text: string, index: number): boolean {
   return SENTENCE_BREAK.test(c) || (c === '-' && (i === 0 || /\s/u.test(text[i - 1]!)));
 }
 
-/** Capitalised ("Shopify") or written like "iPhone", and not an abbreviation in capitals ("CRM"). */
+/** A capital after a small letter: "HubSpot", "iPhone"; no German noun is written so. */
+const CAPITAL_INSIDE = /\p{Ll}\p{Lu}/u;
+
+/** Capitalised ("Shopify") or written like "iPhone", and not an abbreviation in capitals ("CRM", "PDFs"). */
 function looksLikeName(part: string): boolean {
   if ([...part].length < 2) return false;
-  if (part === part.toUpperCase()) return false;
+  if (part === part.toUpperCase() || /^\p{Lu}{2,}s$/u.test(part)) return false;
   return /^\p{Lu}/u.test(part) || /^\p{Ll}+\p{Lu}/u.test(part);
 }
 
@@ -102,7 +116,7 @@ function looksLikeName(part: string): boolean {
  */
 export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set()): string[] {
   const words = [...text.matchAll(WORD)];
-  if (readsAsGerman(words.map(([w]) => fold(w)))) return [];
+  const german = readsAsGerman(words.map(([w]) => fold(w)));
   const names: string[] = [];
   for (const match of words) {
     const parts = match[0].split(/([-'\u2019])/u);
@@ -110,7 +124,7 @@ export function unstatedNames(text: string, known: ReadonlySet<string>, allowed:
     parts.forEach((part, i) => {
       const at = offset;
       offset += part.length;
-      if (i % 2 === 1 || !looksLikeName(part)) return;
+      if (i % 2 === 1 || !looksLikeName(part) || (german && !CAPITAL_INSIDE.test(part))) return;
       // A word's first part may start a sentence; one after a hyphen or apostrophe never does.
       if (i === 0 && startsSentence(text, at)) return;
       const folded = fold(part);
