@@ -175,6 +175,13 @@ describe('checkReportQuality', () => {
     expect(check({ ...r, instructions: 'Focus on engineers who use Excel' }).issues).toEqual([]);
   });
 
+  it('flags a role that repeats the persona\'s name', () => {
+    const r = sampleReport();
+    r.personas[0] = samplePersona({ name: 'Stein', role: 'stein' });
+    expect(check(r).issues.map((i) => [i.field, i.rule, i.message])).toEqual([['role', 'placeholder', "role repeats the persona's name; give the persona a real role"]]);
+    expect(check(r).fields.rejected).toBe(1);
+  });
+
   it('flags a name or role that is a word and a number', () => {
     const r = sampleReport();
     r.personas[0] = samplePersona({ name: 'Agent 7', role: 'Premise 1' });

@@ -284,8 +284,8 @@ class Checker {
     this.issues.push(issue);
   }
 
-  /** One text field; returns whether it passed. */
-  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number): boolean {
+  /** One text field; returns whether it passed. `name`: the persona's name, which a role must not repeat. */
+  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number, name?: string): boolean {
     const where = item === undefined ? field : `${field}[${item}]`;
     const at = { part, field, ...(item === undefined ? {} : { item }) };
     if (!value || !value.trim()) {
@@ -293,7 +293,7 @@ class Checker {
       return false;
     }
     this.checked++;
-    const problem = this.problemOf(part, field, value, kind);
+    const problem = this.problemOf(part, field, value, kind, name);
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.
@@ -302,7 +302,7 @@ class Checker {
   }
 
   /** The first rule a filled field breaks, in this order, with why; null when it breaks none. */
-  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence'): [QualityRule, string] | null {
+  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence', name?: string): [QualityRule, string] | null {
     const junk = junkReason(value, kind);
     if (junk) return ['junk', junk];
     const echo = promptEcho(value, this.echoes);
@@ -312,6 +312,8 @@ class Checker {
     const generic = (field === 'name' && GENERIC_NAME.test(value.trim())) || ((field === 'name' || field === 'role') && NUMBERED.test(value.trim()));
     if (generic) return ['placeholder', `is generic; give the persona a real ${field}`];
     if (field === 'name' && this.companyNames.has(nameKey(value))) return ['placeholder', 'is the name of the site, the company or a product, not of a customer'];
+    // SmolLM2 wrote "Stein" as a persona's name and again as its role.
+    if (name !== undefined && nameKey(value) === nameKey(name)) return ['placeholder', "repeats the persona's name; give the persona a real role"];
     const said = nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
     if (said === 'non_answer') return ['placeholder', 'says only that the site does not tell'];
     if (said === 'source_talk') return ['prompt_echo', 'talks about its sources instead of the company'];
@@ -369,7 +371,7 @@ function personaEvidenceCount(p: Persona): number {
 function checkPersona(c: Checker, persona: Persona, index: number): void {
   const part: ReportPart = { kind: 'persona', index };
   c.text(part, 'name', persona.name, 'label');
-  c.text(part, 'role', persona.role, 'label');
+  c.text(part, 'role', persona.role, 'label', undefined, persona.name);
   c.text(part, 'summary', persona.summary, 'sentence');
   for (const field of CLAIM_FIELDS) c.claims(part, field, persona[field]);
   for (const field of LIST_FIELDS) c.list(part, field, persona[field], field === 'channels' ? 'label' : 'sentence');
