@@ -249,6 +249,7 @@ describe('junkReason', () => {
     ['<p>Pain</p>', 'contains markup'],
     ['{"goals": ["x"]', 'contains a JSON fragment'],
     ['0_3t4z6w6p59l1b281c68a0y', 'is an identifier, not words'],
+    ['evidence:Stein', 'is an identifier, not words'],
     ['Pricing | The Solo | The Studio', 'is a list (of headings, names or a page title), not a label'],
     ['Acme · Invoicing · Freelancers', 'is a list (of headings, names or a page title), not a label'],
     // The repair prompt's "Names already taken: ..." line, its list copied as a name.
@@ -269,7 +270,7 @@ describe('junkReason', () => {
   });
 
   it('accepts real words, short labels and product names', () => {
-    for (const ok of ['Plan A', 'Head of Growth', 'Word of mouth', 'Sales Sales Manager', 'Maria', 'CFO', 'Web3 agencies', 'Plan safer bridges in half the time', 'Acme Invoicing', 'Founder · CEO', 'R&D lead (hardware/software)']) expect(junkReason(ok, 'label')).toBeNull();
+    for (const ok of ['Plan A', 'Head of Growth', 'Word of mouth', 'Sales Sales Manager', 'Maria', 'CFO', 'Web3 agencies', 'Plan safer bridges in half the time', 'Acme Invoicing', 'Founder · CEO', 'R&D lead (hardware/software)', 'https://www.linkedin.com', 'Webinars: monthly']) expect(junkReason(ok, 'label')).toBeNull();
     // A sentence may say "A | B" in passing; only labels must not be lists.
     expect(junkReason('Teams compare plans on the Pricing | Plans page before they buy.', 'sentence')).toBeNull();
     expect(junkReason('Growth', 'sentence')).toBe('is too short to say anything');

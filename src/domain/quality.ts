@@ -163,6 +163,8 @@ export function junkReason(text: string, kind: 'label' | 'sentence'): string | n
   if (!flat.includes(' ') && /^[\p{L}\p{N}_.:-]{8,}$/u.test(flat) && (/_/.test(flat) || (flat.match(/\p{N}/gu)?.length ?? 0) >= 3)) {
     return 'is an identifier, not words';
   }
+  // A key and its value run together ("evidence:Stein", as SmolLM2 wrote a channel); not a URL.
+  if (!flat.includes(' ') && /^[\p{L}_]+:[^\s/]/u.test(flat)) return 'is an identifier, not words';
   if (letters / Math.max(visible, 1) < 0.5) return 'is mostly punctuation or digits';
   if (kind === 'label' && LIST_SEPARATORS.test(flat)) return 'is a list (of headings, names or a page title), not a label';
   if (loops(flat)) return 'says the same words over and over';
