@@ -401,12 +401,6 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
   }
 }
 
-/** Same primary language ("en" and "en-GB"); an undetermined one ('und') is taken for the same. */
-function sameLanguage(a: string, b: string): boolean {
-  const primary = (tag: string) => tag.toLowerCase().split(/[-_]/)[0] ?? '';
-  return primary(a) === 'und' || primary(b) === 'und' || primary(a) === primary(b);
-}
-
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   // The requester's instructions as the prompt sends them: under their label.
@@ -414,7 +408,8 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   // another language than the site's may write a place or an institution in its own ("Munich" for
   // "München"): its names are not checked.
   const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
-  const namesChecked = sameLanguage(report.language, ctx.siteLanguage);
+  // Both are ISO 639-1 codes (outputLanguage, the cleaner); a site's undetermined one is taken for the report's.
+  const namesChecked = ctx.siteLanguage === 'und' || ctx.siteLanguage === report.language;
   const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), namesChecked ? wordSet(labels) : null);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
