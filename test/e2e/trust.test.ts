@@ -7,7 +7,7 @@ import { readFixture } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 import { storedPages } from '../support/stored-pages.js';
-import { judgeReport, promptSentences, promptsOf } from '../support/trust-oracle.js';
+import { judgeReport, promptSentences, promptsOf, textFields } from '../support/trust-oracle.js';
 
 /**
  * Trust, end to end: the real workflow and activities, driven over HTTP, with a STAND-IN model
@@ -92,19 +92,12 @@ function shownStrings(value: unknown, key = ''): string[] {
   return [];
 }
 
-/**
- * What speaks for the company or makes a claim: the summary, the offering, persona claims and
- * messaging. A persona's portrait (name, role, summary, channels) imagines a customer and may name
- * their world.
- */
-function claimStrings(report: any): string[] {
-  const personas: any[] = report.personas ?? [];
-  return [
-    report.summary,
-    report.offering?.summary,
-    ...(report.offering?.valuePropositions ?? []),
-    ...personas.flatMap((p) => [...['goals', 'painPoints', 'objections', 'buyingTriggers'].flatMap((f) => (p[f] ?? []).map((c: any) => c.text)), ...(p.messaging ?? [])]),
-  ].filter((t): t is string => typeof t === 'string');
+/** A persona's portrait (name, role, summary, channels) imagines a customer and may name their world; product names are labels. */
+const PORTRAIT_OR_LABEL = /^personas\[\d+\]\.(name|role|summary|channels\[\d+\])$|^offering\.products\[/;
+
+/** What speaks for the company or makes a claim: the summary, the offering, persona claims and messaging. */
+function claimStrings(report: unknown): string[] {
+  return [...textFields(report)].filter(([path, text]) => typeof text === 'string' && !PORTRAIT_OR_LABEL.test(path)).map(([, text]) => text);
 }
 
 function since(before: number): string[] {

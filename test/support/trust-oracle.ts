@@ -42,8 +42,8 @@ function* evidenceOf(value: unknown): Generator<Evidence> {
   }
 }
 
-/** The report's text fields a reader sees, by path. */
-function* textFields(report: any): Generator<[string, string]> {
+/** The report's text fields a reader sees, by path ("offering.summary", "personas[0].goals[1]"). */
+export function* textFields(report: any): Generator<[string, string]> {
   if (typeof report.summary === 'string') yield ['summary', report.summary];
   const o = report.offering;
   if (o) {
