@@ -27,6 +27,32 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('stand-in');
   });
 
+  it('groups the pages not read by why, and names other sites by host instead of listing every link', () => {
+    const offSite = [...Array(30)].map((_, i) => ({ url: `https://social.test/acme/${i}`, reason: 'off_site' }));
+    const overLimit = [...Array(12)].map((_, i) => ({ url: `https://acme.test/blog/${i}`, reason: 'page_limit' }));
+    const md = renderMarkdown(
+      report({
+        pages: {
+          read: [{ url: 'https://acme.test/', kind: 'home', chars: 900, sentChars: 900, share: 1 }],
+          skipped: [...offSite, { url: 'https://acme.test/admin', reason: 'robots' }, ...overLimit, { url: 'https://shop.test/', reason: 'off_site' }, { url: 'https://acme.test/gone', reason: 'http_error', detail: 'HTTP 410' }],
+          moreSkipped: 7,
+        },
+      }),
+      passed,
+    );
+    const section = md.slice(md.indexOf('**Pages not read**'));
+    expect(section).toContain("- Disallowed by the site's robots.txt (1):\n  - [https://acme.test/admin](<https://acme.test/admin>)");
+    // Ten examples of a reason, then a count of the rest.
+    expect(section).toContain('- Over the page limit (12):');
+    expect(section).toContain('blog/9>)\n  - and 2 more\n');
+    expect(section).not.toContain('blog/10');
+    expect(section).toContain('(<https://acme.test/gone>) (HTTP 410)');
+    // Other sites last, as hosts by how often they are linked; no link of theirs is shown.
+    expect(section).toContain('- Links to other sites (31, not followed): social.test (30), shop.test (1)\n- 7 more not listed');
+    expect(section).not.toContain('social.test/acme');
+    expect(section.indexOf('Disallowed')).toBeLessThan(section.indexOf('Over the page limit'));
+  });
+
   it('shows a quote that runs from a heading into its paragraph with the break marked, as the prompt showed it', () => {
     const r = report();
     r.offering!.evidence = [{ passageId: 'p2.1', url: 'https://acme.test/about', quote: 'About Acme\nWe started Acme after years of chasing late payments.' }];

@@ -174,11 +174,10 @@ function qualityLines(meta: RenderMeta): string[] {
 }
 
 const SKIP_REASONS: Record<string, string> = {
-  robots: 'robots.txt asks crawlers to stay out',
+  robots: "disallowed by the site's robots.txt",
   page_limit: 'over the page limit',
   byte_limit: 'over the size limit of the crawl',
   time_limit: 'the crawl ran out of time',
-  off_site: 'another site',
   duplicate: 'a copy of a page read',
   canonical: 'a copy of a page read (canonical)',
   not_html: 'not a web page',
@@ -189,6 +188,45 @@ const SKIP_REASONS: Record<string, string> = {
   empty: 'no text',
   error: 'could not be read',
 };
+/** Pages of the site listed under one reason; a reader wants examples, not the crawl log. */
+const LISTED_PER_REASON = 10;
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
+
+/**
+ * The pages not read, one group per reason (in SKIP_REASONS' order, unknown reasons after). Links
+ * to other sites come last as their hosts with counts: they are not pages of this site, and a list
+ * of every link to a social network says nothing a reader needs.
+ */
+function skippedLines(pages: PagesRead): string[] {
+  const groups = new Map<string, PagesRead['skipped']>();
+  for (const p of pages.skipped) groups.set(p.reason, [...(groups.get(p.reason) ?? []), p]);
+  const order = Object.keys(SKIP_REASONS);
+  const rank = (reason: string) => (reason === 'off_site' ? order.length + 1 : order.includes(reason) ? order.indexOf(reason) : order.length);
+  const lines: string[] = [];
+  for (const [reason, list] of [...groups].sort(([a], [b]) => rank(a) - rank(b))) {
+    if (reason === 'off_site') {
+      const hosts = new Map<string, number>();
+      for (const p of list) hosts.set(hostOf(p.url), (hosts.get(hostOf(p.url)) ?? 0) + 1);
+      const byCount = [...hosts].sort(([, a], [, b]) => b - a);
+      lines.push(`- Links to other sites (${list.length}, not followed): ${byCount.map(([host, n]) => `${escapeMarkdown(host)} (${n})`).join(', ')}`);
+      continue;
+    }
+    lines.push(`- ${escapeMarkdown(capitalize(SKIP_REASONS[reason] ?? reason))} (${list.length}):`);
+    for (const p of list.slice(0, LISTED_PER_REASON)) lines.push(`  - ${link(p.url)}${p.detail ? ` (${escapeMarkdown(p.detail)})` : ''}`);
+    if (list.length > LISTED_PER_REASON) lines.push(`  - and ${list.length - LISTED_PER_REASON} more`);
+  }
+  if (pages.moreSkipped) lines.push(`- ${pages.moreSkipped} more not listed`);
+  return lines;
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 function pagesLines(pages: PagesRead | undefined): string[] {
   if (!pages || (pages.read.length === 0 && pages.skipped.length === 0)) return [];
@@ -196,14 +234,8 @@ function pagesLines(pages: PagesRead | undefined): string[] {
   const read = pages.read.map(
     (p) => `- ${link(p.url)}${p.kind ? ` (${escapeMarkdown(p.kind)})` : ''}: ${p.sentChars > 0 ? `${percent(p.share)} of its text sent to the model` : `not sent (${escapeMarkdown(p.left ?? 'no room')})`}`,
   );
-  const skipped = pages.skipped.map((p) => `- ${link(p.url)}: ${escapeMarkdown(SKIP_REASONS[p.reason] ?? p.reason)}${p.detail ? ` (${escapeMarkdown(p.detail)})` : ''}`);
-  return [
-    '## Pages read',
-    '',
-    ...read,
-    '',
-    ...(skipped.length ? ['**Pages skipped**', '', ...skipped, ...(pages.moreSkipped ? [`- and ${pages.moreSkipped} more`] : []), ''] : []),
-  ];
+  const skipped = skippedLines(pages);
+  return ['## Pages read', '', ...read, '', ...(skipped.length ? ['**Pages not read**', '', ...skipped, ''] : [])];
 }
 
 function usageLine(usage: Usage | undefined): string[] {

@@ -88,7 +88,7 @@ describe('an analysis end to end, over HTTP, on a real Temporal server and Postg
     const md = await markdown.text();
     expect(md).toContain(report.report.personas[0].name);
     expect(md).toContain('## Pages read');
-    expect(md).toContain('robots.txt asks crawlers to stay out');
+    expect(md).toContain("Disallowed by the site's robots.txt (1):");
     expect(md.toLowerCase()).toContain('stand-in');
 
     const html = await fetch(`${service.apiUrl}/api/v2/analysis/${id}/report?format=html`);

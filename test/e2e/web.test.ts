@@ -123,6 +123,11 @@ describe('the web page', () => {
     expect(await page.locator(`#report a[href="${href}"]`).count()).toBeGreaterThan(0);
     expect(await page.textContent('#quality .verdict')).toBeTruthy();
     expect(await page.textContent('#report .usage')).toMatch(/\d+ model calls/);
+    // The pages not read, grouped by why and said in words, not the API's reason codes.
+    const pages = (await page.textContent('#report details.pages')) ?? '';
+    expect(pages).toContain("Disallowed by the site's robots.txt (1):");
+    expect(pages).toContain('/private/admin');
+    expect(pages).not.toMatch(/page_limit|off_site|: robots/);
     await screenshot('report');
   });
 

@@ -25,6 +25,23 @@ const DROP_REASONS = {
   not_found: 'quoted text found on no page',
 };
 
+const SKIP_REASONS = {
+  robots: "disallowed by the site's robots.txt",
+  page_limit: 'over the page limit',
+  byte_limit: 'over the size limit of the crawl',
+  time_limit: 'the crawl ran out of time',
+  duplicate: 'a copy of a page read',
+  canonical: 'a copy of a page read (canonical)',
+  not_html: 'not a web page',
+  too_large: 'too large',
+  broken_link: 'broken link',
+  blocked: 'refused our crawler',
+  http_error: 'the site answered with an error',
+  empty: 'no text',
+  error: 'could not be read',
+};
+const LISTED_PER_REASON = 10;
+
 const partLabel = (part) => (part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind);
 
 /** A passage's line breaks (a heading and its paragraph) shown as the report's Markdown shows them. */
@@ -125,14 +142,46 @@ function qualitySection(report, status, quality) {
   );
 }
 
+const hostOf = (url) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
+
+/** The pages not read, grouped by why; other sites as hosts with counts, last (as the Markdown report). */
+function skippedList(pages) {
+  const groups = new Map();
+  for (const p of pages.skipped) groups.set(p.reason, [...(groups.get(p.reason) ?? []), p]);
+  const order = Object.keys(SKIP_REASONS);
+  const rank = (reason) => (reason === 'off_site' ? order.length + 1 : order.includes(reason) ? order.indexOf(reason) : order.length);
+  const items = [];
+  for (const [reason, list] of [...groups].sort(([a], [b]) => rank(a) - rank(b))) {
+    if (reason === 'off_site') {
+      const hosts = new Map();
+      for (const p of list) hosts.set(hostOf(p.url), (hosts.get(hostOf(p.url)) ?? 0) + 1);
+      const byCount = [...hosts].sort(([, a], [, b]) => b - a).map(([host, n]) => `${host} (${n})`);
+      items.push(h('li', null, `Links to other sites (${list.length}, not followed): ${byCount.join(', ')}`));
+      continue;
+    }
+    const label = SKIP_REASONS[reason] ?? reason;
+    const shown = list.slice(0, LISTED_PER_REASON).map((p) => h('li', null, link(p.url, pageLabel(p.url)), p.detail ? ` (${p.detail})` : ''));
+    if (list.length > LISTED_PER_REASON) shown.push(h('li', null, `and ${list.length - LISTED_PER_REASON} more`));
+    items.push(h('li', null, `${label.charAt(0).toUpperCase()}${label.slice(1)} (${list.length}):`, h('ul', null, shown)));
+  }
+  if (pages.moreSkipped) items.push(h('li', null, `${pages.moreSkipped} more not listed`));
+  return h('ul', { class: 'muted skipped' }, items);
+}
+
 function pagesSection(pages) {
   if (!pages || (!pages.read.length && !pages.skipped.length)) return null;
   return h(
     'details',
     { class: 'pages' },
-    h('summary', null, `Pages read: ${pages.read.length}, skipped: ${pages.skipped.length + (pages.moreSkipped ?? 0)}`),
+    h('summary', null, `Pages read: ${pages.read.length}, not read: ${pages.skipped.length + (pages.moreSkipped ?? 0)}`),
     h('ul', null, pages.read.map((p) => h('li', null, link(p.url, pageLabel(p.url)), p.sentChars > 0 ? ` ${Math.round(p.share * 100)}% sent to the model` : ` not sent (${p.left ?? 'no room'})`))),
-    pages.skipped.length ? h('ul', { class: 'muted' }, pages.skipped.map((p) => h('li', null, pageLabel(p.url), `: ${p.reason}${p.detail ? ` (${p.detail})` : ''}`))) : null,
+    pages.skipped.length ? skippedList(pages) : null,
   );
 }
 
