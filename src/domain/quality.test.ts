@@ -113,6 +113,14 @@ describe('checkReportQuality', () => {
       expect(named(name)).toEqual(["name is the name of the site, the company or a product, not of a customer"]);
     }
     expect(named('Maria Acme')).toEqual([]);
+    // A word of the company's name that the domain is made of names the company alone, too.
+    for (const name of ['Acme', 'ACME', 'Invoicing']) expect(named(name), name).toEqual(["name is the name of the site, the company or a product, not of a customer"]);
+    // A word of the title the domain does not carry is free: the persona may share it.
+    expect(named('Freelancers')).toEqual([]);
+    r.site = { ...r.site, domain: 'studio-k.de', title: 'Maria Keller | Design studio' };
+    r.offering!.products = [];
+    expect(named('Maria')).toEqual([]);
+    expect(named('Maria Keller')).toEqual(["name is the name of the site, the company or a product, not of a customer"]);
   });
 
   it('rejects non-answers and talk about the model\'s sources, each with its reason; source talk the site says itself passes', () => {

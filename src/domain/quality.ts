@@ -82,11 +82,19 @@ const PLACEHOLDERS: readonly { pattern: RegExp; label: string }[] = [
 /** A name as compared with the company's: letters and digits only ("Acme-Invoicing" is "acmeinvoicing"). */
 const nameKey = (text: string) => foldForMatching(text).replace(/[^\p{L}\p{N}]+/gu, '');
 
-/** What the company and its products are called: the site's domain name, the parts of its title, the offering's products. */
+/**
+ * What the company and its products are called: the site's domain name, the parts of its title, the
+ * offering's products, and the words of those the domain name is made of ("Acme" of "Acme
+ * Invoicing" on acme-invoicing.com: SmolLM2 named a persona so). A word must be in the domain name
+ * to count alone, so "Maria" of "Maria, freelance designer" on studio-k.de stays a customer's name.
+ */
 function companyNames(report: Pick<ReportContent, 'site' | 'offering'>): Set<string> {
   const label = report.site.domain.replace(/^www\./i, '').split('.')[0] ?? '';
   const titleParts = report.site.title.split(/\s*[|–—·]\s*|\s[-:]\s|:\s/);
-  return new Set([label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])].map(nameKey).filter((k) => k.length >= 2));
+  const names = [label, report.site.title, ...titleParts, ...(report.offering?.products ?? [])];
+  const domainKey = nameKey(label);
+  const words = [...label.split('-'), ...names.flatMap((n) => n.split(/[^\p{L}\p{N}]+/u))].map(nameKey).filter((k) => k.length >= 3 && domainKey.includes(k));
+  return new Set([...names.map(nameKey), ...words].filter((k) => k.length >= 2));
 }
 
 /** "Premise 1", "Role #2": one word and a number, a name or role a model numbered instead of writing (SmolLM2). */
