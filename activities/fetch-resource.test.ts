@@ -333,6 +333,12 @@ describe('limits and errors', () => {
       ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`/chain-${i}`, redirect(`/chain-${i + 1}`)])),
       '/image': (_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(1000)),
       '/reset': (req) => req.socket.destroy(),
+      // German text in the encodings old sites still serve: named in the header, in a meta tag, by a BOM, or unknown.
+      '/latin1-header': (_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=ISO-8859-1' }).end(Buffer.from('<p>Schmierfett für Lager, Größe XL</p>', 'latin1')),
+      '/latin1-meta': (_req, res) =>
+        res.writeHead(200, { 'content-type': 'text/html' }).end(Buffer.from('<html><head><meta charset="windows-1252"></head><p>Grüße \x96 \x84Preise\x93 \x80</p>', 'latin1')),
+      '/bom': (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<p>Größe</p>', 'utf8')])),
+      '/unknown-charset': (_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=x-no-such' }).end(Buffer.from('<p>Größe</p>', 'utf8')),
     });
   });
   afterAll(() => server?.close());
@@ -412,6 +418,14 @@ describe('limits and errors', () => {
     const reset = await failure(fetchResource(url('/reset'), local()));
     expect(reset).toBeInstanceOf(FetchFailure);
     expect((reset as FetchFailure).transient).toBe(true);
+  });
+
+  it('decodes the charset the header, a meta tag or a BOM names; an unknown name is read as UTF-8', async () => {
+    expect((await fetchResource(url('/latin1-header'), local())).body).toContain('Schmierfett für Lager, Größe XL');
+    // windows-1252 (what browsers read for a latin1 label too): its dash, quotes and euro sign are bytes latin1 leaves to control codes.
+    expect((await fetchResource(url('/latin1-meta'), local())).body).toContain('Grüße – „Preise“ €');
+    expect((await fetchResource(url('/bom'), local())).body).toContain('<p>Größe</p>');
+    expect((await fetchResource(url('/unknown-charset'), local())).body).toContain('<p>Größe</p>');
   });
 
   it('still reads an ordinary page afterwards (nothing above hurt the process)', async () => {
