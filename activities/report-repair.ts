@@ -65,7 +65,7 @@ async function repairPart(c: Conversation, content: ReportContent, part: ReportP
       `${CURRENT_PART_LABEL} ${JSON.stringify(content.personas[part.index])}`,
       ...common,
     ]);
-    const { value, dropped } = assemblePersona(result.parsed.persona, part.index, c.analysis.passages);
+    const { value, dropped } = assemblePersona(result.parsed.persona, part.index, c.analysis);
     return {
       standIn: result.standIn,
       apply: (r) => {
@@ -80,7 +80,7 @@ async function repairPart(c: Conversation, content: ReportContent, part: ReportP
     synthesisTask({ summary: false, offering: false, personaCount: count }),
     ...common,
   ]);
-  const assembled = (result.parsed.personas ?? []).slice(0, count).map((p, i) => assemblePersona(p, i, c.analysis.passages));
+  const assembled = (result.parsed.personas ?? []).slice(0, count).map((p, i) => assemblePersona(p, i, c.analysis));
   return {
     standIn: result.standIn,
     apply: (r) => {

@@ -206,7 +206,7 @@ async function writeReport(deps: ActivityDeps, log: Logger, loaded: LoadedAnalys
   ]);
   const answer = synthesis.parsed;
   const offering = answer.offering ? assembleOffering(answer.offering, analysis.passages) : undefined;
-  const personas = (answer.personas ?? []).slice(0, parts.personaCount).map((p, i) => assemblePersona(p, i, analysis.passages));
+  const personas = (answer.personas ?? []).slice(0, parts.personaCount).map((p, i) => assemblePersona(p, i, analysis));
   if (parts.personaCount > 0 && (answer.personas?.length ?? 0) !== parts.personaCount) {
     log.warn('model returned a different number of personas', { requested: parts.personaCount, returned: answer.personas?.length ?? 0 });
   }

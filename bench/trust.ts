@@ -21,7 +21,7 @@ export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing
   { behaviours: ['paraphrased_quotes', 'prose_around_json'] },
   { behaviours: ['wrong_page', 'duplicate_personas', 'invented_figures'] },
   { behaviours: ['merged_quotes', 'typographic_quotes', 'invented_names'] },
-  { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids'] },
+  { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids', 'careless_citations'] },
   { behaviours: ['invented_urls', 'non_answers'] },
   { behaviours: ['truncated_json'], times: 3, standing: ['instruction_text'] },
   { behaviours: ['refusal'], times: 2, standing: ['placeholders'] },

@@ -340,6 +340,18 @@ const SHOWS: Record<Behaviour, () => Promise<void>> = {
     }
   },
 
+  async careless_citations() {
+    // Each claim's text is a passage sentence (as the cooperative answer's); the citations ignore it.
+    const cited = (answer: Answer) =>
+      [answer.summary, ...answer.personas.flatMap((p) => p.goals)].map((c) => ({ source: PASSAGES.find((p) => p.text.includes(c.text))?.id, evidence: c.evidence }));
+    const careless = cited((await answerWith(['careless_citations'])) as Answer);
+    expect(careless.every((c) => c.source !== undefined && c.evidence.every((id) => IDS.includes(id)))).toBe(true);
+    const elsewhere = careless.filter((c) => !c.evidence.includes(c.source!));
+    expect(elsewhere.length).toBeGreaterThan(careless.length / 2);
+    // Control: the cooperative answer cites the passage each text came from.
+    for (const c of cited((await answerWith([])) as Answer)) expect(c.evidence).toContain(c.source);
+  },
+
   async unknown_ids() {
     const answer = await answerWith(['unknown_ids']);
     const ids = evidenceArrays(answer).flat() as string[];

@@ -50,6 +50,10 @@ import { clamp, SchemaFiller, type EnumArrayField, type ObjectArrayField, type S
  *                        removed, a #fragment, a trailing slash added or removed, ?utm_source=...
  *   invented_urls        As quotes_not_ids, a hallucinated source: an invented quote on a made-up
  *                        path or domain.
+ *   careless_citations   A model citing without reading: real IDs of the enum chosen regardless of
+ *                        the text beside them, the enum's first ID for every other array, one or
+ *                        two drawn at random for the others (constrained decoding fills an ID enum
+ *                        whatever the model understood).
  *   unknown_ids          A model ignoring the enum: evidence IDs that do not exist ('p99.1', '1.2',
  *                        'passage-7') mixed with real ones.
  *   duplicate_personas   Mode collapse: every array of objects repeats its first item.
@@ -85,6 +89,7 @@ export type Behaviour =
   | 'wrong_page'
   | 'url_variants'
   | 'invented_urls'
+  | 'careless_citations'
   | 'unknown_ids'
   | 'duplicate_personas'
   | 'truncated_json'
@@ -107,6 +112,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   'wrong_page',
   'url_variants',
   'invented_urls',
+  'careless_citations',
   'unknown_ids',
   'duplicate_personas',
   'truncated_json',
@@ -331,7 +337,7 @@ class MisbehavingFiller extends SchemaFiller {
   // ---- evidence ------------------------------------------------------------------------------
 
   protected override enumArrayValue(field: EnumArrayField): unknown[] {
-    const ids = super.enumArrayValue(field) as string[];
+    const ids = this.active.has('careless_citations') ? this.carelessIds(field) : (super.enumArrayValue(field) as string[]);
     const quoting = QUOTE_BEHAVIOURS.filter((b) => this.active.has(b));
     let items: unknown[] = ids;
     if (quoting.length > 0) {
@@ -349,6 +355,13 @@ class MisbehavingFiller extends SchemaFiller {
       }
     }
     return items;
+  }
+
+  /** IDs picked without reading: the enum's first for every other array, one or two at random for the others. */
+  private carelessIds(field: EnumArrayField): string[] {
+    if (field.n % 2 === 0) return [field.values[0]!];
+    const count = Math.min(field.maxItems, 1 + (derive(field.n, 'cites') % 2));
+    return [...new Set(Array.from({ length: count }, (_, i) => pick(field.values, derive(field.n, `cite ${i}`))))];
   }
 
   private quoteFor(id: string, n: number, plainString: boolean): unknown {

@@ -42,7 +42,8 @@ export function citationKey(url: string): string {
   }
 }
 
-export type DropReason = 'unknown_id' | 'not_found';
+/** Why a citation was dropped: an ID that names no passage, a quote found on no page, a passage that does not speak to its claim (relevance.ts). */
+export type DropReason = 'unknown_id' | 'not_found' | 'unrelated';
 
 export interface DroppedCitation {
   reason: DropReason;

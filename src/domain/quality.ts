@@ -4,7 +4,7 @@ import { unstatedNames, wordSet } from './names.js';
 import { nonAnswer } from './non-answers.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
-import { CLAIM_FIELDS, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
+import { CLAIM_FIELDS, inSiteLanguage, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
 
 /**
  * The report's quality rules. Pure: the caller loads the passages, the cleaned pages and the
@@ -417,7 +417,7 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   // "München"): its names are not checked.
   const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
   // Both are ISO 639-1 codes (outputLanguage, the cleaner); a site's undetermined one is taken for the report's.
-  const namesChecked = ctx.siteLanguage === 'und' || ctx.siteLanguage === report.language;
+  const namesChecked = inSiteLanguage(ctx.siteLanguage, report.language);
   const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), namesChecked ? wordSet(labels) : null);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');

@@ -151,6 +151,12 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   return lines;
 }
 
+const DROP_REASONS: Record<string, string> = {
+  unknown_id: 'named a passage that does not exist',
+  not_found: 'quoted text found on no page',
+  unrelated: 'cited a passage that says nothing of its claim',
+};
+
 function qualityLines(meta: RenderMeta): string[] {
   const q = meta.quality;
   // Reports checked before these figures were kept have none to show.
@@ -166,7 +172,7 @@ function qualityLines(meta: RenderMeta): string[] {
   if (dropped.length === 0) lines.push('- Every citation the model made resolved to a passage of the site.');
   for (const [part, tally] of dropped) {
     const why = Object.entries(tally.reasons)
-      .map(([reason, n]) => `${n} ${reason === 'unknown_id' ? 'named a passage that does not exist' : reason === 'not_found' ? 'quoted text found on no page' : 'did not verify'}`)
+      .map(([reason, n]) => `${n} ${DROP_REASONS[reason] ?? 'did not verify'}`)
       .join(', ');
     lines.push(`- Evidence dropped in ${escapeMarkdown(part)}: ${tally.count} (${why}).`);
   }

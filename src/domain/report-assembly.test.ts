@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { LocatablePassage } from './passages.js';
 import { assembleOffering, assemblePersona } from './report-assembly.js';
-import type { ModelPersona } from './report.js';
+import type { ModelPersona, Persona } from './report.js';
 
 const passages: LocatablePassage[] = [
   { id: 'p1.1', url: 'https://acme.test/', text: 'Acme sends invoices for freelancers and small agencies.' },
   { id: 'p1.2', url: 'https://acme.test/', text: 'Clients pay by card or bank transfer within days.' },
+  { id: 'p1.3', url: 'https://acme.test/pricing', text: 'The Solo plan costs 9 euros a month.' },
+  { id: 'p1.4', url: 'https://acme.test/about', text: 'Our team of twelve works remotely from Lisbon and Berlin.' },
 ];
+/** The passages, with a report written in the site's language. */
+const sources = { passages, language: 'en', corpus: { language: 'en' } };
 
 const persona = (over: Partial<ModelPersona>): ModelPersona => ({
   name: 'Maria, the freelance designer',
@@ -35,7 +39,7 @@ describe('assemblePersona', () => {
         channels: ['LinkedIn', 'linkedin ', 'Design forums', 'LinkedIn'],
       }),
       0,
-      passages,
+      sources,
     );
     expect(value.goals.map((g) => g.text)).toEqual(['Get paid within days.', 'Send invoices in minutes.']);
     expect(value.goals[0]!.evidence.map((e) => e.passageId)).toEqual(['p1.2', 'p1.1']);
@@ -44,13 +48,59 @@ describe('assemblePersona', () => {
   });
 
   it('keeps different items, and a repeated claim without evidence stays inferred', () => {
-    const { value } = assemblePersona(persona({ painPoints: [{ text: 'Chasing late payments.', evidence: [] }, { text: 'Chasing late payments', evidence: [] }, { text: 'Chasing late payments by phone.', evidence: [] }] }), 0, passages);
+    const { value } = assemblePersona(persona({ painPoints: [{ text: 'Chasing late payments.', evidence: [] }, { text: 'Chasing late payments', evidence: [] }, { text: 'Chasing late payments by phone.', evidence: [] }] }), 0, sources);
     expect(value.painPoints.map((p) => [p.text, p.inferred])).toEqual([
       ['Chasing late payments.', true],
       ['Chasing late payments by phone.', true],
     ]);
   });
 });
+
+describe('assemblePersona: citations that do not speak to their claims', () => {
+  // A model citing without reading: the team passage for everything, one claim aside.
+  const citingAtRandom = persona({
+    goals: [
+      { text: 'Send invoices from her phone between client meetings.', evidence: ['p1.4'] },
+      { text: 'Know which clients paid.', evidence: ['p1.4', 'p1.2'] },
+    ],
+    painPoints: [{ text: 'Spreadsheets full of unpaid invoices.', evidence: ['p1.4'] }],
+    objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.4'] }],
+    buyingTriggers: [{ text: 'A client who pays three months late.', evidence: ['p1.4'] }],
+  });
+
+  it('drops them where most of a persona\'s claims cite passages that share no word with them, and says so', () => {
+    const { value, dropped } = assemblePersona(citingAtRandom, 0, sources);
+    expect(value.goals.map((g) => g.evidence.map((e) => e.passageId))).toEqual([[], ['p1.2']]);
+    expect(value.goals.map((g) => g.inferred)).toEqual([true, false]);
+    expect([value.painPoints, value.objections, value.buyingTriggers].map((l) => l[0]!.inferred)).toEqual([true, true, true]);
+    expect(dropped).toEqual(Array(5).fill({ reason: 'unrelated', cited: 'p1.4', part: { kind: 'persona', index: 0 } }));
+    // Still supported: one claim cites a passage that speaks to it.
+    expect(value.support).toBe('supported');
+  });
+
+  it('keeps a citation in other words where most of the persona\'s claims cite passages that speak to them', () => {
+    const { value, dropped } = assemblePersona(
+      persona({
+        goals: [{ text: 'Send invoices in minutes.', evidence: ['p1.1'] }, { text: 'Get paid by card.', evidence: ['p1.2'] }],
+        painPoints: [{ text: 'Clients who transfer money weeks late.', evidence: ['p1.2'] }],
+        objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.3'] }],
+        // No word of this one is in its passage: one of five, a paraphrase a good model writes.
+        buyingTriggers: [{ text: 'Landing a bigger contract.', evidence: ['p1.1'] }],
+      }),
+      0,
+      sources,
+    );
+    expect(dropped).toEqual([]);
+    expect(CLAIMS(value).every((c) => c.evidence.length === 1)).toBe(true);
+  });
+
+  it('judges nothing in a report written in another language than the site\'s', () => {
+    const { dropped } = assemblePersona(citingAtRandom, 0, { passages, language: 'de', corpus: { language: 'en' } });
+    expect(dropped).toEqual([]);
+  });
+});
+
+const CLAIMS = (p: Persona) => [...p.goals, ...p.painPoints, ...p.objections, ...p.buyingTriggers];
 
 describe('assembleOffering', () => {
   it('lists a product or promise the model repeated once', () => {

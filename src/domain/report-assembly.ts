@@ -1,6 +1,7 @@
 import { resolveEvidence, type CitedEvidence } from './evidence.js';
 import { foldForMatching, type EvidenceRef, type LocatablePassage } from './passages.js';
-import type { Claim, DroppedEvidence, ModelOffering, ModelPersona, OfferingSection, Persona, ReportPart } from './report.js';
+import { siteWideWords, unrelatedCitations } from './relevance.js';
+import { CLAIM_FIELDS, inSiteLanguage, type Claim, type DroppedEvidence, type ModelOffering, type ModelPersona, type OfferingSection, type Persona, type ReportPart } from './report.js';
 
 /**
  * Turns the model's answer into report parts: every citation resolved against the stored
@@ -8,7 +9,9 @@ import type { Claim, DroppedEvidence, ModelOffering, ModelPersona, OfferingSecti
  * part, each claim linked to its evidence or marked inferred, each part marked unsupported when
  * no evidence is left. Items a list repeats (the same words, folded as quotes are) become one: a
  * reader gains nothing from one goal three times, and a repeated claim keeps the evidence of all
- * its copies. Pure.
+ * its copies. A persona whose claims mostly cite passages that share no word with them loses those
+ * citations (relevance.ts); only where the report is written in the site's language, as a
+ * translated claim shares no word with its passage. Pure.
  */
 
 interface Assembled<T> {
@@ -49,9 +52,34 @@ export function assembleOffering(answer: ModelOffering, passages: readonly Locat
   };
 }
 
-export function assemblePersona(answer: ModelPersona, index: number, passages: readonly LocatablePassage[]): Assembled<Persona> {
+/** Drops the citations of claims that do not speak to them, when the persona's citations are judged unrelated. */
+function dropUnrelated(claims: Claim[], passages: readonly LocatablePassage[], part: ReportPart, dropped: DroppedEvidence[]): void {
+  const siteWide = siteWideWords(passages.map((p) => p.text));
+  const drops = unrelatedCitations(
+    claims.map((c) => ({ text: c.text, cited: c.evidence.map((r) => r.quote) })),
+    siteWide,
+  );
+  claims.forEach((claim, i) => {
+    const gone = new Set(drops[i]);
+    if (gone.size === 0) return;
+    for (const j of gone) dropped.push({ reason: 'unrelated', cited: claim.evidence[j]!.passageId, part });
+    claim.evidence = claim.evidence.filter((_, j) => !gone.has(j));
+    claim.inferred = claim.evidence.length === 0;
+  });
+}
+
+/** What a persona is assembled against: the analysis's passages, the report's language and the site's. */
+export interface PersonaSources {
+  passages: readonly LocatablePassage[];
+  language: string;
+  corpus: { language: string };
+}
+
+export function assemblePersona(answer: ModelPersona, index: number, sources: PersonaSources): Assembled<Persona> {
+  const { passages } = sources;
+  const part: ReportPart = { kind: 'persona', index };
   const dropped: DroppedEvidence[] = [];
-  const resolve = resolver({ kind: 'persona', index }, passages, dropped);
+  const resolve = resolver(part, passages, dropped);
   const claims = (list: readonly { text: string; evidence: readonly unknown[] }[]): Claim[] => {
     const byText = new Map<string, Claim>();
     for (const c of list) {
@@ -81,6 +109,7 @@ export function assemblePersona(answer: ModelPersona, index: number, passages: r
     messaging: trimmed(answer.messaging),
     evidence: resolve(answer.evidence),
   };
+  if (inSiteLanguage(sources.corpus.language, sources.language)) dropUnrelated(CLAIM_FIELDS.flatMap((f) => persona[f]), passages, part, dropped);
   const anyEvidence = persona.evidence.length > 0 || [persona.goals, persona.painPoints, persona.objections, persona.buyingTriggers].some((l) => l.some((c) => c.evidence.length > 0));
   return { value: { ...persona, support: anyEvidence ? 'supported' : 'unsupported' }, dropped };
 }

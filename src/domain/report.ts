@@ -52,6 +52,15 @@ export interface Persona {
 }
 
 export const CLAIM_FIELDS = ['goals', 'painPoints', 'objections', 'buyingTriggers'] as const;
+
+/**
+ * Whether a report is written in its site's language ('und': the site's could not be told), so
+ * that its words can be compared with the site's: a translation names places and things in other
+ * words ("Munich" for "München").
+ */
+export function inSiteLanguage(siteLanguage: string, reportLanguage: string): boolean {
+  return siteLanguage === 'und' || siteLanguage === reportLanguage;
+}
 export const LIST_FIELDS = ['channels', 'messaging'] as const;
 
 export interface OfferingSection {

@@ -23,6 +23,7 @@ const FIELD_LABELS = {
 const DROP_REASONS = {
   unknown_id: 'named a passage that does not exist',
   not_found: 'quoted text found on no page',
+  unrelated: 'cited a passage that says nothing of its claim',
 };
 
 const SKIP_REASONS = {

@@ -1,0 +1,87 @@
+/**
+ * Whether a persona's citations speak to its claims. A model that cites without reading (the
+ * first passage for every claim, or IDs at random: constrained decoding fills an ID enum whatever
+ * the model understood) makes every claim look backed, and a reader who follows the link finds a
+ * passage about something else. Pure.
+ *
+ * One claim is not judged alone: a good model's claim may rest on a passage in other words
+ * ("worried about paying for capacity they don't use" on "based on API call quotas, use just you
+ * need"; 4 of 37 such pairs written for four saved pages shared no word). Only a persona whose
+ * cited claims MOSTLY share no word with their passages has its citations judged; then each
+ * citation that shares no word with its claim is dropped. Written for four saved pages, passages
+ * drawn at random shared no word with a claim in 75% of pairs, the page's first passage in 65%.
+ */
+
+/** Words that say nothing about a topic: function words of English, German and French, and what every claim says. */
+const COMMON = new Set(
+  [
+    'the and for with are was were you your our their they them this that these those from have has had can will would could should not all any who what how when where more most into out also than then there here about over under such only very much many some each every other its his her him she one two get gets got make makes made want wants need needs like less able way ways being been does did just use',
+    'der die das den dem des und ist sind war nicht mit fur auf bei von zur zum ein eine einen einer eines einem sich sie wir ihr ihre ihren ihrer sein seine auch oder vom beim werden wird wurde haben hat kann konnen mussen wollen soll sollen als wie durch uber unter nach vor gegen ohne dass noch nur sehr mehr bereits ihnen uns unsere unser diese dieser dieses jede jeder jedes alle allen man wer wenn dann denn aber',
+    'les des une est sont dans sur par pour avec qui que ces leur leurs vous nous elle aux pas plus tout tous',
+  ]
+    .join(' ')
+    .split(' '),
+);
+
+/** A persona's citations are judged once it has this many cited claims: fewer say nothing about its habits. */
+export const MIN_CITED_CLAIMS = 4;
+/** ... and at least this share of them share no word with any passage they cite. */
+export const UNRELATED_SHARE = 0.5;
+
+const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+
+/** The words of a text that could carry its topic: three letters or more, not common, not said all over the site. */
+export function topicWords(text: string, siteWide: ReadonlySet<string> = new Set()): string[] {
+  return [...fold(text).matchAll(/[\p{L}\p{N}]+/gu)].map((m) => m[0]).filter((w) => w.length >= 3 && !COMMON.has(w) && !siteWide.has(w));
+}
+
+/** A word in this share of the site's passages (and in three at least) is the site's, not a topic: the company's name. */
+const SITE_WIDE_SHARE = 0.25;
+
+/** The words said all over a site: in SITE_WIDE_SHARE of its passages and three at least ("acme" on Acme's site). */
+export function siteWideWords(passages: readonly string[]): Set<string> {
+  const count = new Map<string, number>();
+  for (const p of passages) for (const w of new Set(topicWords(p))) count.set(w, (count.get(w) ?? 0) + 1);
+  const min = Math.max(3, SITE_WIDE_SHARE * passages.length);
+  return new Set([...count].filter(([, n]) => n >= min).map(([w]) => w));
+}
+
+/**
+ * Two words of one stem, roughly: equal, one plus "s", the same first five letters ("invoices",
+ * "invoicing"), or one of five letters or more inside the other (German compounds: "Daten" in
+ * "Nutzerdaten").
+ */
+function sameWord(a: string, b: string): boolean {
+  if (a === b || a + 's' === b || b + 's' === a) return true;
+  if (a.length < 5 || b.length < 5) return false;
+  return a.slice(0, 5) === b.slice(0, 5) || a.includes(b) || b.includes(a);
+}
+
+/** Whether a claim and a passage share a topic word. */
+export function sharesWord(claimWords: readonly string[], passage: string, siteWide?: ReadonlySet<string>): boolean {
+  const words = topicWords(passage, siteWide);
+  return claimWords.some((c) => words.some((w) => sameWord(c, w)));
+}
+
+export interface CitedClaim {
+  text: string;
+  /** The passages' texts, in citation order. */
+  cited: readonly string[];
+}
+
+/**
+ * For each claim, the indexes of its citations to drop (words said all over the site do not
+ * count as shared: `siteWideWords`): empty everywhere unless at least
+ * MIN_CITED_CLAIMS claims cite something and UNRELATED_SHARE of them share no word with any of
+ * their passages; then every citation that shares no word with its claim.
+ */
+export function unrelatedCitations(claims: readonly CitedClaim[], siteWide: ReadonlySet<string>): number[][] {
+  const judged = claims.map((c) => {
+    const words = topicWords(c.text, siteWide);
+    return c.cited.map((passage) => sharesWord(words, passage, siteWide));
+  });
+  const cited = judged.filter((j) => j.length > 0);
+  const unrelated = cited.filter((j) => !j.some(Boolean)).length;
+  if (cited.length < MIN_CITED_CLAIMS || unrelated / cited.length < UNRELATED_SHARE) return claims.map(() => []);
+  return judged.map((j) => j.flatMap((related, i) => (related ? [] : [i])));
+}
