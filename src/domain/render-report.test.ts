@@ -23,7 +23,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain('“Acme builds bridges. We help municipal engineers plan safer bridges in half the time.” ([https://acme.test/](<https://acme.test/#:~:text=Acme%20builds%20bridges.%20We,in%20half%20the%20time.>), passage p1.1)');
     // A claim with evidence links its passages; one without says it is inferred.
     expect(md).toContain('- Finish bridge plans faster ([p1.1](<https://acme.test/#:~:text=');
-    expect(md).toContain('- Manual load calculations take weeks *(inferred: no passage cited)*');
+    expect(md).toContain('- Manual load calculations take weeks *(inferred: no passage backs it)*');
     expect(md).not.toContain('stand-in');
   });
 

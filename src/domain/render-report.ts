@@ -116,7 +116,7 @@ function claimLines(claims: readonly Claim[]): string[] {
   if (claims.length === 0) return ['- *none usable*'];
   return claims.map((c) => {
     const refs = c.evidence.map((e) => link(e.url, e.passageId, textFragment(e.quote))).join(', ');
-    return `- ${escapeMarkdown(c.text)} ${c.inferred ? '*(inferred: no passage cited)*' : `(${refs})`}`;
+    return `- ${escapeMarkdown(c.text)} ${c.inferred ? '*(inferred: no passage backs it)*' : `(${refs})`}`;
   });
 }
 

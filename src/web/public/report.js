@@ -79,7 +79,7 @@ function claims(title, items) {
       c.text,
       ' ',
       c.inferred || !c.evidence.length
-        ? h('span', { class: 'tag inferred', title: 'No passage of the site was cited for this' }, 'inferred')
+        ? h('span', { class: 'tag inferred', title: 'No passage of the site backs this' }, 'inferred')
         : c.evidence.map((e) => h('span', { class: 'ref' }, link(e.url, e.passageId, textFragment(e.quote)))),
     );
   return [h('h4', null, title), items.length ? h('ul', null, items.map(row)) : h('p', { class: 'muted' }, 'none usable')];
