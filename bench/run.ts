@@ -8,18 +8,9 @@
  * on error and on Ctrl-C. Only 127.0.0.1 is contacted. The log says how long each part took; so
  * does `parts` in bench/results.json.
  *
- *   --only <prefix>          only the rows (and the runs behind them) whose name starts with it;
- *                            they replace their namesakes in bench/results.json
- *   --real-model             also run the real-model rows (minutes per analysis, so not by default),
- *                            installing the model into .dev/ if needed; without it the last measured
- *                            real-model rows are carried over, marked with when they were measured
- *   --no-real-model          the default; kept so older commands still work
- *   --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
- *   --real-model-minutes M   give up on (and cancel) a real-model analysis after M minutes (default 20)
- *   --concurrency N          stand-in analyses at a time (default 3)
- *   --defuddle               also score defuddle in the cleaning rows (slow: minutes)
+ * Options: `npm run bench -- --help` (USAGE below).
  */
-import { parseArgs } from 'node:util';
+import { commandLine } from '../src/dev/cli-args.js';
 import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { startAiRouter, type AiRouter } from './ai-router.js';
 import { runCache } from './cache.js';
@@ -35,7 +26,19 @@ import { startBenchService, startBenchStack, type BenchStack } from './stack.js'
 import { carryForward, formatTable, mergeResults, writeResults, type Row } from './table.js';
 import { runTrust, trustRows } from './trust.js';
 
-const { values: args } = parseArgs({
+const USAGE = `usage: npm run bench -- [options]
+  --only <prefix>          only the rows (and the runs behind them) whose name starts with it;
+                           they replace their namesakes in bench/results.json
+  --real-model             also run the real-model rows (minutes per analysis, so not by default),
+                           installing the model into .dev/ if needed; without it the last measured
+                           real-model rows are carried over, marked with when they were measured
+  --no-real-model          the default; kept so older commands still work
+  --real-model-sites N     real-model analyses: ACME, then N-1 saved pages (default 1)
+  --real-model-minutes M   give up on (and cancel) a real-model analysis after M minutes (default 20)
+  --concurrency N          stand-in analyses at a time (default 3)
+  --defuddle               also score defuddle in the cleaning rows (slow: minutes)`;
+
+const { values: args } = commandLine(USAGE, {
   options: {
     only: { type: 'string' },
     'real-model': { type: 'boolean', default: false },

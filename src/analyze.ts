@@ -1,12 +1,22 @@
-import { parseArgs } from 'node:util';
+import { commandLine, usageExit } from './dev/cli-args.js';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
 import { createDevLogger } from './dev/dev-logger.js';
 import { call, followAnalysis, renderProgressLine, watchAnalysis } from './dev/follow-analysis.js';
 import { progressOutput } from './dev/progress-bar.js';
+import { analysisOptionsSchema } from './domain/requests.js';
 
 // `npm run analyze -- <url>`: one analysis on the dev stack (started here when none runs);
 // progress goes to stderr (a bar on a terminal, plain lines when piped), the report as Markdown to stdout.
-const { values, positionals } = parseArgs({
+const DEFAULTS = analysisOptionsSchema.parse({});
+const USAGE = `usage: npm run analyze -- <url> [options]
+  --max-pages N      pages to read (default ${DEFAULTS.maxPages})
+  --personas N       personas to write (default ${DEFAULTS.personaCount})
+  --language xx      the report's language, an ISO 639-1 code (default: the site's)
+  --force-refresh    read the site again instead of using cached pages
+  --stand-in-ai      no model: a local stand-in writes a mechanical report (for trying the plumbing)
+Progress goes to stderr, the report as Markdown to stdout.`;
+
+const { values, positionals } = commandLine(USAGE, {
   // `tsx src/analyze.ts -- <url> --stand-in-ai` passes the `--` that `npm run analyze --` would have taken.
   args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
   allowPositionals: true,
@@ -19,9 +29,11 @@ const { values, positionals } = parseArgs({
   },
 });
 const url = positionals[0];
-if (!url) {
-  console.error('usage: npm run analyze -- <url> [--max-pages N] [--personas N] [--language xx] [--force-refresh] [--stand-in-ai]');
-  process.exit(2);
+if (!url) usageExit(USAGE, 'Which site? Give its address.');
+if (positionals.length > 1) usageExit(USAGE, `One site at a time: ${positionals.slice(1).join(' ')} is one argument too many.`);
+for (const option of ['max-pages', 'personas'] as const) {
+  const text = values[option];
+  if (text !== undefined && !/^\d+$/.test(text)) usageExit(USAGE, `--${option} takes a whole number, not ${JSON.stringify(text)}.`);
 }
 
 const config = loadConfigOrExit();

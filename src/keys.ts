@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
+import { commandLine } from './dev/cli-args.js';
 import { createDatabase } from './database.js';
 import { migrateDatabase } from './migrate.js';
 import { apiKeysRepository, type ApiKeyRow } from './repositories/api-keys.js';
@@ -17,7 +17,7 @@ DATABASE_URL names the database (default: the one \`npm run dev\` runs on 127.0.
 /** Where `npm run dev`'s own PostgreSQL listens (src/dev/postgres.ts, src/dev/stack.ts). */
 const DEV_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5433/persona_analyzer';
 
-const { positionals } = parseArgs({ allowPositionals: true, options: {} });
+const { positionals } = commandLine(USAGE, { allowPositionals: true, options: {} });
 const [command, argument] = positionals;
 
 let config;

@@ -118,6 +118,25 @@ function testStack(): Record<string, string> {
 }
 
 describe('npm run analyze', () => {
+  it('answers --help with its usage, and a command line it cannot run with what is wrong, before starting anything', async () => {
+    const help = run('analyze', ['--help'], {});
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/^usage: npm run analyze -- <url>/);
+    expect(help.stdout()).toContain('--max-pages N');
+    const cases: Array<[string[], RegExp]> = [
+      [['https://example.com', '--max-page', '3'], /^Unknown option '--max-page'\n\nusage: /],
+      [['https://example.com', '--max-pages', 'ten'], /^--max-pages takes a whole number, not "ten"\.\n\nusage: /],
+      [['https://example.com', '--language'], /^Option '--language <value>' argument missing\n\nusage: /],
+      [[], /^Which site\? Give its address\.\n\nusage: /],
+    ];
+    for (const [args, message] of cases) {
+      const cmd = run('analyze', args, {});
+      expect(await cmd.exited, args.join(' ')).toBe(2);
+      expect(cmd.stderr()).toMatch(message);
+      expect(cmd.stderr()).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('starts its own stack, prints the report, stops everything and exits 0', async () => {
     const acme = await site(ACME_PAGES);
     const env = { ...(await ownStack()), PORT: '0', SCRAPE_ALLOW_PRIVATE_NETWORKS: 'true' };
