@@ -1,9 +1,19 @@
 import path from 'node:path';
+import { commandLine } from './dev/cli-args.js';
 import { createDevLogger } from './dev/dev-logger.js';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
 
 // `npm run dev`: the whole service on this machine, infrastructure included; Ctrl-C stops all of it.
-const standInAi = process.argv.includes('--stand-in-ai');
+const USAGE = `usage: npm run dev [-- --stand-in-ai]
+  Starts PostgreSQL, the Temporal dev server (Web UI included), the worker and the API with its web
+  page on PORT; Ctrl-C stops all of it.
+  --stand-in-ai      no model: a local stand-in writes mechanical reports (for trying the plumbing)`;
+const { values } = commandLine(USAGE, {
+  // `tsx src/dev.ts -- --stand-in-ai` passes the `--` that `npm run dev --` would have taken.
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
+  options: { 'stand-in-ai': { type: 'boolean', default: false } },
+});
+const standInAi = values['stand-in-ai'];
 const config = loadConfigOrExit();
 if (!standInAi && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
   console.error(AI_SETUP_HELP);
