@@ -8,8 +8,9 @@
  * ("worried about paying for capacity they don't use" on "based on API call quotas, use just you
  * need"; 4 of 37 such pairs written for four saved pages shared no word). Only a persona whose
  * cited claims MOSTLY share no word with their passages has its citations judged; then each
- * citation that shares no word with its claim is dropped. Written for four saved pages, passages
- * drawn at random shared no word with a claim in 75% of pairs, the page's first passage in 65%.
+ * citation that does not clearly speak to its claim is dropped (unrelatedCitations). Written for
+ * four saved pages, passages drawn at random shared no word with a claim in 75% of pairs, the
+ * page's first passage in 65%.
  */
 
 /** Words that say nothing about a topic: function words of English, German and French, and what every claim says. */
@@ -57,10 +58,15 @@ function sameWord(a: string, b: string): boolean {
   return a.slice(0, 5) === b.slice(0, 5) || a.includes(b) || b.includes(a);
 }
 
+/** How many of a claim's topic words a passage has. */
+export function sharedWords(claimWords: readonly string[], passage: string, siteWide?: ReadonlySet<string>): number {
+  const words = topicWords(passage, siteWide);
+  return claimWords.filter((c) => words.some((w) => sameWord(c, w))).length;
+}
+
 /** Whether a claim and a passage share a topic word. */
 export function sharesWord(claimWords: readonly string[], passage: string, siteWide?: ReadonlySet<string>): boolean {
-  const words = topicWords(passage, siteWide);
-  return claimWords.some((c) => words.some((w) => sameWord(c, w)));
+  return sharedWords(claimWords, passage, siteWide) > 0;
 }
 
 export interface CitedClaim {
@@ -71,17 +77,19 @@ export interface CitedClaim {
 
 /**
  * For each claim, the indexes of its citations to drop (words said all over the site do not
- * count as shared: `siteWideWords`): empty everywhere unless at least
- * MIN_CITED_CLAIMS claims cite something and UNRELATED_SHARE of them share no word with any of
- * their passages; then every citation that shares no word with its claim.
+ * count as shared: `siteWideWords`): empty everywhere unless at least MIN_CITED_CLAIMS claims
+ * cite something and UNRELATED_SHARE of them share no word with any of their passages. Then the
+ * persona's citations are known to be careless, and one is kept only where its passage has two
+ * of the claim's topic words (all of them, for a claim of one): one word in common is what a
+ * passage drawn at random often has ("course" on a site selling courses).
  */
 export function unrelatedCitations(claims: readonly CitedClaim[], siteWide: ReadonlySet<string>): number[][] {
   const judged = claims.map((c) => {
     const words = topicWords(c.text, siteWide);
-    return c.cited.map((passage) => sharesWord(words, passage, siteWide));
+    return { need: Math.max(1, Math.min(2, words.length)), shared: c.cited.map((passage) => sharedWords(words, passage, siteWide)) };
   });
-  const cited = judged.filter((j) => j.length > 0);
-  const unrelated = cited.filter((j) => !j.some(Boolean)).length;
+  const cited = judged.filter((j) => j.shared.length > 0);
+  const unrelated = cited.filter((j) => j.shared.every((n) => n === 0)).length;
   if (cited.length < MIN_CITED_CLAIMS || unrelated / cited.length < UNRELATED_SHARE) return claims.map(() => []);
-  return judged.map((j) => j.flatMap((related, i) => (related ? [] : [i])));
+  return judged.map((j) => j.shared.flatMap((n, i) => (n >= j.need ? [] : [i])));
 }

@@ -61,7 +61,7 @@ describe('assemblePersona: citations that do not speak to their claims', () => {
   const citingAtRandom = persona({
     goals: [
       { text: 'Send invoices from her phone between client meetings.', evidence: ['p1.4'] },
-      { text: 'Know which clients paid.', evidence: ['p1.4', 'p1.2'] },
+      { text: 'Know which clients pay by card.', evidence: ['p1.4', 'p1.2'] },
     ],
     painPoints: [{ text: 'Spreadsheets full of unpaid invoices.', evidence: ['p1.4'] }],
     objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.4'] }],
