@@ -1,12 +1,9 @@
 import * as cheerio from 'cheerio';
-import { francAll } from 'franc-min';
 import type { CleanPage } from './corpus.js';
-import { data as francData } from 'franc-min/data.js';
-import { expressions as francExpressions } from 'franc-min/expressions.js';
-import { iso6393To1 } from 'iso-639-3';
 import { prune } from './clean-dom.js';
 import type { DomNode } from './clean-dom-node.js';
 import { hiddenByStylesheet } from './clean-hidden.js';
+import { detectLanguage } from './language.js';
 import { blockText, collapse, flatText } from './clean-text.js';
 import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
 
@@ -17,9 +14,10 @@ import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
  * eval/ (boilerplate inside the content area, hidden text, form sentences, ruby, JS shells,
  * JSON-LD summary). 4: noscript text of JS shells cleaned like the page; modifier class names
  * (has-sidebar, td_with_ajax_pagination) and layout offsets (margin-left:-100px) no longer remove
- * content. 5: a bare row of links in the content (no list or nav around it) is left out.
+ * content. 5: a bare row of links in the content (no list or nav around it) is left out. 6: the
+ * language is judged in pieces of the text, so a wrong <html lang> no longer wins on a long page.
  */
-export const CLEANER_VERSION = 5;
+export const CLEANER_VERSION = 6;
 
 type CheerioRoot = cheerio.CheerioAPI;
 
@@ -104,58 +102,6 @@ function declaredLanguage($: CheerioRoot): string | undefined {
     '';
   const primary = raw.trim().toLowerCase().split(/[-_,;\s]/)[0] ?? '';
   return /^[a-z]{2}$/.test(primary) ? primary : undefined;
-}
-
-/**
- * franc reports some languages by an individual code (Standard Arabic, Mandarin) where ISO 639-1
- * only names their macrolanguage; iso-639-3 has no membership data, so these are listed here.
- */
-const MACROLANGUAGE_1: Record<string, string> = {
-  arb: 'ar', cmn: 'zh', pes: 'fa', zlm: 'ms', swh: 'sw', uzn: 'uz', azj: 'az', npi: 'ne',
-  pbu: 'ps', plt: 'mg', ckb: 'ku', qug: 'qu', fuv: 'ff', zyb: 'za',
-};
-
-/** An ISO 639-3 code from franc as ISO 639-1, when the language has one. */
-function toIso6391(code: string): string | undefined {
-  return iso6393To1[code] ?? MACROLANGUAGE_1[code];
-}
-
-/** The ISO 639-1 codes of the languages franc-min can recognise (by trigrams or by script). */
-const DETECTABLE = new Set(
-  [...Object.values(francData).flatMap((byScript) => Object.keys(byScript)), ...Object.keys(francExpressions)]
-    .map(toIso6391)
-    .filter((code) => code !== undefined),
-);
-
-// Below this much prose, trigram statistics are too noisy to overrule what the page declares.
-const MIN_DETECTION_CHARS = 150;
-// Trigram statistics settle long before this; more only costs time.
-const MAX_DETECTION_CHARS = 3000;
-// How close to the best score the declared language must come to count as plausible.
-const PLAUSIBLE_SCORE = 0.9;
-
-/**
- * The page's language as ISO 639-1. `<html lang>` wins when the text does not contradict it
- * (templates often keep lang="en" on translated pages, so it is checked against franc); 'und'
- * when neither says anything usable.
- */
-function detectLanguage(text: string, declared: string | undefined): string {
-  // Menus and buttons are short lines; prose is what trigram statistics need.
-  const prose = text
-    .split('\n')
-    .filter((l) => l.length >= 40)
-    .join(' ');
-  const sample = (prose.length >= MIN_DETECTION_CHARS ? prose : text.replace(/\n/g, ' ')).slice(0, MAX_DETECTION_CHARS);
-  if (sample.length < MIN_DETECTION_CHARS) return declared ?? 'und';
-  const scores = francAll(sample, { minLength: MIN_DETECTION_CHARS });
-  const [best] = scores;
-  if (!best || best[0] === 'und') return declared ?? 'und';
-  if (declared) {
-    const declaredScore = scores.find(([code]) => toIso6391(code) === declared)?.[1];
-    const detectable = DETECTABLE.has(declared);
-    if (!detectable || (declaredScore !== undefined && declaredScore >= PLAUSIBLE_SCORE)) return declared;
-  }
-  return toIso6391(best[0]) ?? declared ?? 'und';
 }
 
 /**
