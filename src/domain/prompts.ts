@@ -206,6 +206,7 @@ export const REPAIR_PROBLEMS: Record<QualityRule, string> = {
   unstated_name: 'names a company, product or person the site does not mention',
   evidence_not_found: 'cites evidence that is not on the page',
   unsupported: 'cites no passage of the site',
+  wrong_language: 'is not written in the language this task asks for',
   distinct_personas: 'repeats another persona',
 };
 

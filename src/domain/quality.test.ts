@@ -293,3 +293,30 @@ describe('findPlaceholder', () => {
     expect(findPlaceholder('Bridges for cities')).toBeNull();
   });
 });
+
+describe('the report language', () => {
+  const english = samplePersona({
+    summary: 'Maria plans and inspects the bridges of a mid-sized city and answers to its council for every one of them.',
+    goals: [claim('Finish every bridge plan in half the time it takes her team today', 'p1.1')],
+    painPoints: [claim('Manual load calculations take weeks and hold up the approval of each project')],
+  });
+  const german = samplePersona({
+    summary: 'Maria plant und prüft die Brücken einer mittelgroßen Stadt und ist dem Gemeinderat für jede einzelne verantwortlich.',
+    goals: [claim('Jeden Brückenplan in der Hälfte der Zeit fertigstellen, die ihr Team heute dafür braucht', 'p1.1')],
+    painPoints: [claim('Statische Berechnungen von Hand dauern Wochen und halten die Genehmigung jedes Projekts auf')],
+    messaging: ['Sicherere Brücken in der halben Zeit planen'],
+  });
+  const languageIssues = (r: ReturnType<typeof sampleReport>) => check(r).issues.filter((i) => i.rule === 'wrong_language').map((i) => [i.part, i.message]);
+
+  it('flags a part written in another language than the report\'s, and not one in it', () => {
+    expect(languageIssues(sampleReport({ language: 'de', personas: [english, german] }))).toEqual([
+      [{ kind: 'persona', index: 0 }, "persona 1 is written in English, not in German, the report's language"],
+    ]);
+    expect(languageIssues(sampleReport({ language: 'en', personas: [english, samplePersona({ name: 'Tom', role: 'Office owner' })] }))).toEqual([]);
+  });
+
+  it('does not judge a part too short to tell', () => {
+    // The sample's summary and offering are one short English sentence each.
+    expect(languageIssues(sampleReport({ language: 'de', personas: [german] }))).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import type { DropReason } from './evidence.js';
 import { siteFigures, unstatedFigures } from './figures.js';
 import { unstatedNames, wordSet } from './names.js';
 import { nonAnswer } from './non-answers.js';
+import { detectLanguage } from './language.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
 import { CLAIM_FIELDS, inSiteLanguage, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
@@ -22,6 +23,7 @@ export type QualityRule =
   | 'unstated_name'
   | 'evidence_not_found'
   | 'unsupported'
+  | 'wrong_language'
   | 'distinct_personas';
 
 export interface QualityIssue {
@@ -409,6 +411,34 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
   }
 }
 
+/** The prose of each part: what tells the language it is written in (labels are too short to). */
+function partProse(report: ReportContent): Array<[ReportPart, string]> {
+  const claims = (list: readonly Claim[]) => list.map((cl) => cl.text);
+  return [
+    [{ kind: 'summary' }, [report.summary ?? '']],
+    [{ kind: 'offering' }, report.offering ? [report.offering.summary, ...report.offering.valuePropositions] : []],
+    ...report.personas.map((p, index): [ReportPart, string[]] => [
+      { kind: 'persona', index },
+      [p.summary, ...CLAIM_FIELDS.flatMap((f) => claims(p[f])), ...p.messaging],
+    ]),
+  ].map(([part, texts]) => [part as ReportPart, (texts as string[]).join('\n')]);
+}
+
+const languageName = (code: string) => new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code;
+
+/**
+ * Parts written in another language than the report's (small models answer in English whatever
+ * they are asked). Not withheld, the text may be right, but repaired, and said: a reader who asked
+ * for German should not find English without a word. Parts too short to tell are not judged.
+ */
+function checkLanguage(c: Checker, report: ReportContent): void {
+  for (const [part, text] of partProse(report)) {
+    const found = detectLanguage(text, report.language);
+    if (found === report.language || found === 'und') continue;
+    c.add({ part, rule: 'wrong_language', message: `${partLabel(part)} is written in ${languageName(found)}, not in ${languageName(report.language)}, the report's language` });
+  }
+}
+
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   // The requester's instructions as the prompt sends them: under their label.
@@ -436,6 +466,7 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   if (report.personas.length === 0) c.add({ part: { kind: 'personas' }, rule: 'required_section', message: 'the report has no personas' });
   report.personas.forEach((p, i) => checkPersona(c, p, i));
   checkDistinct(c, report.personas);
+  checkLanguage(c, report);
 
   const droppedEvidence: Record<string, DroppedTally> = {};
   const tally = (part: ReportPart, reason: DropReason | 'unverified') => {

@@ -27,6 +27,23 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('stand-in');
   });
 
+  it('says which shown part is written in another language than the report\'s', () => {
+    const md = renderMarkdown(report({ language: 'de' }), {
+      ...passed,
+      status: 'degraded',
+      quality: {
+        passed: false,
+        issues: [{ part: { kind: 'persona', index: 0 }, rule: 'wrong_language', message: "persona 1 is written in English, not in German, the report's language" }],
+        droppedEvidence: {},
+        claims: { total: 4, withEvidence: 1, share: 0.25 },
+        fields: { checked: 20, rejected: 0 },
+      },
+    });
+    expect(md).toContain("> - persona 1: persona 1 is written in English, not in German, the report's language");
+    // Shown, not withheld.
+    expect(md).toContain('### 1. Maria, the municipal engineer');
+  });
+
   it('groups the pages not read by why, and names other sites by host instead of listing every link', () => {
     const offSite = [...Array(30)].map((_, i) => ({ url: `https://social.test/acme/${i}`, reason: 'off_site' }));
     const overLimit = [...Array(12)].map((_, i) => ({ url: `https://acme.test/blog/${i}`, reason: 'page_limit' }));

@@ -1,5 +1,6 @@
 import { Marked } from 'marked';
 import type { QualityResult } from './quality.js';
+import { isDisqualifying } from './withhold.js';
 import { oneLinePassage } from './passages.js';
 import { partLabel, samePart, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportPart, type ReportStatus, type Usage } from './report.js';
 
@@ -139,7 +140,7 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
     // A part not shown at all (withheld whole) needs no word on its evidence.
     const hidden = (part: ReportPart) => (part.kind === 'offering' ? !report.offering : report.withheld.some((w) => samePart(w.part, part) && !w.field));
     for (const i of meta.quality?.issues ?? []) {
-      if (i.rule === 'unsupported' && !hidden(i.part)) lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
+      if (!isDisqualifying(i.rule) && !hidden(i.part)) lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
     }
     lines.push('');
   } else if (meta.status === 'draft') {

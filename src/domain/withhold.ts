@@ -13,6 +13,11 @@ import { CLAIM_FIELDS, LIST_FIELDS, partLabel, type OfferingSection, type Person
 const DISQUALIFYING = new Set<QualityIssue['rule']>(['required_section', 'placeholder', 'junk', 'prompt_echo', 'unstated_figure', 'unstated_name', 'distinct_personas', 'evidence_not_found']);
 const PERSONA_CORE = new Set(['name', 'role', 'summary']);
 
+/** Whether a rule's failure withholds what broke it; the others (unsupported, wrong_language) leave the part shown and say so. */
+export function isDisqualifying(rule: QualityIssue['rule']): boolean {
+  return DISQUALIFYING.has(rule);
+}
+
 export function withholdFailing(content: ReportContent, issues: readonly QualityIssue[]): ReportContent {
   const failing = issues.filter((i) => DISQUALIFYING.has(i.rule));
   if (failing.length === 0) return content;

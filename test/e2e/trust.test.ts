@@ -176,6 +176,25 @@ describe('a report never shows what it cannot back, whatever the model does', ()
     expect(markdown).toMatch(/withheld/i);
   }, 300_000);
 
+  it('says so, after asking again, when the model writes in another language than the one asked for', async () => {
+    // The stand-in copies the English site's sentences whatever language the prompt asks for, as
+    // small models answer in English.
+    ai.use([]);
+    const before = ai.received().length;
+    const id = await analyse(acme.url, { maxPages: 6, personaCount: 2, language: 'de' });
+    const { status, report, quality, markdown } = await expectTrustworthy(id, since(before));
+    const wrong = quality.issues.filter((i: any) => i.rule === 'wrong_language');
+    expect(wrong.length).toBeGreaterThan(0);
+    expect(status).toBe('degraded');
+    // The repairs said what was wrong.
+    expect(since(before).some((p) => p.includes('is not written in the language this task asks for'))).toBe(true);
+    // Shown, with the reason: the text may be right, only not in German. (The stand-in's personas
+    // may not survive its repairs, which pick other labels; its offering does.)
+    expect(report.offering).not.toBeNull();
+    expect(wrong.some((i: any) => i.part.kind === 'offering')).toBe(true);
+    expect(markdown).toContain("offering is written in English, not in German, the report's language");
+  }, 300_000);
+
   it('drops citations chosen without reading the claim, on real saved pages', async () => {
     ai.use(['careless_citations']);
     const before = ai.received().length;

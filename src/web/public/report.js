@@ -43,6 +43,8 @@ const SKIP_REASONS = {
 };
 const LISTED_PER_REASON = 10;
 
+const SHOWN_WITH_A_NOTE = ['unsupported', 'wrong_language'];
+
 const partLabel = (part) => (part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind);
 
 /** A passage's line breaks (a heading and its paragraph) shown as the report's Markdown shows them. */
@@ -124,7 +126,8 @@ function qualitySection(report, status, quality) {
   const withheld = report.withheld ?? [];
   for (const w of withheld) items.push(`Withheld (${partLabel(w.part)}${w.field && w.field !== partLabel(w.part) ? `, ${w.field}` : ''}): ${w.reason}`);
   const hidden = (part) => (part.kind === 'offering' ? !report.offering : withheld.some((w) => !w.field && partLabel(w.part) === partLabel(part)));
-  for (const i of quality?.issues ?? []) if (i.rule === 'unsupported' && !hidden(i.part)) items.push(`${partLabel(i.part)}: ${i.message}`);
+  // Rules that leave the part shown and say so (withhold.ts isDisqualifying).
+  for (const i of quality?.issues ?? []) if (SHOWN_WITH_A_NOTE.includes(i.rule) && !hidden(i.part)) items.push(`${partLabel(i.part)}: ${i.message}`);
   const dropped = report.droppedEvidence ?? [];
   return h(
     'section',
