@@ -20,7 +20,7 @@ export interface LoadedAnalysis {
   contentIds: string[];
   /** What `content_processing` left for the AI; null before it ran. */
   corpus: Corpus | null;
-  /** The corpus language (the requested one when the options name it); null before processing. */
+  /** The report's language: the requested one when the options name it, else the site's (`corpus.language`); null before processing. */
   language: string | null;
   /** The pages read and skipped, with why; null before content_extraction (or for analyses crawled before it was kept). */
   crawl: CrawlReport | null;

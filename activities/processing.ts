@@ -47,8 +47,9 @@ export function createProcessingActivities(deps: ActivityDeps) {
             nonRetryable: true,
           });
         }
+        // The report's language: the one asked for, else the site's. The corpus keeps the site's,
+        // which the quality rules compare it with (a translated report names things in other words).
         const language = analysis.options.language ?? corpus.language;
-        corpus.language = language;
         await analysisContentRepository.setCorpus(deps.db, analysisId, corpus, language);
         const passages = corpus.pages.reduce((n, p) => n + (p.passages?.length ?? 0), 0);
         log.info('content processed', { pages: corpus.pages.length, passages, language, tokenEstimate: corpus.tokenEstimate });

@@ -62,6 +62,7 @@ export function pageContextTexts(corpus: Pick<Corpus, 'pages'>): string[] {
 
 /** What the insight calls read: the analysis's cleaned pages fitted to a token budget (`analyses.corpus`). */
 export interface Corpus {
+  /** The site's language, most of its text's (ISO 639-1, 'und' unknown); the report's is `analyses.language`. Corpora stored before 2026-12-01 hold the requested one. */
   language: string;
   tokenEstimate: number;
   pages: CorpusPage[];
