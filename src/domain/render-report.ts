@@ -131,7 +131,7 @@ const UNSUPPORTED = '> **Unsupported.** No passage of the site backs this part; 
 function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   const lines: string[] = [];
   if (meta.status === 'degraded') {
-    lines.push('> **Quality: degraded.** This report did not pass every quality check after repairs. What failed is', '> not shown; here is why:', '>');
+    lines.push('> **Quality: degraded.** This report did not pass every quality check after repairs. What failed is', '> not shown, or shown with a note; here is why:', '>');
     for (const w of report.withheld) {
       // The summary's one field is the summary: "(summary)", not "(summary, summary)".
       const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
