@@ -424,6 +424,9 @@ function partProse(report: ReportContent): Array<[ReportPart, string]> {
   ].map(([part, texts]) => [part as ReportPart, (texts as string[]).join('\n')]);
 }
 
+/** How much of a part's prose tells its language: one piece of detectLanguage's. */
+const PROSE_SAMPLE_CHARS = 500;
+
 const languageName = (code: string) => new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code;
 
 /**
@@ -433,7 +436,9 @@ const languageName = (code: string) => new Intl.DisplayNames(['en'], { type: 'la
  */
 function checkLanguage(c: Checker, report: ReportContent): void {
   for (const [part, text] of partProse(report)) {
-    const found = detectLanguage(text, report.language);
+    // One piece of each part is enough to tell (a part is written in one language), and a piece is
+    // a comparison with every language franc knows: about 0.6 ms.
+    const found = detectLanguage(text.slice(0, PROSE_SAMPLE_CHARS), report.language);
     if (found === report.language || found === 'und') continue;
     c.add({ part, rule: 'wrong_language', message: `${partLabel(part)} is written in ${languageName(found)}, not in ${languageName(report.language)}, the report's language` });
   }

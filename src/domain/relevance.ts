@@ -40,7 +40,7 @@ export function topicWords(text: string, siteWide: ReadonlySet<string> = new Set
 const SITE_WIDE_SHARE = 0.25;
 
 /** The words said all over a site: in SITE_WIDE_SHARE of its passages and three at least ("acme" on Acme's site). */
-export function siteWideWords(passages: readonly string[]): Set<string> {
+export function siteWideWords(passages: readonly string[]): ReadonlySet<string> {
   const count = new Map<string, number>();
   for (const p of passages) for (const w of new Set(topicWords(p))) count.set(w, (count.get(w) ?? 0) + 1);
   const min = Math.max(3, SITE_WIDE_SHARE * passages.length);
