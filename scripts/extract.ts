@@ -10,14 +10,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandLine, usageExit } from '../src/dev/cli-args.js';
 import { cleanPage } from '../src/domain/clean-page.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { full: { type: 'boolean', default: false } } });
-if (positionals.length === 0) {
-  console.error('usage: npm run extract -- [--full] <url-or-file>...');
-  process.exit(2);
-}
+const USAGE = `usage: npm run extract -- [--full] <url-or-file>...
+  One JSON line per input: what the analyzer reads from it (cleanPage).
+  --full    also print jsonLd (the parsed blocks); by default only their summary`;
+const { values, positionals } = commandLine(USAGE, { allowPositionals: true, options: { full: { type: 'boolean', default: false } } });
+if (positionals.length === 0) usageExit(USAGE, 'Which pages? Give URLs or files.');
 
 function pageUrl(html: string, path: string): string {
   const canonical = /<link[^>]+rel=["']?canonical["']?[^>]*href=["']([^"']+)["']/i.exec(html)?.[1] ?? /<meta[^>]+property=["']og:url["'][^>]*content=["']([^"']+)["']/i.exec(html)?.[1];
