@@ -1,5 +1,6 @@
 import { Marked } from 'marked';
 import type { QualityResult } from './quality.js';
+import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './report-labels.js';
 import { isDisqualifying } from './withhold.js';
 import { oneLinePassage } from './passages.js';
 import { partLabel, samePart, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportPart, type ReportStatus, type Usage } from './report.js';
@@ -152,12 +153,6 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   return lines;
 }
 
-const DROP_REASONS: Record<string, string> = {
-  unknown_id: 'named a passage that does not exist',
-  not_found: 'quoted text found on no page',
-  unrelated: 'cited a passage that says nothing of its claim',
-};
-
 function qualityLines(meta: RenderMeta): string[] {
   const q = meta.quality;
   // Reports checked before these figures were kept have none to show.
@@ -179,24 +174,6 @@ function qualityLines(meta: RenderMeta): string[] {
   }
   return [...lines, ''];
 }
-
-const SKIP_REASONS: Record<string, string> = {
-  robots: "disallowed by the site's robots.txt",
-  page_limit: 'over the page limit',
-  byte_limit: 'over the size limit of the crawl',
-  time_limit: 'the crawl ran out of time',
-  duplicate: 'a copy of a page read',
-  canonical: 'a copy of a page read (canonical)',
-  not_html: 'not a web page',
-  too_large: 'too large',
-  broken_link: 'broken link',
-  blocked: 'refused our crawler',
-  http_error: 'the site answered with an error',
-  empty: 'no text',
-  error: 'could not be read',
-};
-/** Pages of the site listed under one reason; a reader wants examples, not the crawl log. */
-const LISTED_PER_REASON = 10;
 
 const hostOf = (url: string) => {
   try {

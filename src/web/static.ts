@@ -5,6 +5,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../api/context.js';
+import { labelsModule } from '../domain/report-labels.js';
 import { fail } from '../api/envelope.js';
 import { ApiError } from '../api/errors.js';
 
@@ -50,6 +51,9 @@ export function webPage(): Hono<AppEnv> {
   app.use('/web/*', pageHeaders);
   app.get('/', serveStatic({ root: PUBLIC_DIR, path: 'index.html' }));
   for (const [name, file] of Object.entries(VENDOR)) app.get(`/web/vendor/${name}`, serveStatic({ path: file }));
+  // The report's words for the API's codes, from the one table the Markdown report uses too.
+  const labels = labelsModule();
+  app.get('/web/labels.js', (c) => c.body(labels, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get(
     '/web/*',
     serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: (p) => p.replace(/^\/web\//, '/') }),

@@ -2,6 +2,7 @@
 // (?version=N&diff=M) as DOM. Mirrors what src/domain/render-report.ts writes as Markdown.
 import { h, link } from './dom.js';
 import { textFragment } from './fragment.js';
+import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './labels.js';
 
 const STAND_IN_NOTICE =
   'Written by a local stand-in, not a real AI model. The text was assembled mechanically from the site for development and testing; do not use it as an analysis of the company.';
@@ -19,29 +20,6 @@ const FIELD_LABELS = {
   name: 'Name',
   role: 'Role',
 };
-
-const DROP_REASONS = {
-  unknown_id: 'named a passage that does not exist',
-  not_found: 'quoted text found on no page',
-  unrelated: 'cited a passage that says nothing of its claim',
-};
-
-const SKIP_REASONS = {
-  robots: "disallowed by the site's robots.txt",
-  page_limit: 'over the page limit',
-  byte_limit: 'over the size limit of the crawl',
-  time_limit: 'the crawl ran out of time',
-  duplicate: 'a copy of a page read',
-  canonical: 'a copy of a page read (canonical)',
-  not_html: 'not a web page',
-  too_large: 'too large',
-  broken_link: 'broken link',
-  blocked: 'refused our crawler',
-  http_error: 'the site answered with an error',
-  empty: 'no text',
-  error: 'could not be read',
-};
-const LISTED_PER_REASON = 10;
 
 const SHOWN_WITH_A_NOTE = ['unsupported', 'wrong_language'];
 

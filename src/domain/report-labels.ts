@@ -1,0 +1,43 @@
+/**
+ * The words a report uses for the API's codes: why a page was not read, why a citation was
+ * dropped. One table for the Markdown and HTML renderings (render-report.ts) and the web page,
+ * which gets it as the module /web/labels.js (src/web/static.ts).
+ */
+
+/** `pages.skipped[].reason`, as a reader is told it. */
+export const SKIP_REASONS: Readonly<Record<string, string>> = {
+  robots: "disallowed by the site's robots.txt",
+  page_limit: 'over the page limit',
+  byte_limit: 'over the size limit of the crawl',
+  time_limit: 'the crawl ran out of time',
+  duplicate: 'a copy of a page read',
+  canonical: 'a copy of a page read (canonical)',
+  not_html: 'not a web page',
+  too_large: 'too large',
+  broken_link: 'broken link',
+  blocked: 'refused our crawler',
+  http_error: 'the site answered with an error',
+  empty: 'no text',
+  error: 'could not be read',
+};
+
+/** `droppedEvidence[].reason` (evidence.ts DropReason), as a reader is told it. */
+export const DROP_REASONS: Readonly<Record<string, string>> = {
+  unknown_id: 'named a passage that does not exist',
+  not_found: 'quoted text found on no page',
+  unrelated: 'cited a passage that says nothing of its claim',
+};
+
+/** Skipped pages listed under one reason; a reader wants examples, not the crawl log. */
+export const LISTED_PER_REASON = 10;
+
+/** The tables as an ES module for the web page. */
+export function labelsModule(): string {
+  return [
+    '// Generated from src/domain/report-labels.ts: the words the report uses for the API\'s codes.',
+    `export const SKIP_REASONS = ${JSON.stringify(SKIP_REASONS)};`,
+    `export const DROP_REASONS = ${JSON.stringify(DROP_REASONS)};`,
+    `export const LISTED_PER_REASON = ${LISTED_PER_REASON};`,
+    '',
+  ].join('\n');
+}
