@@ -427,7 +427,8 @@ function partProse(report: ReportContent): Array<[ReportPart, string]> {
 /** How much of a part's prose tells its language: one piece of detectLanguage's. */
 const PROSE_SAMPLE_CHARS = 500;
 
-const languageName = (code: string) => new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code;
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
+const languageName = (code: string) => LANGUAGE_NAMES.of(code) ?? code;
 
 /**
  * Parts written in another language than the report's (small models answer in English whatever

@@ -52,10 +52,10 @@ export function assembleOffering(answer: ModelOffering, passages: readonly Locat
   };
 }
 
-/** Drops the citations of claims that do not speak to them, when the persona's citations are judged unrelated. */
 /** The site-wide words of an analysis's passages, counted once for all its personas (each count reads every passage). */
 const siteWideOf = new WeakMap<readonly LocatablePassage[], ReadonlySet<string>>();
 
+/** Drops the citations of claims that do not speak to them, when the persona's citations are judged careless. */
 function dropUnrelated(claims: Claim[], passages: readonly LocatablePassage[], part: ReportPart, dropped: DroppedEvidence[]): void {
   let siteWide = siteWideOf.get(passages);
   if (!siteWide) siteWideOf.set(passages, (siteWide = siteWideWords(passages.map((p) => p.text))));
