@@ -94,6 +94,22 @@ describe('assemblePersona: citations that do not speak to their claims', () => {
     expect(CLAIMS(value).every((c) => c.evidence.length === 1)).toBe(true);
   });
 
+  it('judges nothing where the claims are in another language than the passages they cite, whatever the report was asked in', () => {
+    // A model that answered in German about an English site: no word in common, every citation right.
+    const german = persona({
+      goals: [
+        { text: 'Rechnungen für ihre Kunden in wenigen Minuten verschicken, auch unterwegs zwischen zwei Terminen.', evidence: ['p1.1'] },
+        { text: 'Zahlungen per Karte oder Überweisung schon nach wenigen Tagen auf dem Konto sehen.', evidence: ['p1.2'] },
+      ],
+      painPoints: [{ text: 'Ein Monatsbeitrag, der sich bei wenigen Aufträgen kaum lohnt.', evidence: ['p1.3'] }],
+      objections: [{ text: 'Zweifel, ob ein kleines Team aus der Ferne verlässlich hilft.', evidence: ['p1.4'] }],
+      buyingTriggers: [{ text: 'Der dritte Kunde in Folge, der erst nach Mahnung zahlt.', evidence: ['p1.2'] }],
+    });
+    const { value, dropped } = assemblePersona(german, 0, sources);
+    expect(dropped).toEqual([]);
+    expect(CLAIMS(value).every((c) => c.evidence.length === 1)).toBe(true);
+  });
+
   it('judges nothing in a report written in another language than the site\'s', () => {
     const { dropped } = assemblePersona(citingAtRandom, 0, { passages, language: 'de', corpus: { language: 'en' } });
     expect(dropped).toEqual([]);

@@ -1,4 +1,5 @@
 import { resolveEvidence, type CitedEvidence } from './evidence.js';
+import { detectLanguage } from './language.js';
 import { foldForMatching, type EvidenceRef, type LocatablePassage } from './passages.js';
 import { siteWideWords, unrelatedCitations } from './relevance.js';
 import { CLAIM_FIELDS, inSiteLanguage, type Claim, type DroppedEvidence, type ModelOffering, type ModelPersona, type OfferingSection, type Persona, type ReportPart } from './report.js';
@@ -63,6 +64,13 @@ function dropUnrelated(claims: Claim[], passages: readonly LocatablePassage[], p
     claims.map((c) => ({ text: c.text, cited: c.evidence.map((r) => r.quote) })),
     siteWide,
   );
+  if (drops.every((d) => d.length === 0)) return;
+  // Claims in another language than the passages they cite share no word with them, however well
+  // chosen: a model that answered in English to a German request, or a corpus stored before it
+  // kept the site's language. Told from the texts themselves, and only when something would go.
+  const claimsLanguage = detectLanguage(claims.map((c) => c.text).join('\n'), undefined);
+  const citedLanguage = detectLanguage(claims.flatMap((c) => c.evidence.map((r) => r.quote)).join('\n'), undefined);
+  if (claimsLanguage !== citedLanguage && claimsLanguage !== 'und' && citedLanguage !== 'und') return;
   claims.forEach((claim, i) => {
     const gone = new Set(drops[i]);
     if (gone.size === 0) return;
