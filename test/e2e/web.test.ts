@@ -52,10 +52,11 @@ async function newPage(problems: string[], expectedErrors = /status of (404|409)
   return page;
 }
 
-async function startFromForm(page: Page, options: { maxPages: number; personaCount: number }): Promise<string> {
+async function startFromForm(page: Page, options: { maxPages: number; personaCount: number; language?: string }): Promise<string> {
   await page.fill('input[name=url]', acme.url);
   await page.fill('input[name=maxPages]', String(options.maxPages));
   await page.fill('input[name=personaCount]', String(options.personaCount));
+  await page.fill('input[name=language]', options.language ?? '');
   await page.click('#start-form button[type=submit]');
   await page.waitForURL(/#\/analysis\/[0-9a-f-]{36}$/, { timeout: LONG });
   return /#\/analysis\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
@@ -289,6 +290,19 @@ describe('the web page with a degraded report (the misbehaving stand-in)', () =>
     expect(quality).toMatch(/Withheld \(summary\): summary /);
     expect(quality).not.toContain('summary, summary');
     expect(quality).not.toContain('cites no passage');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a part written in another language than asked, with a note saying so', async () => {
+    // Cooperative: it copies the English site's sentences whatever language it is asked for.
+    ai.use([]);
+    await page.goto(`${service.apiUrl}/`);
+    const id = await startFromForm(page, { maxPages: 2, personaCount: 1, language: 'de' });
+    await page.waitForSelector('#report .report[data-version="1"]', { timeout: LONG });
+    const { body } = await api(service.apiUrl, `/analysis/${id}/report`);
+    expect(body.data.quality.issues.some((i: { rule: string; part: { kind: string } }) => i.rule === 'wrong_language' && i.part.kind === 'offering')).toBe(true);
+    expect(body.data.report.offering).not.toBeNull();
+    expect(await page.textContent('#quality')).toContain("offering: offering is written in English, not in German, the report's language");
     expect(problems).toEqual([]);
   });
 });
