@@ -47,13 +47,13 @@ const FUNCTION_WORDS = {
 };
 
 /** Lower case, accents off ("Générale" is "generale"), one apostrophe; a whole text at once, not word by word. */
-const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\u2018\u2019\u02BC]/gu, "'");
+export const foldCaseAndAccents = (text: string): string => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\u2018\u2019\u02BC]/gu, "'");
 
 /** The function words folded like the words they are compared with ("für" is "fur"). */
 const LANGUAGE_WORDS = {
-  de: new Set(fold(FUNCTION_WORDS.de).split(' ')),
-  en: new Set(fold(FUNCTION_WORDS.en).split(' ')),
-  fr: new Set(fold(FUNCTION_WORDS.fr).split(' ')),
+  de: new Set(foldCaseAndAccents(FUNCTION_WORDS.de).split(' ')),
+  en: new Set(foldCaseAndAccents(FUNCTION_WORDS.en).split(' ')),
+  fr: new Set(foldCaseAndAccents(FUNCTION_WORDS.fr).split(' ')),
 };
 
 /** More German function words than English or French ones (folded words): the field is German. */
@@ -70,7 +70,7 @@ function readsAsGerman(words: readonly string[]): boolean {
 export function wordSet(texts: Iterable<string>): Set<string> {
   const known = new Set<string>();
   for (const text of texts) {
-    for (const [word] of fold(text).matchAll(ANY_WORD)) {
+    for (const [word] of foldCaseAndAccents(text).matchAll(ANY_WORD)) {
       known.add(word);
       if (/[-']/u.test(word)) for (const part of word.split(/[-']/u)) known.add(part);
     }
@@ -116,7 +116,7 @@ function looksLikeName(part: string): boolean {
  */
 export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set()): string[] {
   const words = [...text.matchAll(WORD)];
-  const german = readsAsGerman(words.map(([w]) => fold(w)));
+  const german = readsAsGerman(words.map(([w]) => foldCaseAndAccents(w)));
   const names: string[] = [];
   for (const match of words) {
     const parts = match[0].split(/([-'\u2019])/u);
@@ -127,7 +127,7 @@ export function unstatedNames(text: string, known: ReadonlySet<string>, allowed:
       if (i % 2 === 1 || !looksLikeName(part) || (german && !CAPITAL_INSIDE.test(part))) return;
       // A word's first part may start a sentence; one after a hyphen or apostrophe never does.
       if (i === 0 && startsSentence(text, at)) return;
-      const folded = fold(part);
+      const folded = foldCaseAndAccents(part);
       if (NOT_NAMES.has(folded) || allowed.has(folded) || isKnown(folded, known)) return;
       if (!names.includes(part)) names.push(part);
     });

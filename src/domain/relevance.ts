@@ -1,3 +1,5 @@
+import { foldCaseAndAccents } from './names.js';
+
 /**
  * Whether a persona's citations speak to its claims. A model that cites without reading (the
  * first passage for every claim, or IDs at random: constrained decoding fills an ID enum whatever
@@ -29,11 +31,10 @@ export const MIN_CITED_CLAIMS = 4;
 /** ... and at least this share of them share no word with any passage they cite. */
 export const UNRELATED_SHARE = 0.5;
 
-const fold = (text: string) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
 /** The words of a text that could carry its topic: three letters or more, not common, not said all over the site. */
 export function topicWords(text: string, siteWide: ReadonlySet<string> = new Set()): string[] {
-  return [...fold(text).matchAll(/[\p{L}\p{N}]+/gu)].map((m) => m[0]).filter((w) => w.length >= 3 && !COMMON.has(w) && !siteWide.has(w));
+  return [...foldCaseAndAccents(text).matchAll(/[\p{L}\p{N}]+/gu)].map((m) => m[0]).filter((w) => w.length >= 3 && !COMMON.has(w) && !siteWide.has(w));
 }
 
 /** A word in this share of the site's passages (and in three at least) is the site's, not a topic: the company's name. */
