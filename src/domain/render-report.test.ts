@@ -44,6 +44,23 @@ describe('renderMarkdown', () => {
     expect(md).toContain('### 1. Maria, the municipal engineer');
   });
 
+  it('numbers each persona as the quality notes do: persona 2 stays 2 when persona 1 was withheld whole', () => {
+    const tom = samplePersona({ name: 'Tom, the office owner', role: 'Owner of a small engineering office' });
+    const md = renderMarkdown(
+      report({
+        personas: [tom],
+        withheld: [
+          { part: { kind: 'persona', index: 0 }, reason: 'persona 1 withheld: name is generic' },
+          // A list item withheld from persona 2 leaves persona 2 shown.
+          { part: { kind: 'persona', index: 1 }, field: 'goals', reason: 'goals item 2 is junk' },
+        ],
+      }),
+      { ...passed, status: 'degraded' },
+    );
+    expect(md).toContain('### 2. Tom, the office owner');
+    expect(md).not.toContain('### 1.');
+  });
+
   it('groups the pages not read by why, and names other sites by host instead of listing every link', () => {
     const offSite = [...Array(30)].map((_, i) => ({ url: `https://social.test/acme/${i}`, reason: 'off_site' }));
     const overLimit = [...Array(12)].map((_, i) => ({ url: `https://acme.test/blog/${i}`, reason: 'page_limit' }));

@@ -3,7 +3,7 @@ import type { QualityResult } from './quality.js';
 import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './report-labels.js';
 import { isDisqualifying } from './withhold.js';
 import { oneLinePassage } from './passages.js';
-import { partLabel, samePart, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportPart, type ReportStatus, type Usage } from './report.js';
+import { partLabel, personaNumbers, samePart, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportPart, type ReportStatus, type Usage } from './report.js';
 
 /**
  * Markdown and HTML renderings of a stored report. Everything in a report came from a model or a
@@ -228,11 +228,11 @@ function usageLine(usage: Usage | undefined): string[] {
   return [`Model usage for this version: ${usage.calls} calls, ${usage.inputTokens} input tokens (${usage.cachedTokens} cached), ${usage.outputTokens} output tokens, ${cost}  `];
 }
 
-function personaLines(persona: Persona, index: number): string[] {
+function personaLines(persona: Persona, number: number): string[] {
   const part = (title: string, items: readonly string[]) => [`**${title}**`, '', ...list(items), ''];
   const claims = (title: string, items: readonly Claim[]) => [`**${title}**`, '', ...claimLines(items), ''];
   return [
-    `### ${index + 1}. ${escapeMarkdown(persona.name)}`,
+    `### ${number}. ${escapeMarkdown(persona.name)}`,
     '',
     `*${escapeMarkdown(persona.role)}*`,
     '',
@@ -252,6 +252,7 @@ function personaLines(persona: Persona, index: number): string[] {
 export function renderMarkdown(report: ReportContent, meta: RenderMeta): string {
   const siteName = report.site.title.trim() || report.site.domain;
   const offering = report.offering;
+  const numbers = personaNumbers(report);
   const lines = [
     `# Customer personas: ${escapeMarkdown(siteName)}`,
     '',
@@ -288,7 +289,7 @@ export function renderMarkdown(report: ReportContent, meta: RenderMeta): string 
       : ['*Withheld: the model\'s description of the offering did not pass the quality rules.*', '']),
     '## Personas',
     '',
-    ...(report.personas.length ? report.personas.flatMap(personaLines) : ['*No persona passed the quality rules.*', '']),
+    ...(report.personas.length ? report.personas.flatMap((p, i) => personaLines(p, numbers[i]!)) : ['*No persona passed the quality rules.*', '']),
     ...qualityLines(meta),
     ...pagesLines(report.pages),
   ];

@@ -19,6 +19,17 @@ export type { EvidenceRef } from './passages.js';
 export type ReportPart = { kind: 'summary' } | { kind: 'offering' } | { kind: 'personas' } | { kind: 'persona'; index: number };
 
 /** A readable, stable name for a part ("persona 2"): for messages and per-part tallies, never parsed back. */
+/**
+ * The numbers (from 1) the delivered personas had in the report as checked: the numbers quality
+ * notes and withheld reasons use, so persona 2 stays "persona 2" when persona 1 was withheld whole.
+ */
+export function personaNumbers(report: Pick<ReportContent, 'personas' | 'withheld'>): number[] {
+  const gone = new Set(report.withheld.filter((w) => w.part.kind === 'persona' && !w.field).map((w) => (w.part.kind === 'persona' ? w.part.index : -1)));
+  const numbers: number[] = [];
+  for (let i = 0; numbers.length < report.personas.length; i++) if (!gone.has(i)) numbers.push(i + 1);
+  return numbers;
+}
+
 export function partLabel(part: ReportPart): string {
   return part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind;
 }

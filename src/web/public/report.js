@@ -67,10 +67,22 @@ function claims(title, items) {
 
 const unsupported = () => h('p', { class: 'warn' }, 'Unsupported: no passage of the site backs this part; it is the model’s inference.');
 
-function persona(p, index) {
+/**
+ * The numbers the delivered personas had in the report as checked, which the quality notes use
+ * (persona 2 stays persona 2 when persona 1 was withheld whole; report.ts personaNumbers).
+ */
+function personaNumbers(report) {
+  const gone = new Set((report.withheld ?? []).filter((w) => w.part.kind === 'persona' && !w.field).map((w) => w.part.index));
+  const numbers = [];
+  for (let i = 0; numbers.length < report.personas.length; i++) if (!gone.has(i)) numbers.push(i + 1);
+  return numbers;
+}
+
+function persona(p, number) {
   return h(
     'section',
-    { class: 'persona', 'data-persona': index + 1 },
+    { class: 'persona', 'data-persona': number },
+    h('p', { class: 'muted persona-number' }, `Persona ${number}`),
     h('h3', null, p.name),
     h('p', { class: 'role' }, p.role),
     p.support === 'unsupported' ? unsupported() : null,
@@ -171,6 +183,7 @@ function pagesSection(pages) {
 export function renderReport(data) {
   const r = data.report;
   const o = r.offering;
+  const numbers = personaNumbers(r);
   return h(
     'div',
     { class: 'report', 'data-version': data.version },
@@ -198,7 +211,7 @@ export function renderReport(data) {
         )
       : h('p', { class: 'muted' }, 'Withheld: the description of the offering did not pass the quality rules.'),
     h('h3', null, `Personas (${r.personas.length})`),
-    r.personas.length ? h('div', { class: 'personas' }, r.personas.map(persona)) : h('p', { class: 'muted' }, 'No persona passed the quality rules.'),
+    r.personas.length ? h('div', { class: 'personas' }, r.personas.map((p, i) => persona(p, numbers[i]))) : h('p', { class: 'muted' }, 'No persona passed the quality rules.'),
     qualitySection(r, data.status, data.quality),
     pagesSection(r.pages),
   );
