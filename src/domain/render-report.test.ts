@@ -61,6 +61,22 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('### 1.');
   });
 
+  it('says of dropped evidence that its part is withheld whole, as the reader will not find it', () => {
+    const md = renderMarkdown(report({ personas: [samplePersona({ name: 'Tom, the office owner' })], withheld: [{ part: { kind: 'persona', index: 0 }, reason: 'persona 1 withheld: name is generic' }] }), {
+      ...passed,
+      status: 'degraded',
+      quality: {
+        passed: false,
+        issues: [],
+        droppedEvidence: { 'persona 1': { count: 3, reasons: { unrelated: 3 } }, 'persona 2': { count: 1, reasons: { unknown_id: 1 } } },
+        claims: { total: 4, withEvidence: 1, share: 0.25 },
+        fields: { checked: 20, rejected: 3 },
+      },
+    });
+    expect(md).toContain('- Evidence dropped in persona 1 (withheld): 3 (3 cited a passage that says nothing of its claim).');
+    expect(md).toContain('- Evidence dropped in persona 2: 1 (1 named a passage that does not exist).');
+  });
+
   it('groups the pages not read by why, and names other sites by host instead of listing every link', () => {
     const offSite = [...Array(30)].map((_, i) => ({ url: `https://social.test/acme/${i}`, reason: 'off_site' }));
     const overLimit = [...Array(12)].map((_, i) => ({ url: `https://acme.test/blog/${i}`, reason: 'page_limit' }));

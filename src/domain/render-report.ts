@@ -3,7 +3,7 @@ import type { QualityResult } from './quality.js';
 import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './report-labels.js';
 import { isDisqualifying } from './withhold.js';
 import { oneLinePassage } from './passages.js';
-import { partLabel, personaNumbers, samePart, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportPart, type ReportStatus, type Usage } from './report.js';
+import { partLabel, personaNumbers, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
 
 /**
  * Markdown and HTML renderings of a stored report. Everything in a report came from a model or a
@@ -129,6 +129,11 @@ function isoDate(value: Date | string): string {
 
 const UNSUPPORTED = '> **Unsupported.** No passage of the site backs this part; it is the model\'s inference.';
 
+/** Whether the part of this label ("offering", "persona 2") is not shown at all: withheld whole. */
+function withheldWhole(report: ReportContent, label: string): boolean {
+  return label === 'offering' ? !report.offering : report.withheld.some((w) => !w.field && partLabel(w.part) === label);
+}
+
 function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   const lines: string[] = [];
   if (meta.status === 'degraded') {
@@ -139,9 +144,8 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
       lines.push(`> - withheld (${escapeMarkdown(where)}): ${escapeMarkdown(w.reason)}`);
     }
     // A part not shown at all (withheld whole) needs no word on its evidence.
-    const hidden = (part: ReportPart) => (part.kind === 'offering' ? !report.offering : report.withheld.some((w) => samePart(w.part, part) && !w.field));
     for (const i of meta.quality?.issues ?? []) {
-      if (!isDisqualifying(i.rule) && !hidden(i.part)) lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
+      if (!isDisqualifying(i.rule) && !withheldWhole(report, partLabel(i.part))) lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
     }
     lines.push('');
   } else if (meta.status === 'draft') {
@@ -153,7 +157,7 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   return lines;
 }
 
-function qualityLines(meta: RenderMeta): string[] {
+function qualityLines(report: ReportContent, meta: RenderMeta): string[] {
   const q = meta.quality;
   // Reports checked before these figures were kept have none to show.
   if (!q?.claims || !q.fields) return [];
@@ -170,7 +174,8 @@ function qualityLines(meta: RenderMeta): string[] {
     const why = Object.entries(tally.reasons)
       .map(([reason, n]) => `${n} ${DROP_REASONS[reason] ?? 'did not verify'}`)
       .join(', ');
-    lines.push(`- Evidence dropped in ${escapeMarkdown(part)}: ${tally.count} (${why}).`);
+    // A part withheld whole is said to be so: the reader will not find it below.
+    lines.push(`- Evidence dropped in ${escapeMarkdown(part)}${withheldWhole(report, part) ? ' (withheld)' : ''}: ${tally.count} (${why}).`);
   }
   return [...lines, ''];
 }
@@ -290,7 +295,7 @@ export function renderMarkdown(report: ReportContent, meta: RenderMeta): string 
     '## Personas',
     '',
     ...(report.personas.length ? report.personas.flatMap((p, i) => personaLines(p, numbers[i]!)) : ['*No persona passed the quality rules.*', '']),
-    ...qualityLines(meta),
+    ...qualityLines(report, meta),
     ...pagesLines(report.pages),
   ];
   return `${lines.join('\n').trimEnd()}\n`;

@@ -130,7 +130,7 @@ function qualitySection(report, status, quality) {
           'details',
           { class: 'dropped' },
           h('summary', null, `Evidence dropped: ${dropped.length} citation${dropped.length === 1 ? '' : 's'} did not resolve to a passage`),
-          h('ul', null, dropped.map((d) => h('li', null, `${partLabel(d.part)}: “${d.cited}” (${DROP_REASONS[d.reason] ?? d.reason})`))),
+          h('ul', null, dropped.map((d) => h('li', null, `${partLabel(d.part)}${hidden(d.part) ? ' (withheld)' : ''}: “${d.cited}” (${DROP_REASONS[d.reason] ?? d.reason})`))),
         )
       : h('p', { class: 'muted' }, 'Every citation the model made resolved to a passage of the site.'),
   );
