@@ -19,6 +19,10 @@ export type { EvidenceRef } from './passages.js';
 export type ReportPart = { kind: 'summary' } | { kind: 'offering' } | { kind: 'personas' } | { kind: 'persona'; index: number };
 
 /** A readable, stable name for a part ("persona 2"): for messages and per-part tallies, never parsed back. */
+export function partLabel(part: ReportPart): string {
+  return part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind;
+}
+
 /**
  * The numbers (from 1) the delivered personas had in the report as checked: the numbers quality
  * notes and withheld reasons use, so persona 2 stays "persona 2" when persona 1 was withheld whole.
@@ -28,10 +32,6 @@ export function personaNumbers(report: Pick<ReportContent, 'personas' | 'withhel
   const numbers: number[] = [];
   for (let i = 0; numbers.length < report.personas.length; i++) if (!gone.has(i)) numbers.push(i + 1);
   return numbers;
-}
-
-export function partLabel(part: ReportPart): string {
-  return part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind;
 }
 
 export function samePart(a: ReportPart, b: ReportPart): boolean {
