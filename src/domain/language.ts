@@ -1,9 +1,9 @@
+/** Which language a text is in: franc's trigram statistics, checked against what the text declares. Pure. */
+
 import { francAll } from 'franc-min';
 import { data as francData } from 'franc-min/data.js';
 import { expressions as francExpressions } from 'franc-min/expressions.js';
 import { iso6393To1 } from 'iso-639-3';
-
-/** Which language a text is in: franc's trigram statistics, checked against what the text declares. Pure. */
 
 /**
  * franc reports some languages by an individual code (Standard Arabic, Mandarin) where ISO 639-1

@@ -413,15 +413,15 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
 
 /** The prose of each part: what tells the language it is written in (labels are too short to). */
 function partProse(report: ReportContent): Array<[ReportPart, string]> {
-  const claims = (list: readonly Claim[]) => list.map((cl) => cl.text);
+  const prose = (texts: readonly string[]) => texts.join('\n');
   return [
-    [{ kind: 'summary' }, [report.summary ?? '']],
-    [{ kind: 'offering' }, report.offering ? [report.offering.summary, ...report.offering.valuePropositions] : []],
-    ...report.personas.map((p, index): [ReportPart, string[]] => [
+    [{ kind: 'summary' }, report.summary ?? ''],
+    [{ kind: 'offering' }, report.offering ? prose([report.offering.summary, ...report.offering.valuePropositions]) : ''],
+    ...report.personas.map((p, index): [ReportPart, string] => [
       { kind: 'persona', index },
-      [p.summary, ...CLAIM_FIELDS.flatMap((f) => claims(p[f])), ...p.messaging],
+      prose([p.summary, ...CLAIM_FIELDS.flatMap((f) => p[f].map((claim) => claim.text)), ...p.messaging]),
     ]),
-  ].map(([part, texts]) => [part as ReportPart, (texts as string[]).join('\n')]);
+  ];
 }
 
 /** How much of a part's prose tells its language: one piece of detectLanguage's. */
