@@ -315,6 +315,16 @@ describe('the report language', () => {
     expect(languageIssues(sampleReport({ language: 'en', personas: [english, samplePersona({ name: 'Tom', role: 'Office owner' })] }))).toEqual([]);
   });
 
+  it('checks names only in the parts written in the site\'s language', () => {
+    // A German site's report asked in German: the model answered one persona in English.
+    const site = { ...ctx, siteLanguage: 'de' };
+    const rule = (r: ReturnType<typeof sampleReport>) => checkReportQuality(r, site).issues.filter((i) => i.rule === 'unstated_name').map((i) => [i.part, i.field, i.item]);
+    const inEnglish = samplePersona({ ...english, painPoints: [claim('Manual load calculations take weeks in Germany and hold up the approval of each project')] });
+    const inGerman = samplePersona({ ...german, painPoints: [claim('Statische Berechnungen dauern in Deutschland Wochen, auch mit HubSpot, und halten jede Genehmigung auf')] });
+    // "Germany" in English is the site's "Deutschland" in its own words; "HubSpot" in German is a name the site never gives.
+    expect(rule(sampleReport({ language: 'de', personas: [inEnglish, inGerman] }))).toEqual([[{ kind: 'persona', index: 1 }, 'painPoints', 0]]);
+  });
+
   it('does not judge a part too short to tell', () => {
     // The sample's summary and offering are one short English sentence each.
     expect(languageIssues(sampleReport({ language: 'de', personas: [german] }))).toEqual([]);

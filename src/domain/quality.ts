@@ -281,9 +281,11 @@ class Checker {
     private readonly companyNames: ReadonlySet<string>,
     /**
      * Words of the report's own labels (persona names and roles, products, channels) and of the
-     * requester's instructions, which its sentences may repeat; null when names are not checked.
+     * requester's instructions, which its sentences may repeat.
      */
-    private readonly labelWords: ReadonlySet<string> | null,
+    private readonly labelWords: ReadonlySet<string>,
+    /** The parts whose names are compared with the site's words: those written in the site's language. */
+    private readonly namesChecked: (part: ReportPart) => boolean,
   ) {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
@@ -336,7 +338,7 @@ class Checker {
     const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     // Customers, partners, integrations or press the site never names; a portrait may name an imagined customer's world.
-    if (kind === 'sentence' && !portrait && this.labelWords) {
+    if (kind === 'sentence' && !portrait && this.namesChecked(part)) {
       const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), this.labelWords);
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
@@ -430,17 +432,24 @@ const PROSE_SAMPLE_CHARS = 500;
 const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
 const languageName = (code: string) => LANGUAGE_NAMES.of(code) ?? code;
 
+/** The language each part is written in, told from its prose; the report's where too short to tell. */
+function partLanguages(report: ReportContent): Array<[ReportPart, string]> {
+  // One piece of each part is enough to tell (a part is written in one language), and a piece is
+  // a comparison with every language franc knows: about 0.6 ms.
+  return partProse(report).map(([part, text]) => {
+    const found = detectLanguage(text.slice(0, PROSE_SAMPLE_CHARS), report.language);
+    return [part, found === 'und' ? report.language : found];
+  });
+}
+
 /**
  * Parts written in another language than the report's (small models answer in English whatever
  * they are asked). Not withheld, the text may be right, but repaired, and said: a reader who asked
  * for German should not find English without a word. Parts too short to tell are not judged.
  */
-function checkLanguage(c: Checker, report: ReportContent): void {
-  for (const [part, text] of partProse(report)) {
-    // One piece of each part is enough to tell (a part is written in one language), and a piece is
-    // a comparison with every language franc knows: about 0.6 ms.
-    const found = detectLanguage(text.slice(0, PROSE_SAMPLE_CHARS), report.language);
-    if (found === report.language || found === 'und') continue;
+function checkLanguage(c: Checker, report: ReportContent, languages: ReadonlyArray<[ReportPart, string]>): void {
+  for (const [part, found] of languages) {
+    if (found === report.language) continue;
     c.add({ part, rule: 'wrong_language', message: `${partLabel(part)} is written in ${languageName(found)}, not in ${languageName(report.language)}, the report's language` });
   }
 }
@@ -448,13 +457,15 @@ function checkLanguage(c: Checker, report: ReportContent): void {
 export function checkReportQuality(report: ReportContent, ctx: QualityContext): QualityResult {
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   // The requester's instructions as the prompt sends them: under their label.
-  // A requester who asks about "Shopify merchants" gets sentences that name Shopify. A report in
-  // another language than the site's may write a place or an institution in its own ("Munich" for
-  // "München"): its names are not checked.
+  // A requester who asks about "Shopify merchants" gets sentences that name Shopify.
   const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
-  // Both are ISO 639-1 codes (outputLanguage, the cleaner); a site's undetermined one is taken for the report's.
-  const namesChecked = inSiteLanguage(ctx.siteLanguage, report.language);
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), namesChecked ? wordSet(labels) : null);
+  // A part in another language than the site's (a translated report, or a model that answered
+  // English for a German site) may write a place or an institution in its own ("Munich" for
+  // "München", "Germany"): its names are not checked. Both are ISO 639-1 codes (outputLanguage,
+  // the cleaner, detectLanguage); a site's undetermined one is taken for the part's.
+  const languages = partLanguages(report);
+  const namesChecked = (part: ReportPart) => inSiteLanguage(ctx.siteLanguage, languages.find(([p]) => samePart(p, part))?.[1] ?? report.language);
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels), namesChecked);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 
@@ -472,7 +483,7 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   if (report.personas.length === 0) c.add({ part: { kind: 'personas' }, rule: 'required_section', message: 'the report has no personas' });
   report.personas.forEach((p, i) => checkPersona(c, p, i));
   checkDistinct(c, report.personas);
-  checkLanguage(c, report);
+  checkLanguage(c, report, languages);
 
   const droppedEvidence: Record<string, DroppedTally> = {};
   const tally = (part: ReportPart, reason: DropReason | 'unverified') => {
