@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharesWord, siteWideWords, topicWords, unrelatedCitations } from './relevance.js';
+import { sharesWord, siteTopics, topicWords, unrelatedCitations } from './relevance.js';
 
 describe('sharesWord', () => {
   // Claims written the way a good model writes them, beside passages of saved pages they rest on.
@@ -21,41 +21,59 @@ describe('sharesWord', () => {
   });
 });
 
-describe('siteWideWords', () => {
+describe('siteTopics', () => {
   it('takes the words of a quarter of the passages, three at least, for the site\'s own (its name), not a topic', () => {
     const passages = ['Acme sends invoices.', 'Acme tracks hours.', 'Acme Pay takes cards.', 'Invoices in seconds.', 'Teams of twelve.', 'Hours by project.', 'Cards or transfer.', 'Support by mail.'];
-    expect([...siteWideWords(passages)]).toEqual(['acme']);
+    const { siteWide, passages: words } = siteTopics(passages);
+    expect([...siteWide]).toEqual(['acme']);
+    expect(words[2]).toEqual(['pay', 'takes', 'cards']);
     // A claim about hours shares no topic with a passage that only names the company.
-    expect(sharesWord(topicWords('Acme for billable hours', siteWideWords(passages)), 'Acme Pay takes cards.', siteWideWords(passages))).toBe(false);
+    expect(sharesWord(topicWords('Acme for billable hours', siteWide), 'Acme Pay takes cards.', siteWide)).toBe(false);
     expect(sharesWord(topicWords('Acme for billable hours'), 'Acme Pay takes cards.')).toBe(true);
   });
 });
 
-const NONE = new Set<string>();
-
 describe('unrelatedCitations', () => {
   const claim = (text: string, ...cited: string[]) => ({ text, cited });
+  const office = 'Our office is in Lisbon.';
+  const site = siteTopics([office, 'Send invoices fast, in seconds.', 'Card payments in seconds.', 'Fewer reminders to send.', 'Lower fees than banks.', 'Reports every month.', 'Reports by mail.', 'Automatic reminders.']);
 
   it('judges nothing below four cited claims, however unrelated', () => {
-    const claims = [claim('Fast invoices', 'Our office is in Lisbon.'), claim('Card payments', 'Our office is in Lisbon.'), claim('No claim cited')];
-    expect(unrelatedCitations(claims, NONE)).toEqual([[], [], []]);
+    const claims = [claim('Fast invoices', office), claim('Card payments', office), claim('No claim cited')];
+    expect(unrelatedCitations(claims, site)).toEqual([[], [], []]);
   });
 
-  it('once half the cited claims share no word with any passage they cite, keeps only citations with two of the claim\'s words', () => {
-    const office = 'Our office is in Lisbon.';
-    const claims = [
-      claim('Fast invoices', office, 'Send invoices fast, in seconds.'),
-      claim('Card payments', office),
-      claim('Fewer reminders', office),
-      claim('Lower fees', office),
-      claim('Monthly reports', 'Reports every month.', 'Reports by mail.'),
-      claim('Not cited'),
-      claim('Reminders', 'Automatic reminders.'),
-    ];
+  const claims = () => [
+    claim('Fast invoices', office, 'Send invoices fast, in seconds.'),
+    claim('Card payments', office),
+    claim('Fewer reminders', office),
+    claim('Lower fees', office),
+    claim('Monthly reports', 'Reports every month.', 'Reports by mail.'),
+    claim('Not cited'),
+    claim('Reminders', 'Automatic reminders.'),
+  ];
+
+  it('once half the cited claims share no word with any passage they cite, and passages with their words were passed over, keeps only citations with two of the claim\'s words', () => {
     // "Reports by mail." has one of two words: chance, among careless citations.
-    expect(unrelatedCitations(claims, NONE)).toEqual([[0], [0], [0], [0], [1], [], []]);
+    expect(unrelatedCitations(claims(), site)).toEqual([[0], [0], [0], [0], [1], [], []]);
     // One claim fewer without a related passage: under half, nothing is judged.
-    claims[2] = claim('Fewer reminders', 'Automatic reminders.');
-    expect(unrelatedCitations(claims, NONE)).toEqual([[], [], [], [], [], [], []]);
+    const fewer = claims();
+    fewer[2] = claim('Fewer reminders', 'Automatic reminders.');
+    expect(unrelatedCitations(fewer, site)).toEqual([[], [], [], [], [], [], []]);
+  });
+
+  it('judges nothing where the claims no passage speaks to are said in words of their own', () => {
+    // A good model's inferences, each cited to the passage closest in sense: no passage has their words.
+    const own = claims();
+    own[1] = claim('Clients who settle sooner', office);
+    own[2] = claim('Quieter evenings without paperwork', office);
+    // One passed over, of six cited: a slip, not careless citing.
+    expect(unrelatedCitations(own, site)).toEqual([[], [], [], [], [], [], []]);
+    own[3] = claim('Happier accountants', office);
+    expect(unrelatedCitations(own, site)).toEqual([[], [], [], [], [], [], []]);
+    // Two of six passed over: careless.
+    own[1] = claim('Card payments', office);
+    own[3] = claim('Lower fees', office);
+    expect(unrelatedCitations(own, site).slice(0, 4)).toEqual([[0], [0], [0], [0]]);
   });
 });

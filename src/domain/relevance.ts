@@ -8,11 +8,16 @@ import { foldCaseAndAccents } from './names.js';
  *
  * One claim is not judged alone: a good model's claim may rest on a passage in other words
  * ("worried about paying for capacity they don't use" on "based on API call quotas, use just you
- * need"; 4 of 37 such pairs written for four saved pages shared no word). Only a persona whose
- * cited claims MOSTLY share no word with their passages has its citations judged; then each
- * citation that does not clearly speak to its claim is dropped (unrelatedCitations). Written for
- * four saved pages, passages drawn at random shared no word with a claim in 75% of pairs, the
- * page's first passage in 65%.
+ * need"; 4 of 37 such pairs written for four saved pages shared no word). Written for four saved
+ * pages, passages drawn at random shared no word with a claim in 75% of pairs, the page's first
+ * passage in 65%. So a persona's citations are judged careless only when most of its cited
+ * claims share no word with their passages AND a good share of those had a passage of the site
+ * that does speak to them (two of their topic words) and cited another: that is citing without
+ * reading. A good model's persona can miss the words of its passages everywhere where it writes in
+ * its own words ("Noch keine Bewertungen anderer Käufer" on "Schreiben Sie die erste
+ * Kundenmeinung"; a persona of seven answers written by hand for saved pages did so in 6 of 6
+ * claims), and then no passage has its words either. Once careless, each citation that does not
+ * clearly speak to its claim is dropped (unrelatedCitations).
  */
 
 /** Words that say nothing about a topic: function words of English, German and French, and what every claim says. */
@@ -28,8 +33,10 @@ const COMMON = new Set(
 
 /** A persona's citations are judged once it has this many cited claims: fewer say nothing about its habits. */
 export const MIN_CITED_CLAIMS = 4;
-/** ... and at least this share of them share no word with any passage they cite. */
+/** ... and at least this share of them share no word with any passage they cite, ... */
 export const UNRELATED_SHARE = 0.5;
+/** ... and at least this share of them cite so while another passage of the site has their words (answers written by hand for saved pages: at most 1 of 6). */
+export const MISATTRIBUTED_SHARE = 0.25;
 
 
 /** The words of a text that could carry its topic: three letters or more, not common, not said all over the site. */
@@ -40,12 +47,21 @@ export function topicWords(text: string, siteWide: ReadonlySet<string> = new Set
 /** A word in this share of the site's passages (and in three at least) is the site's, not a topic: the company's name. */
 const SITE_WIDE_SHARE = 0.25;
 
-/** The words said all over a site: in SITE_WIDE_SHARE of its passages and three at least ("acme" on Acme's site). */
-export function siteWideWords(passages: readonly string[]): ReadonlySet<string> {
+/** The site's passages as citations are judged against them; computed once per analysis (each reads every passage). */
+export interface SiteTopics {
+  /** Words said all over the site: in SITE_WIDE_SHARE of its passages and three at least ("acme" on Acme's site). */
+  siteWide: ReadonlySet<string>;
+  /** Each passage's topic words, once each, site-wide words left out. */
+  passages: readonly (readonly string[])[];
+}
+
+export function siteTopics(passages: readonly string[]): SiteTopics {
+  const words = passages.map((p) => [...new Set(topicWords(p))]);
   const count = new Map<string, number>();
-  for (const p of passages) for (const w of new Set(topicWords(p))) count.set(w, (count.get(w) ?? 0) + 1);
+  for (const ws of words) for (const w of ws) count.set(w, (count.get(w) ?? 0) + 1);
   const min = Math.max(3, SITE_WIDE_SHARE * passages.length);
-  return new Set([...count].filter(([, n]) => n >= min).map(([w]) => w));
+  const siteWide = new Set([...count].filter(([, n]) => n >= min).map(([w]) => w));
+  return { siteWide, passages: words.map((ws) => ws.filter((w) => !siteWide.has(w))) };
 }
 
 /**
@@ -59,10 +75,14 @@ function sameWord(a: string, b: string): boolean {
   return a.slice(0, 5) === b.slice(0, 5) || a.includes(b) || b.includes(a);
 }
 
+/** How many of a claim's topic words a passage's topic words have. */
+function sharedCount(claimWords: readonly string[], passageWords: readonly string[]): number {
+  return claimWords.filter((c) => passageWords.some((w) => sameWord(c, w))).length;
+}
+
 /** How many of a claim's topic words a passage has. */
 export function sharedWords(claimWords: readonly string[], passage: string, siteWide?: ReadonlySet<string>): number {
-  const words = topicWords(passage, siteWide);
-  return claimWords.filter((c) => words.some((w) => sameWord(c, w))).length;
+  return sharedCount(claimWords, topicWords(passage, siteWide));
 }
 
 /** Whether a claim and a passage share a topic word. */
@@ -78,19 +98,22 @@ export interface CitedClaim {
 
 /**
  * For each claim, the indexes of its citations to drop (words said all over the site do not
- * count as shared: `siteWideWords`): empty everywhere unless at least MIN_CITED_CLAIMS claims
- * cite something and UNRELATED_SHARE of them share no word with any of their passages. Then the
- * persona's citations are known to be careless, and one is kept only where its passage has two
- * of the claim's topic words (all of them, for a claim of one): one word in common is what a
- * passage drawn at random often has ("course" on a site selling courses).
+ * count as shared): empty everywhere unless the persona's citations are careless, that is at
+ * least MIN_CITED_CLAIMS claims cite something, UNRELATED_SHARE of them share no word with any
+ * passage they cite, and MISATTRIBUTED_SHARE of them do so while a passage of the site has the
+ * words a kept citation needs. Then one is kept only where its passage has two of the claim's
+ * topic words (all of them, for a claim of one): one word in common is what a passage drawn at
+ * random often has ("course" on a site selling courses).
  */
-export function unrelatedCitations(claims: readonly CitedClaim[], siteWide: ReadonlySet<string>): number[][] {
+export function unrelatedCitations(claims: readonly CitedClaim[], site: SiteTopics): number[][] {
   const judged = claims.map((c) => {
-    const words = topicWords(c.text, siteWide);
-    return { need: Math.max(1, Math.min(2, words.length)), shared: c.cited.map((passage) => sharedWords(words, passage, siteWide)) };
+    const words = topicWords(c.text, site.siteWide);
+    return { words, need: Math.max(1, Math.min(2, words.length)), shared: c.cited.map((passage) => sharedWords(words, passage, site.siteWide)) };
   });
   const cited = judged.filter((j) => j.shared.length > 0);
-  const unrelated = cited.filter((j) => j.shared.every((n) => n === 0)).length;
-  if (cited.length < MIN_CITED_CLAIMS || unrelated / cited.length < UNRELATED_SHARE) return claims.map(() => []);
+  const unrelated = cited.filter((j) => j.shared.every((n) => n === 0));
+  if (cited.length < MIN_CITED_CLAIMS || unrelated.length / cited.length < UNRELATED_SHARE) return claims.map(() => []);
+  const spokenToElsewhere = (j: (typeof judged)[number]) => j.words.length > 0 && site.passages.some((p) => sharedCount(j.words, p) >= j.need);
+  if (unrelated.filter(spokenToElsewhere).length / cited.length < MISATTRIBUTED_SHARE) return claims.map(() => []);
   return judged.map((j) => j.shared.flatMap((n, i) => (n >= j.need ? [] : [i])));
 }

@@ -1,7 +1,7 @@
 import { resolveEvidence, type CitedEvidence } from './evidence.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type EvidenceRef, type LocatablePassage } from './passages.js';
-import { siteWideWords, unrelatedCitations } from './relevance.js';
+import { siteTopics, unrelatedCitations, type SiteTopics } from './relevance.js';
 import { CLAIM_FIELDS, inSiteLanguage, type Claim, type DroppedEvidence, type ModelOffering, type ModelPersona, type OfferingSection, type Persona, type ReportPart } from './report.js';
 
 /**
@@ -10,9 +10,10 @@ import { CLAIM_FIELDS, inSiteLanguage, type Claim, type DroppedEvidence, type Mo
  * part, each claim linked to its evidence or marked inferred, each part marked unsupported when
  * no evidence is left. Items a list repeats (the same words, folded as quotes are) become one: a
  * reader gains nothing from one goal three times, and a repeated claim keeps the evidence of all
- * its copies. A persona whose claims mostly cite passages that share no word with them loses those
- * citations (relevance.ts); only where the report is written in the site's language, as a
- * translated claim shares no word with its passage. Pure.
+ * its copies. A persona whose citations are careless (most share no word with their claims, and
+ * passages that speak to them were passed over: relevance.ts) loses those that do not speak to
+ * their claims; only where the report is written in the site's language, as a translated claim
+ * shares no word with its passage. Pure.
  */
 
 interface Assembled<T> {
@@ -53,16 +54,16 @@ export function assembleOffering(answer: ModelOffering, passages: readonly Locat
   };
 }
 
-/** The site-wide words of an analysis's passages, counted once for all its personas (each count reads every passage). */
-const siteWideOf = new WeakMap<readonly LocatablePassage[], ReadonlySet<string>>();
+/** The topics of an analysis's passages, told once for all its personas (each reads every passage). */
+const topicsOf = new WeakMap<readonly LocatablePassage[], SiteTopics>();
 
 /** Drops the citations of claims that do not speak to them, when the persona's citations are judged careless. */
 function dropUnrelated(claims: Claim[], passages: readonly LocatablePassage[], part: ReportPart, dropped: DroppedEvidence[]): void {
-  let siteWide = siteWideOf.get(passages);
-  if (!siteWide) siteWideOf.set(passages, (siteWide = siteWideWords(passages.map((p) => p.text))));
+  let topics = topicsOf.get(passages);
+  if (!topics) topicsOf.set(passages, (topics = siteTopics(passages.map((p) => p.text))));
   const drops = unrelatedCitations(
     claims.map((c) => ({ text: c.text, cited: c.evidence.map((r) => r.quote) })),
-    siteWide,
+    topics,
   );
   if (drops.every((d) => d.length === 0)) return;
   // Claims in another language than the passages they cite share no word with them, however well

@@ -1,0 +1,268 @@
+/**
+ * Answers WRITTEN BY HAND in the style of a good model (not by any model, not by a stand-in) for
+ * saved real pages in `shared/fixtures/pages`: what a capable model asked for a persona report of
+ * the page would send, its citations chosen by reading. They were written before the rules were
+ * run on them and are not edited to pass: a rule that rejects one of them is too strict, and
+ * costs a reader who used a good model a part of the report.
+ *
+ * A citation is written as a piece of its passage's text (`cite`); the test turns it into the
+ * passage's ID as the prompt numbered it, so a change in how passages are cut does not move it.
+ */
+
+/** A citation: text its passage contains (each must find exactly one passage). */
+export interface Cite {
+  cite: string;
+}
+const cite = (text: string): Cite => ({ cite: text });
+
+export interface GoodClaim {
+  text: string;
+  evidence: Cite[];
+}
+
+export interface GoodPersona {
+  name: string;
+  role: string;
+  summary: string;
+  goals: GoodClaim[];
+  painPoints: GoodClaim[];
+  objections: GoodClaim[];
+  buyingTriggers: GoodClaim[];
+  channels: string[];
+  messaging: string[];
+  evidence: Cite[];
+}
+
+export interface GoodAnswer {
+  /** The saved page, and the URL it is read as. */
+  fixture: string;
+  url: string;
+  /** The page's language, and the report's (the site's, unless the requester asked for another). */
+  siteLanguage: string;
+  language: string;
+  summary: string;
+  offering: { summary: string; products: string[]; valuePropositions: string[]; evidence: Cite[] };
+  personas: GoodPersona[];
+}
+
+const claim = (text: string, ...evidence: string[]): GoodClaim => ({ text, evidence: evidence.map(cite) });
+
+const microlink: GoodAnswer = {
+  fixture: 'microlink.io.html',
+  url: 'https://microlink.io/',
+  siteLanguage: 'en',
+  language: 'en',
+  summary:
+    'Microlink sells a browser-as-a-service API that turns any website into structured data, screenshots and link previews. Its buyers are developers and product teams who want rich previews or page data without running headless browsers themselves.',
+  offering: {
+    summary: 'A hosted headless browser behind a simple API: send a URL and get back structured data, a screenshot, the predominant colors or the video of the page, or an embeddable preview card.',
+    products: ['Microlink API', 'Microlink SDK (React preview cards)', 'Free and Pro plans'],
+    valuePropositions: [
+      'Extract structured data from any website with one API call',
+      'Screenshots, color detection and video detection built in',
+      'A cache layer and built-in adblock for faster responses',
+      'Pay as you go, with quotas that follow your API calls',
+    ],
+    evidence: [cite('Microlink turns any website into useful structured data'), cite('Headless browser service'), cite('Pay as you go')],
+  },
+  personas: [
+    {
+      name: 'Daniel Weber',
+      role: 'Front-end developer at a content startup',
+      summary: 'Daniel builds the web app of a small media startup. He wants every shared link to show a rich preview, without writing and maintaining a scraper for it.',
+      goals: [
+        claim('Show rich previews for every link users share in the app', 'easily converting links into beautiful previews'),
+        claim('Get page metadata from one API call instead of running his own headless browser', 'Headless browser service'),
+      ],
+      painPoints: [
+        claim('Link previews built in-house break whenever a site changes its markup', 'Type check rules for ensuring data extracted is correct'),
+        claim('Slow preview generation makes the feed feel sluggish', 'Query caching police for improving response timing'),
+      ],
+      objections: [claim('Worries that an external API gets expensive as traffic grows', 'Based on API call quotas', 'Pay as you go')],
+      buyingTriggers: [claim('A redesign that puts link previews at the center of the feed', 'Build engagement for your website')],
+      channels: ['GitHub', 'Developer documentation', 'Tech Twitter'],
+      messaging: ['Turn any link into a beautiful preview with one React component', 'Start free and pay as you go as your traffic grows'],
+      evidence: [cite("import MicrolinkCard from '@microlink/react'")],
+    },
+    {
+      name: 'Priya Shah',
+      role: 'Data engineer at an e-commerce analytics company',
+      summary: 'Priya collects product data from many shop pages every day for her team’s price dashboards and spends too much time fixing broken scrapers.',
+      goals: [
+        claim('Extract clean, structured data from any shop page', 'Extract structured data from any website'),
+        claim('Capture screenshots of product pages as proof of the prices she reports', 'Full or partial website snapshots'),
+      ],
+      painPoints: [
+        claim('Extracted fields arrive in inconsistent types and formats', 'Type check rules for ensuring data extracted is correct'),
+        claim('Ads and trackers slow her crawls down', 'avoid unnecessary requests'),
+      ],
+      objections: [claim('Rate limits and request concurrency could slow down large crawls', 'Request Concurrency', 'Rate Limit')],
+      buyingTriggers: [claim('A new client who needs data from sites her own scrapers cannot handle', 'Works with any website')],
+      channels: ['Engineering blogs', 'Stack Overflow', 'Data engineering newsletters'],
+      messaging: ['Type-checked data from any website, ready for your pipeline', 'High availability without running a browser farm'],
+      evidence: [cite('Cloud based solution with superior operational performance')],
+    },
+  ],
+};
+
+const viehbacher: GoodAnswer = {
+  fixture: 'viehbacher.com.steuerrecht.html',
+  url: 'https://viehbacher.com/steuerrecht',
+  siteLanguage: 'de',
+  language: 'de',
+  summary:
+    'Die Kanzlei Viehbacher berät Unternehmen und Privatpersonen im internationalen und nationalen Steuerrecht, mit Büros in fünf Ländern. Ihre Mandanten haben Steuerfragen über Grenzen hinweg: Unternehmen mit Standorten oder Vertrieb im Ausland und Grenzgänger.',
+  offering: {
+    summary: 'Steuerberatung, Rechtsberatung und Vertretung aus einer Hand: Anwälte und Steuerberater planen grenzüberschreitende Steuerfragen, erstellen Steuererklärungen und Jahresabschlüsse und vertreten Mandanten im Steuerstrafverfahren.',
+    products: ['Internationale Steuerberatung für Unternehmen', 'Steuerberatung für Privatpersonen und Grenzgänger', 'Finanz- und Lohnbuchhaltung', 'Beratung und Vertretung im Steuerstrafverfahren'],
+    valuePropositions: [
+      'Steuerberater und Anwälte arbeiten bei jeder Rechtsfrage zusammen',
+      'Büros vor Ort in Deutschland, Österreich, der Schweiz, Liechtenstein und Italien',
+      'Die günstigste steuerliche Gestaltung bei länderübergreifenden Sachverhalten',
+      'Wenn es nötig ist, rund um die Uhr erreichbar',
+    ],
+    evidence: [cite('Beratung im Steuer- und Wirtschaftsrecht aus einer Hand'), cite('Durch die Büros vor Ort'), cite('Bei länderübergreifenden Sachverhalten')],
+  },
+  personas: [
+    {
+      name: 'Thomas Berger',
+      role: 'Geschäftsführer eines mittelständischen Maschinenbauers',
+      summary: 'Thomas führt ein Familienunternehmen mit Vertrieb in Österreich und der Schweiz. Er braucht einen Berater, der die Steuern in allen Ländern zugleich im Blick hat.',
+      goals: [
+        claim('Den Vertrieb ins Ausland zoll- und steuerrechtlich sicher aufstellen', 'Zoll- und Außensteuerrecht rechtssicher'),
+        claim('Buchhaltung, Steuererklärungen und Jahresabschlüsse an einen Partner abgeben', 'entlastet die Viehbacher-Steuerrechtsabteilung'),
+      ],
+      painPoints: [
+        claim('Für jedes Land einen eigenen Steuerberater zu koordinieren kostet Zeit und Nerven', 'kurze Wege und zuverlässige Kontakte'),
+        claim('Die Entsendung von Mitarbeitern wirft lohnsteuerliche Fragen auf', 'Entsendung von Mitarbeitern'),
+      ],
+      objections: [claim('Zweifelt, ob eine Kanzlei in mehreren Ländern seine Branche wirklich kennt', 'in allen Branchen und Unternehmensbereichen')],
+      buyingTriggers: [
+        claim('Eine anstehende Betriebsprüfung', 'Betreuung und Abwicklung von Betriebsprüfungen'),
+        claim('Eine Restrukturierung oder ein Zukauf im Ausland', 'Transaktionen oder Restrukturierungen'),
+      ],
+      channels: ['Empfehlungen anderer Unternehmer', 'IHK-Veranstaltungen', 'Fachpresse für den Mittelstand'],
+      messaging: ['Ein Ansprechpartner für Ihre Steuern in fünf Ländern', 'Steuerplanung, die Ihren Vertrieb im Ausland rechtssicher macht'],
+      evidence: [cite('Steuerberatung für Unternehmen - Unterstützung')],
+    },
+    {
+      name: 'Sabine Huber',
+      role: 'Grenzgängerin zwischen Vorarlberg und der Schweiz',
+      summary: 'Sabine wohnt in Österreich und arbeitet in der Schweiz. Sie will ihre Einkommensteuer richtig erklären und nicht doppelt besteuert werden.',
+      goals: [
+        claim('Ihre Einkommensteuererklärung korrekt und ohne Doppelbesteuerung abgeben', 'Doppelbesteuerungsabkommen', 'Erstellung von Einkommensteuererklärungen'),
+        claim('Die Steuerlast durch vorausschauende Planung senken', 'Steuerplanung zur Senkung der Steuerbelastung'),
+      ],
+      painPoints: [
+        claim('Die Regeln zweier Länder zugleich zu verstehen überfordert sie', 'Privatpersonen, insbesondere sog. Grenzgänger'),
+        claim('Unsicherheit, welche Daten über den automatischen Informationsaustausch gemeldet werden', 'Automatischer Informationsaustausch - Beratung & Compliance'),
+      ],
+      objections: [claim('Fürchtet, dass eine große Kanzlei für eine Privatperson zu teuer oder zu unpersönlich ist', 'steht immer der Mensch im Mittelpunkt')],
+      buyingTriggers: [claim('Ein neuer Arbeitsvertrag jenseits der Grenze', 'Beratung auch für Grenzgänger')],
+      channels: ['Suche nach Steuerberatung für Grenzgänger', 'Empfehlungen von Kollegen'],
+      messaging: ['Steuerberatung für Grenzgänger aus einer Hand', 'Persönliche Beratung mit Erfahrung in fünf Ländern'],
+      evidence: [cite('Steuerberatung für Privatpersonen - Beratung auch für Grenzgänger')],
+    },
+  ],
+};
+
+/** The same site, the report asked for in English: claims in other words than their passages. */
+const viehbacherInEnglish: GoodAnswer = {
+  ...viehbacher,
+  language: 'en',
+  summary:
+    'Viehbacher is a law and tax firm advising companies and private clients on international and German tax law, with offices in five countries. Its clients have tax questions that cross borders: companies selling abroad and cross-border commuters.',
+  offering: {
+    summary: 'Tax advice, legal advice and representation from one firm: lawyers and tax advisers plan cross-border tax matters, prepare tax returns and annual accounts, and defend clients in tax criminal proceedings.',
+    products: ['International tax advice for companies', 'Tax advice for private clients and cross-border commuters', 'Bookkeeping and payroll', 'Defence in tax criminal proceedings'],
+    valuePropositions: [
+      'Tax advisers and lawyers work together on every legal question',
+      'Local offices in Germany, Austria, Switzerland, Liechtenstein and Italy',
+      'The most favourable tax structure for cross-border matters',
+      'Available around the clock when needed',
+    ],
+    evidence: viehbacher.offering.evidence,
+  },
+  personas: [
+    {
+      ...viehbacher.personas[0]!,
+      role: 'Managing director of a mid-sized machine builder',
+      summary: 'Thomas runs a family business that sells in Austria and Switzerland. He needs an adviser who keeps the taxes of every country in view at once.',
+      goals: [
+        claim('Set up sales abroad on a sound customs and tax footing', 'Zoll- und Außensteuerrecht rechtssicher'),
+        claim('Hand bookkeeping, tax returns and annual accounts to one partner', 'entlastet die Viehbacher-Steuerrechtsabteilung'),
+      ],
+      painPoints: [
+        claim('Coordinating a separate tax adviser in every country costs time and patience', 'kurze Wege und zuverlässige Kontakte'),
+        claim('Sending staff abroad raises payroll tax questions', 'Entsendung von Mitarbeitern'),
+      ],
+      objections: [claim('Doubts that a firm spread over several countries really knows his industry', 'in allen Branchen und Unternehmensbereichen')],
+      buyingTriggers: [
+        claim('An upcoming tax audit', 'Betreuung und Abwicklung von Betriebsprüfungen'),
+        claim('A restructuring or an acquisition abroad', 'Transaktionen oder Restrukturierungen'),
+      ],
+      channels: ['Referrals from other business owners', 'Chamber of commerce events', 'Trade press for mid-sized companies'],
+      messaging: ['One contact for your taxes in five countries', 'Tax planning that makes your sales abroad legally sound'],
+    },
+  ],
+};
+
+const toralin: GoodAnswer = {
+  fixture: 'toralin.de.schmierfett.html',
+  url: 'https://toralin.de/schmierfett',
+  siteLanguage: 'de',
+  language: 'de',
+  summary:
+    'Toralin verkauft online Schmierstoffe und Additive von XADO, etwa ein reparierendes Schmierfett, das bis zu 50% Verschleiß ausgleichen soll. Kunden sind Autofahrer, Motorradfahrer und Werkstätten, die Lager und Bauteile länger nutzen wollen.',
+  offering: {
+    summary: 'Ein Onlineshop für Autopflege, Motorenöle und XADO-Additive; das Schmierfett bildet auf verschlissenen Teilen eine metallkeramische Schicht und stellt ihre ursprüngliche Form wieder her.',
+    products: ['XADO Schmierfett Reparierend', 'XADO-Schutzfett', 'Motorenöle und Additive'],
+    valuePropositions: [
+      'Kompensiert bis zu 50% Verschleiß',
+      'Erhöht die Lebensdauer der Bauteile',
+      'Verringert Geräusche und Vibrationen',
+      'Geeignet für PKW, LKW, Motorrad, Fahrrad und Maschinen',
+    ],
+    evidence: [cite('neue metallkeramische Schicht'), cite('Erhöht die Lebensdauer der Bauteile'), cite('XADO Schmierfett Reparierend, Verschleiß 50%, 125 ml')],
+  },
+  personas: [
+    {
+      name: 'Markus Schneider',
+      role: 'Inhaber einer kleinen Kfz-Werkstatt',
+      summary: 'Markus repariert mit zwei Mitarbeitern Autos und Motorräder. Er sucht Mittel, mit denen verschlissene Lager länger halten, ohne gleich Teile zu tauschen.',
+      goals: [
+        claim('Die Lebensdauer von Lagern und Bauteilen verlängern', 'Die Lebensdauer von Bauteilen erhöht sich beträchtlich'),
+        claim('Kratzer und kleine Risse ausgleichen, statt Teile zu ersetzen', 'Gleicht Kratzer und kleine Risse aus'),
+      ],
+      painPoints: [
+        claim('Laute, vibrierende Lager verärgern seine Kunden', 'Verringert Geräusche und Vibrationen'),
+        claim('Korrosion frisst sich in Bauteile, die viel aushalten müssen', 'Beseitigt Korrosion'),
+      ],
+      objections: [claim('Zweifelt, ob ein Fett Verschleiß wirklich ausgleichen kann', 'Wie funktioniert XADO')],
+      buyingTriggers: [claim('Ein Kunde mit einem stark beanspruchten Radlager', 'Bauteilen und Komponenten, die starken Belastungen ausgesetzt sind')],
+      channels: ['Kfz-Fachforen', 'Werkstattbedarf-Onlineshops'],
+      messaging: ['Verschleiß ausgleichen statt Lager tauschen', 'Für hohe Drehzahlen bis 10.000 U/min geeignet'],
+      evidence: [cite('Für hohe Drehzahlen geeignet')],
+    },
+    {
+      name: 'Julia Wagner',
+      role: 'Motorradfahrerin, die selbst schraubt',
+      summary: 'Julia wartet ihr Motorrad und ihr Fahrrad selbst und liest vor jedem Kauf die Gebrauchsanweisung und die technischen Daten.',
+      goals: [
+        claim('Ihr Motorrad mit wenig Aufwand gut schmieren', 'Das alte Fett entfernen'),
+        claim('Ein Fett, das bei Kälte und Hitze funktioniert', 'Gebrauchstemperaturbereich'),
+      ],
+      painPoints: [
+        claim('Lager, die nach einer Saison schon wieder verschlissen sind', 'Verschleiß wird schnell kompensiert'),
+        claim('Herstellerangaben, die nichts über die Technik verraten', 'Verdicker/Basisöl: Li-Seifen/Mineralöl'),
+      ],
+      objections: [claim('Noch keine Bewertungen anderer Käufer', 'Schreiben Sie die erste Kundenmeinung')],
+      buyingTriggers: [claim('Die Wartung vor der neuen Saison', 'Gebrauchsanweisung')],
+      channels: ['Motorradforen', 'YouTube-Schrauberkanäle'],
+      messaging: ['Eine Tube für Motorrad, Fahrrad und Quad', 'Mehr Lebensdauer für jedes Lager'],
+      evidence: [cite('Geeignet für alle PKW, LKW, Motorrad, Quad, Fahrrad, Maschinen. Kompensiert')],
+    },
+  ],
+};
+
+export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, viehbacher, viehbacherInEnglish, toralin];
