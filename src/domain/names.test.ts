@@ -62,6 +62,10 @@ describe('unstatedNames', () => {
     expect(unstatedNames('Gestion des factures avec Shopify pour les indépendants.', SITE)).toEqual(['Shopify']);
     // English with one German word is still English.
     expect(unstatedNames('The Buchhaltung is done with Lexoffice for the agency.', SITE)).toEqual(['Buchhaltung', 'Lexoffice']);
+    // A short line of a part written in German may carry no word that tells: its part's language does.
+    expect(unstatedNames('Open Source aus Überzeugung, seit 1995', SITE)).toEqual(['Überzeugung']);
+    expect(unstatedNames('Open Source aus Überzeugung, seit 1995', SITE, new Set(), 'de')).toEqual([]);
+    expect(unstatedNames('Open Source aus Überzeugung mit HubSpot', SITE, new Set(), 'de')).toEqual(['HubSpot']);
   });
 
   it('compares accents and case folded', () => {

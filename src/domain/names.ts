@@ -112,11 +112,13 @@ function looksLikeName(part: string): boolean {
 /**
  * The names in a field that the site does not mention (in order, once each). `allowed` holds
  * folded words the report may use freely (quality.ts: its personas' names and roles, its products
- * and channels, the requester's instructions).
+ * and channels, the requester's instructions). `partLanguage`: the language the field's part is
+ * told to be written in from all its text; a short German line may carry none of the function
+ * words that tell ("Open Source aus Überzeugung, seit 1995").
  */
-export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set()): string[] {
+export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set(), partLanguage?: string): string[] {
   const words = [...text.matchAll(WORD)];
-  const german = readsAsGerman(words.map(([w]) => foldCaseAndAccents(w)));
+  const german = partLanguage === 'de' || readsAsGerman(words.map(([w]) => foldCaseAndAccents(w)));
   const names: string[] = [];
   for (const match of words) {
     const parts = match[0].split(/([-'\u2019])/u);

@@ -272,6 +272,7 @@ class Checker {
   private readonly pageTexts: Map<string, string>;
   private readonly figures: ReadonlySet<string>;
   private readonly siteTexts: readonly string[];
+  private readonly siteLanguage: string;
   private siteWords?: ReadonlySet<string>;
   unverified: { part: ReportPart }[] = [];
 
@@ -284,13 +285,14 @@ class Checker {
      * requester's instructions, which its sentences may repeat.
      */
     private readonly labelWords: ReadonlySet<string>,
-    /** The parts whose names are compared with the site's words: those written in the site's language. */
-    private readonly namesChecked: (part: ReportPart) => boolean,
+    /** The language each part is written in (told from its prose); names are checked in the site's. */
+    private readonly partLanguage: (part: ReportPart) => string,
   ) {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
     this.byId = new Map(ctx.passages.map((p) => [p.id, p]));
     this.pageTexts = new Map([...ctx.pageTexts].map(([url, text]) => [url, text.replace(/\s+/g, ' ')]));
     this.siteTexts = [...ctx.passages.map((p) => p.text), ...ctx.pageTexts.values(), ...ctx.siteContext];
+    this.siteLanguage = ctx.siteLanguage;
     this.figures = siteFigures(this.siteTexts);
   }
 
@@ -338,8 +340,9 @@ class Checker {
     const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     // Customers, partners, integrations or press the site never names; a portrait may name an imagined customer's world.
-    if (kind === 'sentence' && !portrait && this.namesChecked(part)) {
-      const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), this.labelWords);
+    const written = this.partLanguage(part);
+    if (kind === 'sentence' && !portrait && inSiteLanguage(this.siteLanguage, written)) {
+      const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), this.labelWords, written);
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
     return null;
@@ -464,8 +467,8 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   // "München", "Germany"): its names are not checked. Both are ISO 639-1 codes (outputLanguage,
   // the cleaner, detectLanguage); a site's undetermined one is taken for the part's.
   const languages = partLanguages(report);
-  const namesChecked = (part: ReportPart) => inSiteLanguage(ctx.siteLanguage, languages.find(([p]) => samePart(p, part))?.[1] ?? report.language);
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels), namesChecked);
+  const partLanguage = (part: ReportPart) => languages.find(([p]) => samePart(p, part))?.[1] ?? report.language;
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels), partLanguage);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 

@@ -265,4 +265,120 @@ const toralin: GoodAnswer = {
   ],
 };
 
-export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, viehbacher, viehbacherInEnglish, toralin];
+const learnNode: GoodAnswer = {
+  fixture: 'learnnode.com.html',
+  url: 'https://learnnode.com/',
+  siteLanguage: 'en',
+  language: 'en',
+  summary:
+    'Learn Node is a premium video course by Wes Bos that teaches modern JavaScript developers to build full stack applications and APIs with Node.js, Express and MongoDB. It sells to front-end, WordPress and junior JavaScript developers who want to move into server-side work.',
+  offering: {
+    summary: 'A self-paced course of 44 videos in 15 modules (9.5 hours) in which students build “Now That’s Delicious!”, a restaurant app with user accounts, geolocation, image uploads and an Ajax REST API.',
+    products: ['Learn Node video course', 'Closed captions and transcripts', 'Starter files for the course application'],
+    valuePropositions: [
+      'Learn Node.js, Express and MongoDB by building a real full stack application',
+      'Modern JavaScript throughout: ES6 features and async + await',
+      'Code reviewed by experienced Node.js developers',
+      'Short, referenceable videos you can watch at your own pace',
+    ],
+    evidence: [cite('A premium training course to learn to build apps'), cite('a full stack restaurant application'), cite('44Videos')],
+  },
+  personas: [
+    {
+      name: 'Emma Lopez',
+      role: 'Front-end developer moving to full stack',
+      summary: 'Emma builds React interfaces at an agency and wants to write the APIs behind them herself instead of waiting for the back-end team.',
+      goals: [
+        claim('Build complete applications, from database to API to interface, on her own', 'how to build full stack applications and APIs from start to finish'),
+        claim('Add server-side JavaScript to her skill set to advance her career', 'add server side JavaScript to your skill-set'),
+      ],
+      painPoints: [
+        claim('Tutorials full of foo and bar examples that never touch real problems', '100% free of jargon and metasyntactic variables'),
+        claim('Callback-heavy Node.js code she finds hard to follow', 'without relying on external flow control libraries'),
+      ],
+      objections: [claim('Unsure whether she knows enough JavaScript to keep up', "This isn't JavaScript 101")],
+      buyingTriggers: [claim('A project at work that needs a REST API and user authentication', 'user authentication, database storage, Ajax REST API')],
+      channels: ['Twitter', 'JavaScript newsletters', 'Developer podcasts'],
+      messaging: ['Go full stack with the JavaScript you already know', 'Build a real app with user accounts, maps and image uploads'],
+      evidence: [cite('Front End Devs looking to go Full Stack')],
+    },
+    {
+      name: 'Raj Patel',
+      role: 'WordPress developer at a small web studio',
+      summary: 'Raj builds client sites on WordPress and wants more control over the applications he delivers.',
+      goals: [
+        claim('Get more control than WordPress plugins give him', 'WordPress developers looking for a little more control'),
+        claim('Learn to store and query location data for a client’s store finder', 'Storing Geospatial Data'),
+      ],
+      painPoints: [
+        claim('Little time to learn between client projects', 'during your lunch or on your commute'),
+        claim('Long, slow courses that put him to sleep', "it won't put you to sleep"),
+      ],
+      objections: [claim('Doubts that a course for beginners goes deep enough to be worth a premium price', 'We start beginner and go pretty deep')],
+      buyingTriggers: [claim('A client who asks for a custom web application instead of a theme', 'Existing server side developers looking to understand the Node stack')],
+      channels: ['WordPress meetups', 'YouTube', 'Twitter'],
+      messaging: ['From WordPress to Node.js, one real application at a time', 'Videos short enough for a lunch break'],
+      evidence: [cite('Wes Bos is a Full Stack Developer, Speaker and Teacher from Canada')],
+    },
+  ],
+};
+
+const fairkom: GoodAnswer = {
+  fixture: 'fairkom.eu.about.html',
+  url: 'https://fairkom.eu/about',
+  siteLanguage: 'de',
+  language: 'de',
+  summary:
+    'fairkom ist ein gemeinwohlorientiertes Netzwerk selbstständiger IT-Consultants aus Österreich, das Cloud-Dienste, Softwareentwicklung und Beratung auf Open-Source-Basis anbietet. Kunden sind vor allem Organisationen im öffentlichen Sektor und nachhaltig wirtschaftende Unternehmen, denen Datenschutz und faire Software wichtig sind.',
+  offering: {
+    summary: 'Beratung, Planung, Implementierung, Betrieb und Support von Open-Source-Lösungen: virtualisierte IT-Infrastruktur, Cloud Services, Softwareentwicklung, Social Design und Commons.',
+    products: ['Cloud Services', 'Software-Entwicklung', 'Betrieb virtualisierter IT-Infrastruktur', 'Social Design'],
+    valuePropositions: [
+      'Offener Code ohne versteckte Hintertüren',
+      'CO2-neutrale Server, betrieben mit Ökostrom',
+      'Umfassender Datenschutz: keine Weitergabe von Daten',
+      'Erfahrung mit Netzkultur und Freier Software seit 1995',
+    ],
+    evidence: [cite('Wir betreuen virtualisierte IT Infrastrukturen'), cite('Beratung - Planung - Implementierung - Betrieb - Support'), cite('Unsere Anwendungen laufen auf energieeffizienten')],
+  },
+  personas: [
+    {
+      name: 'Martina Gruber',
+      role: 'IT-Leiterin einer Gemeindeverwaltung',
+      summary: 'Martina verantwortet die IT einer mittelgroßen Gemeinde und soll Abhängigkeiten von großen Softwarekonzernen verringern, ohne den Datenschutz zu gefährden.',
+      goals: [
+        claim('Eine Cloud auf Open-Source-Basis für die Verwaltung betreiben lassen', 'Wir betreuen virtualisierte IT Infrastrukturen auf Open Source Basis'),
+        claim('Sicherstellen, dass die Daten der Bürgerinnen und Bürger nicht weitergegeben werden', 'verkaufen keine Daten weiter'),
+      ],
+      painPoints: [
+        claim('Proprietäre Software, deren Code niemand prüfen kann', 'Bei uns gibt es keine versteckten Hintertüren'),
+        claim('Zu wenig eigenes Personal für Betrieb und Support', 'Ein breites Team an Techniker*innen betreuen unsere Systeme'),
+      ],
+      objections: [claim('Zweifelt, ob ein Netzwerk von Selbstständigen die Verlässlichkeit eines großen Anbieters bietet', 'Partnerschaftsnetzwerk von selbstständigen IT Consultants')],
+      buyingTriggers: [claim('Eine Ausschreibung für den Umstieg auf freie Software', 'Generalunternehmerin in osAlliance Kundenprojekten')],
+      channels: ['Fachveranstaltungen für Verwaltungs-IT', 'Empfehlungen anderer Gemeinden'],
+      messaging: ['Freie Software für die öffentliche Hand, betreut aus Österreich', 'Ihre Daten bleiben Ihre Daten'],
+      evidence: [cite('spezialisieren uns dabei auf Organisationen und Unternehmen im öffentlichen Sektor')],
+    },
+    {
+      name: 'Lukas Berger',
+      role: 'Geschäftsführer eines nachhaltigen Sozialunternehmens',
+      summary: 'Lukas leitet ein Sozialunternehmen und will, dass auch dessen IT zu den eigenen Werten passt: fair, offen und klimaneutral.',
+      goals: [
+        claim('IT-Dienste nutzen, die klimaneutral betrieben werden', 'CO2-neutralen Servern'),
+        claim('Mit einem Partner arbeiten, der Überschüsse in soziale Projekte steckt', 'unterstützen damit soziale und nachhaltige Projekte'),
+      ],
+      painPoints: [
+        claim('Große Cloud-Anbieter passen nicht zu den Werten seines Unternehmens', 'faire Nutzung gemeinsamer Ressourcen. Der Zweck'),
+        claim('Sorge, dass Nutzerdaten weitergegeben werden', 'Privatsphäre ist uns wichtig'),
+      ],
+      objections: [claim('Fragt sich, ob Open-Source-Lösungen so bequem sind wie die großer Anbieter', 'Beratung - Planung - Implementierung - Betrieb - Support')],
+      buyingTriggers: [claim('Ein Nachhaltigkeitsbericht, der auch die IT bewerten soll', 'energieeffizienten und CO2-neutralen Servern, die mit Ökostrom betrieben werden')],
+      channels: ['Netzwerke der Gemeinwohl-Ökonomie', 'Open-Source-Konferenzen'],
+      messaging: ['Faire Software auf grünen Servern', 'Open Source aus Überzeugung, seit 1995'],
+      evidence: [cite('Unser Ziel ist, die Entwicklung und Verwendung von Fairer Software voranzutreiben')],
+    },
+  ],
+};
+
+export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, viehbacher, viehbacherInEnglish, toralin, learnNode, fairkom];
