@@ -381,4 +381,80 @@ const fairkom: GoodAnswer = {
   ],
 };
 
-export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, viehbacher, viehbacherInEnglish, toralin, learnNode, fairkom];
+/** A blog post is all the site gave: a good model says what the page shows and no more. */
+const caktus: GoodAnswer = {
+  fixture: 'caktusgroup.com.django.html',
+  url: 'https://caktusgroup.com/django',
+  siteLanguage: 'en',
+  language: 'en',
+  summary:
+    'Caktus Group publishes technical writing on Django and Python, here a post-mortem by Mark Lavin of a test failure during an O’Reilly Media webcast. Its readers are Django developers who test client-side applications and want to learn from real debugging stories.',
+  offering: {
+    summary: 'The page offers expertise rather than a product: a detailed walk-through of tracing a Django test that passed alone and failed in the full suite, down to a fix merged into Django 1.8.',
+    products: ['Technical blog posts', 'Webcasts on testing'],
+    valuePropositions: [
+      'Practical debugging lessons from real Django projects',
+      'Fixes contributed back to Django itself',
+      'Honest accounts of what went wrong and why',
+    ],
+    evidence: [cite('Testing Client-Side Applications with Django Post Mortem'), cite('I created a pull request with the fix'), cite('I had the opportunity to give a webcast')],
+  },
+  personas: [
+    {
+      name: 'Alex Kim',
+      role: 'Django developer at a product company',
+      summary: 'Alex maintains a large Django code base with Selenium tests and loses hours to tests that fail only when the whole suite runs.',
+      goals: [
+        claim('Find the cause of tests that pass alone but fail in the full suite', 'passes alone and fails when running in the suite'),
+        claim('Test the server and the client side of the application together', 'Integrate the server and client tests all together'),
+      ],
+      painPoints: [
+        claim('Global shared state between tests that is hard to trace', 'This points to some global shared state between tests'),
+        claim('Cached settings that override_settings does not reset', 'Django was using the lru_cache decorator'),
+      ],
+      objections: [claim('Doubts that a blog post applies to his version of Django', 'included in the recent 1.8 release')],
+      buyingTriggers: [claim('A flaky test suite that blocks a release', 'a very frustrating problem')],
+      channels: ['Django blogs', 'Stack Overflow', 'Webcasts'],
+      messaging: ['How we traced a Django test that only failed in the full suite', 'Lessons from a broken demo'],
+      evidence: [cite('from django.contrib.staticfiles.testing import StaticLiveServerTestCase')],
+    },
+  ],
+};
+
+/** A short page: four passages, cited more than once. */
+const rsIngenieure: GoodAnswer = {
+  fixture: 'rs-ingenieure.de.tragwerksplanung.html',
+  url: 'https://rs-ingenieure.de/tragwerksplanung',
+  siteLanguage: 'de',
+  language: 'de',
+  summary:
+    'RS Ingenieure ist ein Bauingenieurbüro beratender Ingenieure (VBI) mit 35 Jahren Erfahrung, das Tragwerke im Hoch- und Ingenieurbau plant. Seine Kunden sind Bauherren und Architekten, die dauerhafte und wirtschaftliche Konstruktionen brauchen.',
+  offering: {
+    summary: 'Tragwerksplanung in allen Leistungsbildern nach HOAI § 49, dazu besondere Leistungen wie Bewehrungskontrollen, Wärmeschutz- und Schallschutznachweise.',
+    products: ['Tragwerksplanung', 'Bewehrungskontrollen', 'Wärmeschutznachweise nach EnEV', 'Schallschutznachweise'],
+    valuePropositions: ['Dauerhafte, unterhaltungsarme Tragwerke', 'Konstruktionen, die auch wirtschaftlich darstellbar sind', '35 Jahre Erfahrung mit anspruchsvollen Bauprojekten'],
+    evidence: [cite('Arbeitsschwerpunkt unserer Hochbauabteilung'), cite('Oberstes Ziel sind dauerhafte')],
+  },
+  personas: [
+    {
+      name: 'Claudia Hoffmann',
+      role: 'Architektin mit eigenem Büro',
+      summary: 'Claudia plant Wohn- und Geschäftshäuser und sucht für jedes Projekt einen Tragwerksplaner, der früh mitdenkt und die Nachweise vollständig liefert.',
+      goals: [
+        claim('Einen Tragwerksplaner, der alle Leistungsbilder der HOAI abdeckt', 'Wir bearbeiten alle Leistungsbilder gemäß der HOAI'),
+        claim('Wärmeschutz- und Schallschutznachweise aus einer Hand', 'Wärmeschutznachweise nach EnEV'),
+      ],
+      painPoints: [
+        claim('Tragwerke, die später teuer unterhalten werden müssen', 'unterhaltungsarme Tragwerkskonstruktionen'),
+        claim('Konstruktionen, die technisch gehen, aber das Budget sprengen', 'wirtschaftliche Darstellbarkeit'),
+      ],
+      objections: [claim('Fragt sich, ob ein regionales Büro auch große Projekte stemmt', 'Beratende Ingenieure VBI')],
+      buyingTriggers: [claim('Ein neuer Auftrag im Hochbau mit anspruchsvoller Statik', 'Planung von Tragwerken im Hoch- und Ingenieurbau')],
+      channels: ['Empfehlungen von Bauherren', 'Architektenkammer'],
+      messaging: ['Tragwerksplanung, die dauerhaft und wirtschaftlich ist', 'Alle Nachweise aus einer Hand'],
+      evidence: [cite('Tragwerksplanung')],
+    },
+  ],
+};
+
+export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, viehbacher, viehbacherInEnglish, toralin, learnNode, fairkom, caktus, rsIngenieure];
