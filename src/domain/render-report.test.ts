@@ -130,7 +130,7 @@ describe('renderMarkdown', () => {
     });
     expect(md).toContain('> **Unsupported.** No passage of the site backs this part');
     expect(md).toContain('*Withheld: the model\'s summary did not pass the quality rules.*');
-    expect(md).toContain('withheld (persona 2): persona 2 withheld: name is an identifier, not words');
+    expect(md).toContain('Withheld (persona 2): persona 2 withheld: name is an identifier, not words');
     // Persona 1 is shown without evidence: said. Persona 2 is not shown at all: its evidence goes unmentioned.
     expect(md).toContain('> - persona 1: persona 1 cites no passage of the site');
     expect(md).not.toContain('persona 2 cites no passage');
@@ -148,7 +148,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain("**The model's output was unusable.**");
     expect(md).toContain('*No persona passed the quality rules.*');
     // The summary's field is the summary itself: named once.
-    expect(md).toContain('> - withheld (summary): summary repeats the instructions');
+    expect(md).toContain('> - Withheld (summary): summary repeats the instructions');
     expect(md).toContain('- Persona claims backed by a cited passage: none to count, as the report shows no persona claims.');
     expect(md).not.toContain('the others are marked inferred');
   });
@@ -170,7 +170,7 @@ describe('renderMarkdown', () => {
   it('lists the reasons of a degraded report', () => {
     const md = renderMarkdown(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(md).toContain('**Quality: degraded.**');
-    expect(md).toContain('> - withheld (offering, products): products[0] contains placeholder text (TBD)');
+    expect(md).toContain('> - Withheld (offering, products): products[0] contains placeholder text (TBD)');
   });
 
   it('shows the instructions of a regenerated version', () => {
@@ -267,6 +267,6 @@ describe('renderHtml', () => {
   it('shows the reasons of a degraded report', () => {
     const html = renderHtml(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(html).toContain('Quality: degraded.');
-    expect(html).toContain('withheld (offering, products): products[0] contains placeholder text (TBD)');
+    expect(html).toContain('Withheld (offering, products): products[0] contains placeholder text (TBD)');
   });
 });

@@ -1,9 +1,8 @@
 import { Marked } from 'marked';
 import type { QualityResult } from './quality.js';
-import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './report-labels.js';
-import { isDisqualifying } from './withhold.js';
+import { reportView, type NotReadGroup, type ReportView } from './report-view.js';
 import { oneLinePassage } from './passages.js';
-import { partLabel, personaNumbers, type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
+import { type Claim, type EvidenceRef, type PagesRead, type Persona, type ReportContent, type ReportStatus, type Usage } from './report.js';
 
 /**
  * Markdown and HTML renderings of a stored report. Everything in a report came from a model or a
@@ -129,24 +128,11 @@ function isoDate(value: Date | string): string {
 
 const UNSUPPORTED = '> **Unsupported.** No passage of the site backs this part; it is the model\'s inference.';
 
-/** Whether the part of this label ("offering", "persona 2") is not shown at all: withheld whole. */
-function withheldWhole(report: ReportContent, label: string): boolean {
-  return label === 'offering' ? !report.offering : report.withheld.some((w) => !w.field && partLabel(w.part) === label);
-}
-
-function statusLines(report: ReportContent, meta: RenderMeta): string[] {
+function statusLines(report: ReportContent, meta: RenderMeta, view: ReportView): string[] {
   const lines: string[] = [];
   if (meta.status === 'degraded') {
     lines.push('> **Quality: degraded.** This report did not pass every quality check after repairs. What failed is', '> not shown, or shown with a note; here is why:', '>');
-    for (const w of report.withheld) {
-      // The summary's one field is the summary: "(summary)", not "(summary, summary)".
-      const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
-      lines.push(`> - withheld (${escapeMarkdown(where)}): ${escapeMarkdown(w.reason)}`);
-    }
-    // A part not shown at all (withheld whole) needs no word on its evidence.
-    for (const i of meta.quality?.issues ?? []) {
-      if (!isDisqualifying(i.rule) && !withheldWhole(report, partLabel(i.part))) lines.push(`> - ${escapeMarkdown(partLabel(i.part))}: ${escapeMarkdown(i.message)}`);
-    }
+    for (const note of [...view.withheld, ...view.shownWithANote]) lines.push(`> - ${escapeMarkdown(note)}`);
     lines.push('');
   } else if (meta.status === 'draft') {
     lines.push('> **Draft.** This report has not passed its quality check yet.', '');
@@ -157,73 +143,33 @@ function statusLines(report: ReportContent, meta: RenderMeta): string[] {
   return lines;
 }
 
-function qualityLines(report: ReportContent, meta: RenderMeta): string[] {
-  const q = meta.quality;
+function qualityLines(view: ReportView): string[] {
   // Reports checked before these figures were kept have none to show.
-  if (!q?.claims || !q.fields) return [];
-  const lines = ['## Evidence and quality', ''];
-  lines.push(
-    q.claims.share === null
-      ? '- Persona claims backed by a cited passage: none to count, as the report shows no persona claims.'
-      : `- Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})${q.claims.withEvidence < q.claims.total ? '; the others are marked inferred' : ''}.`,
-  );
-  lines.push(`- Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): ${q.fields.rejected} of ${q.fields.checked}.`);
-  const dropped = Object.entries(q.droppedEvidence ?? {});
-  if (dropped.length === 0) lines.push('- Every citation the model made resolved to a passage of the site.');
-  for (const [part, tally] of dropped) {
-    const why = Object.entries(tally.reasons)
-      .map(([reason, n]) => `${n} ${DROP_REASONS[reason] ?? 'did not verify'}`)
-      .join(', ');
-    // A part withheld whole is said to be so: the reader will not find it below.
-    lines.push(`- Evidence dropped in ${escapeMarkdown(part)}${withheldWhole(report, part) ? ' (withheld)' : ''}: ${tally.count} (${why}).`);
-  }
-  return [...lines, ''];
+  if (!view.figures) return [];
+  const { claims, fields, dropped } = view.figures;
+  return ['## Evidence and quality', '', ...[claims, fields, ...dropped].map((line) => `- ${escapeMarkdown(line)}`), ''];
 }
 
-const hostOf = (url: string) => {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-};
-
-/**
- * The pages not read, one group per reason (in SKIP_REASONS' order, unknown reasons after). Links
- * to other sites come last as their hosts with counts: they are not pages of this site, and a list
- * of every link to a social network says nothing a reader needs.
- */
-function skippedLines(pages: PagesRead): string[] {
-  const groups = new Map<string, PagesRead['skipped']>();
-  for (const p of pages.skipped) groups.set(p.reason, [...(groups.get(p.reason) ?? []), p]);
-  const order = Object.keys(SKIP_REASONS);
-  const rank = (reason: string) => (reason === 'off_site' ? order.length + 1 : order.includes(reason) ? order.indexOf(reason) : order.length);
-  const lines: string[] = [];
-  for (const [reason, list] of [...groups].sort(([a], [b]) => rank(a) - rank(b))) {
-    if (reason === 'off_site') {
-      const hosts = new Map<string, number>();
-      for (const p of list) hosts.set(hostOf(p.url), (hosts.get(hostOf(p.url)) ?? 0) + 1);
-      const byCount = [...hosts].sort(([, a], [, b]) => b - a);
-      lines.push(`- Links to other sites (${list.length}, not followed): ${byCount.map(([host, n]) => `${escapeMarkdown(host)} (${n})`).join(', ')}`);
-      continue;
-    }
-    lines.push(`- ${escapeMarkdown(capitalize(SKIP_REASONS[reason] ?? reason))} (${list.length}):`);
-    for (const p of list.slice(0, LISTED_PER_REASON)) lines.push(`  - ${link(p.url)}${p.detail ? ` (${escapeMarkdown(p.detail)})` : ''}`);
-    if (list.length > LISTED_PER_REASON) lines.push(`  - and ${list.length - LISTED_PER_REASON} more`);
-  }
-  if (pages.moreSkipped) lines.push(`- ${pages.moreSkipped} more not listed`);
-  return lines;
+/** The pages not read, grouped by why (report-view.ts). */
+function notReadLines(groups: readonly NotReadGroup[]): string[] {
+  return groups.flatMap((g) => {
+    if (g.kind === 'hosts') return [`- ${escapeMarkdown(g.label)}: ${g.hosts.map(({ host, count }) => `${escapeMarkdown(host)} (${count})`).join(', ')}`];
+    if (g.kind === 'unlisted') return [`- ${escapeMarkdown(g.label)}`];
+    return [
+      `- ${escapeMarkdown(g.label)}:`,
+      ...g.pages.map((p) => `  - ${link(p.url)}${p.detail ? ` (${escapeMarkdown(p.detail)})` : ''}`),
+      ...(g.more > 0 ? [`  - and ${g.more} more`] : []),
+    ];
+  });
 }
 
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-function pagesLines(pages: PagesRead | undefined): string[] {
+function pagesLines(pages: PagesRead | undefined, view: ReportView): string[] {
   if (!pages || (pages.read.length === 0 && pages.skipped.length === 0)) return [];
   const percent = (share: number) => `${Math.round(share * 100)}%`;
   const read = pages.read.map(
     (p) => `- ${link(p.url)}${p.kind ? ` (${escapeMarkdown(p.kind)})` : ''}: ${p.sentChars > 0 ? `${percent(p.share)} of its text sent to the model` : `not sent (${escapeMarkdown(p.left ?? 'no room')})`}`,
   );
-  const skipped = skippedLines(pages);
+  const skipped = notReadLines(view.pagesNotRead);
   return ['## Pages read', '', ...read, '', ...(skipped.length ? ['**Pages not read**', '', ...skipped, ''] : [])];
 }
 
@@ -257,12 +203,12 @@ function personaLines(persona: Persona, number: number): string[] {
 export function renderMarkdown(report: ReportContent, meta: RenderMeta): string {
   const siteName = report.site.title.trim() || report.site.domain;
   const offering = report.offering;
-  const numbers = personaNumbers(report);
+  const view = reportView(report, meta.quality);
   const lines = [
     `# Customer personas: ${escapeMarkdown(siteName)}`,
     '',
     ...(report.generatedBy.standIn ? [`> **Stand-in report.** ${STAND_IN_NOTICE}`, ''] : []),
-    ...statusLines(report, meta),
+    ...statusLines(report, meta, view),
     `Site: ${link(report.site.url)}  `,
     `Version ${meta.version} · status ${meta.status} · created ${isoDate(meta.createdAt)}  `,
     `Written by ${escapeMarkdown(report.generatedBy.model)}${report.generatedBy.standIn ? ' (local stand-in, not a real AI model)' : ''} · language ${escapeMarkdown(report.language)}  `,
@@ -294,9 +240,9 @@ export function renderMarkdown(report: ReportContent, meta: RenderMeta): string 
       : ['*Withheld: the model\'s description of the offering did not pass the quality rules.*', '']),
     '## Personas',
     '',
-    ...(report.personas.length ? report.personas.flatMap((p, i) => personaLines(p, numbers[i]!)) : ['*No persona passed the quality rules.*', '']),
-    ...qualityLines(report, meta),
-    ...pagesLines(report.pages),
+    ...(report.personas.length ? report.personas.flatMap((p, i) => personaLines(p, view.personaNumbers[i]!)) : ['*No persona passed the quality rules.*', '']),
+    ...qualityLines(view),
+    ...pagesLines(report.pages, view),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

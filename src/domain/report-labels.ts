@@ -1,7 +1,8 @@
 /**
- * The words a report uses for the API's codes: why a page was not read, why a citation was
- * dropped. One table for the Markdown and HTML renderings (render-report.ts) and the web page,
- * which gets it as the module /web/labels.js (src/web/static.ts).
+ * The words a report uses for the API's codes: why a page was not read (report-view.ts), why a
+ * citation was dropped. One table for the Markdown and HTML renderings and the web page, which
+ * gets the dropped citations' as the module /web/labels.js (src/web/static.ts) and the rest in
+ * words in the report route's `view`.
  */
 
 /** `pages.skipped[].reason`, as a reader is told it. */
@@ -35,9 +36,7 @@ export const LISTED_PER_REASON = 10;
 export function labelsModule(): string {
   return [
     '// Generated from src/domain/report-labels.ts: the words the report uses for the API\'s codes.',
-    `export const SKIP_REASONS = ${JSON.stringify(SKIP_REASONS)};`,
     `export const DROP_REASONS = ${JSON.stringify(DROP_REASONS)};`,
-    `export const LISTED_PER_REASON = ${LISTED_PER_REASON};`,
     '',
   ].join('\n');
 }

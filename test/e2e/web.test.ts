@@ -123,6 +123,8 @@ describe('the web page', () => {
     const href = `${evidence.url.replace(/#.*$/, '')}${textFragment(evidence.quote)}`;
     expect(await page.locator(`#report a[href="${href}"]`).count()).toBeGreaterThan(0);
     expect(await page.textContent('#quality .verdict')).toBeTruthy();
+    // The figures in the words the Markdown report uses: the route's view, worked out once.
+    expect(await page.textContent('#quality')).toContain(body.data.view.figures.claims);
     expect(await page.textContent('#report .usage')).toMatch(/\d+ model calls/);
     // The pages not read, grouped by why and said in words, not the API's reason codes.
     const pages = (await page.textContent('#report details.pages')) ?? '';

@@ -915,10 +915,52 @@ export interface components {
                 /** @description `passed` or `degraded` (the quality verdict of finalization). */
                 status: string;
                 version: number;
+                view: components["schemas"]["ReportView"];
             };
             metadata: components["schemas"]["ResponseMetadata"];
             /** @enum {boolean} */
             success: true;
+        };
+        /** @description What a reader is told beside the report, in words, as the Markdown and HTML renderings say it: a client shows these instead of working them out. */
+        ReportView: {
+            /** @description The quality figures in words; null for reports checked before they were kept. */
+            figures: {
+                claims: string;
+                dropped: string[];
+                fields: string;
+            } | null;
+            /** @description The pages not read, grouped by why, ten listed per reason; links to other sites as hosts with counts. */
+            pagesNotRead: ({
+                /** @enum {string} */
+                kind: "pages";
+                label: string;
+                more: number;
+                pages: {
+                    detail?: string;
+                    url: string;
+                }[];
+                reason: string;
+            } | {
+                hosts: {
+                    count: number;
+                    host: string;
+                }[];
+                /** @enum {string} */
+                kind: "hosts";
+                label: string;
+            } | {
+                /** @enum {string} */
+                kind: "unlisted";
+                label: string;
+            })[];
+            /** @description Parts not shown at all, by label ("offering", "persona 1"). */
+            partsWithheldWhole: string[];
+            /** @description The number each delivered persona had in the report as checked: the number the notes use (persona 2 stays 2 when persona 1 was withheld whole). */
+            personaNumbers: number[];
+            /** @description Notes on parts that are shown: unsupported, or written in another language than asked. */
+            shownWithANote: string[];
+            /** @description One sentence per part or field withheld, and why. */
+            withheld: string[];
         };
         ResponseMetadata: {
             /** @description The same as the X-Request-Id header; quote it when reporting a problem. */

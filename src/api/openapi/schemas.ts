@@ -289,6 +289,23 @@ const reportContentSchema = z
   })
   .openapi('ReportContent', { description: 'The report: summary, offering, personas with evidence quotes linked to their pages, what was dropped or withheld, usage.' });
 
+const notReadGroupSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('pages'), reason: z.string(), label: z.string(), pages: z.array(z.object({ url: z.string(), detail: z.string().optional() })), more: z.int() }),
+  z.object({ kind: z.literal('hosts'), label: z.string(), hosts: z.array(z.object({ host: z.string(), count: z.int() })) }),
+  z.object({ kind: z.literal('unlisted'), label: z.string() }),
+]);
+
+const reportViewSchema = z
+  .object({
+    personaNumbers: z.array(z.int()).openapi({ description: 'The number each delivered persona had in the report as checked: the number the notes use (persona 2 stays 2 when persona 1 was withheld whole).' }),
+    partsWithheldWhole: z.array(z.string()).openapi({ description: 'Parts not shown at all, by label ("offering", "persona 1").' }),
+    withheld: z.array(z.string()).openapi({ description: 'One sentence per part or field withheld, and why.' }),
+    shownWithANote: z.array(z.string()).openapi({ description: 'Notes on parts that are shown: unsupported, or written in another language than asked.' }),
+    figures: z.object({ claims: z.string(), fields: z.string(), dropped: z.array(z.string()) }).nullable().openapi({ description: 'The quality figures in words; null for reports checked before they were kept.' }),
+    pagesNotRead: z.array(notReadGroupSchema).openapi({ description: 'The pages not read, grouped by why, ten listed per reason; links to other sites as hosts with counts.' }),
+  })
+  .openapi('ReportView', { description: 'What a reader is told beside the report, in words, as the Markdown and HTML renderings say it: a client shows these instead of working them out.' });
+
 export const reportSchema = envelope(
   z.object({
     analysisId: z.uuid(),
@@ -299,6 +316,7 @@ export const reportSchema = envelope(
     finalizedAt: isoDate.nullable(),
     report: reportContentSchema,
     quality: z.looseObject({ passed: z.boolean(), issues: z.array(z.unknown()) }).nullable(),
+    view: reportViewSchema,
   }),
   'ReportResponse',
 );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { REPORT_HTML_CSP, renderHtml, renderMarkdown, type RenderMeta } from '../../domain/render-report.js';
 import { PdfUnavailableError, renderPdf } from '../../pdf.js';
 import { diffReports } from '../../domain/report-diff.js';
+import { reportView } from '../../domain/report-view.js';
 import { reportsRepository } from '../../repositories/reports.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import { ok, reply } from '../envelope.js';
@@ -115,6 +116,7 @@ export function reportRoute(deps: ApiDeps): OpenAPIHono<AppEnv> {
       finalizedAt: report.finalizedAt?.toISOString() ?? null,
       report: report.content,
       quality: report.quality,
+      view: reportView(report.content, report.quality),
     });
   });
 }

@@ -2,7 +2,7 @@
 // (?version=N&diff=M) as DOM. Mirrors what src/domain/render-report.ts writes as Markdown.
 import { h, link } from './dom.js';
 import { textFragment } from './fragment.js';
-import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './labels.js';
+import { DROP_REASONS } from './labels.js';
 
 const STAND_IN_NOTICE =
   'Written by a local stand-in, not a real AI model. The text was assembled mechanically from the site for development and testing; do not use it as an analysis of the company.';
@@ -20,8 +20,6 @@ const FIELD_LABELS = {
   name: 'Name',
   role: 'Role',
 };
-
-const SHOWN_WITH_A_NOTE = ['unsupported', 'wrong_language'];
 
 const partLabel = (part) => (part.kind === 'persona' ? `persona ${part.index + 1}` : part.kind);
 
@@ -67,17 +65,6 @@ function claims(title, items) {
 
 const unsupported = () => h('p', { class: 'warn' }, 'Unsupported: no passage of the site backs this part; it is the model’s inference.');
 
-/**
- * The numbers the delivered personas had in the report as checked, which the quality notes use
- * (persona 2 stays persona 2 when persona 1 was withheld whole; report.ts personaNumbers).
- */
-function personaNumbers(report) {
-  const gone = new Set((report.withheld ?? []).filter((w) => w.part.kind === 'persona' && !w.field).map((w) => w.part.index));
-  const numbers = [];
-  for (let i = 0; numbers.length < report.personas.length; i++) if (!gone.has(i)) numbers.push(i + 1);
-  return numbers;
-}
-
 function persona(p, number) {
   return h(
     'section',
@@ -103,22 +90,14 @@ function usageText(usage) {
   return `${usage.calls} model calls, ${usage.inputTokens} input tokens (${usage.cachedTokens} cached), ${usage.outputTokens} output tokens, ${cost}`;
 }
 
-function qualitySection(report, status, quality) {
+/** What the Markdown report says under "Evidence and quality", in its words (the route's `view`: src/domain/report-view.ts). */
+function qualitySection(report, status, view) {
   const verdict =
     status === 'passed' ? 'Passed every quality check.' : status === 'degraded' ? 'Degraded: did not pass every quality check after repairs.' : 'Draft: not checked yet.';
-  const items = [];
-  if (quality?.claims) {
-    const c = quality.claims;
-    items.push(c.share === null ? 'No persona claims.' : `Persona claims backed by a cited passage: ${Math.round(c.share * 100)}% (${c.withEvidence} of ${c.total})${c.withEvidence < c.total ? '; the others are marked inferred' : ''}.`);
-  }
-  if (quality?.fields) items.push(`Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): ${quality.fields.rejected} of ${quality.fields.checked}.`);
-  // As the Markdown report says it: the summary's one field is named once, and a part withheld whole gets no word on its evidence.
-  const withheld = report.withheld ?? [];
-  for (const w of withheld) items.push(`Withheld (${partLabel(w.part)}${w.field && w.field !== partLabel(w.part) ? `, ${w.field}` : ''}): ${w.reason}`);
-  const hidden = (part) => (part.kind === 'offering' ? !report.offering : withheld.some((w) => !w.field && partLabel(w.part) === partLabel(part)));
-  // Rules that leave the part shown and say so (withhold.ts isDisqualifying).
-  for (const i of quality?.issues ?? []) if (SHOWN_WITH_A_NOTE.includes(i.rule) && !hidden(i.part)) items.push(`${partLabel(i.part)}: ${i.message}`);
+  const f = view.figures;
+  const items = [...(f ? [f.claims, f.fields] : []), ...view.withheld, ...view.shownWithANote, ...(f ? f.dropped : [])];
   const dropped = report.droppedEvidence ?? [];
+  const hidden = (part) => view.partsWithheldWhole.includes(partLabel(part));
   return h(
     'section',
     { class: `quality ${status}`, id: 'quality' },
@@ -129,61 +108,40 @@ function qualitySection(report, status, quality) {
       ? h(
           'details',
           { class: 'dropped' },
-          h('summary', null, `Evidence dropped: ${dropped.length} citation${dropped.length === 1 ? '' : 's'} did not resolve to a passage`),
+          h('summary', null, `The ${dropped.length} dropped citation${dropped.length === 1 ? '' : 's'}`),
           h('ul', null, dropped.map((d) => h('li', null, `${partLabel(d.part)}${hidden(d.part) ? ' (withheld)' : ''}: “${d.cited}” (${DROP_REASONS[d.reason] ?? d.reason})`))),
         )
-      : h('p', { class: 'muted' }, 'Every citation the model made resolved to a passage of the site.'),
+      : null,
   );
 }
 
-const hostOf = (url) => {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-};
-
-/** The pages not read, grouped by why; other sites as hosts with counts, last (as the Markdown report). */
-function skippedList(pages) {
-  const groups = new Map();
-  for (const p of pages.skipped) groups.set(p.reason, [...(groups.get(p.reason) ?? []), p]);
-  const order = Object.keys(SKIP_REASONS);
-  const rank = (reason) => (reason === 'off_site' ? order.length + 1 : order.includes(reason) ? order.indexOf(reason) : order.length);
-  const items = [];
-  for (const [reason, list] of [...groups].sort(([a], [b]) => rank(a) - rank(b))) {
-    if (reason === 'off_site') {
-      const hosts = new Map();
-      for (const p of list) hosts.set(hostOf(p.url), (hosts.get(hostOf(p.url)) ?? 0) + 1);
-      const byCount = [...hosts].sort(([, a], [, b]) => b - a).map(([host, n]) => `${host} (${n})`);
-      items.push(h('li', null, `Links to other sites (${list.length}, not followed): ${byCount.join(', ')}`));
-      continue;
-    }
-    const label = SKIP_REASONS[reason] ?? reason;
-    const shown = list.slice(0, LISTED_PER_REASON).map((p) => h('li', null, link(p.url, pageLabel(p.url)), p.detail ? ` (${p.detail})` : ''));
-    if (list.length > LISTED_PER_REASON) shown.push(h('li', null, `and ${list.length - LISTED_PER_REASON} more`));
-    items.push(h('li', null, `${label.charAt(0).toUpperCase()}${label.slice(1)} (${list.length}):`, h('ul', null, shown)));
-  }
-  if (pages.moreSkipped) items.push(h('li', null, `${pages.moreSkipped} more not listed`));
-  return h('ul', { class: 'muted skipped' }, items);
+/** The pages not read, grouped by why (the route's `view.pagesNotRead`). */
+function skippedList(groups) {
+  const item = (g) => {
+    if (g.kind === 'hosts') return h('li', null, `${g.label}: ${g.hosts.map(({ host, count }) => `${host} (${count})`).join(', ')}`);
+    if (g.kind === 'unlisted') return h('li', null, g.label);
+    const shown = g.pages.map((p) => h('li', null, link(p.url, pageLabel(p.url)), p.detail ? ` (${p.detail})` : ''));
+    if (g.more > 0) shown.push(h('li', null, `and ${g.more} more`));
+    return h('li', null, `${g.label}:`, h('ul', null, shown));
+  };
+  return h('ul', { class: 'muted skipped' }, groups.map(item));
 }
 
-function pagesSection(pages) {
+function pagesSection(pages, view) {
   if (!pages || (!pages.read.length && !pages.skipped.length)) return null;
   return h(
     'details',
     { class: 'pages' },
     h('summary', null, `Pages read: ${pages.read.length}, not read: ${pages.skipped.length + (pages.moreSkipped ?? 0)}`),
     h('ul', null, pages.read.map((p) => h('li', null, link(p.url, pageLabel(p.url)), p.sentChars > 0 ? ` ${Math.round(p.share * 100)}% sent to the model` : ` not sent (${p.left ?? 'no room'})`))),
-    pages.skipped.length ? skippedList(pages) : null,
+    view.pagesNotRead.length ? skippedList(view.pagesNotRead) : null,
   );
 }
 
-/** `data` is the report route's JSON: { version, status, createdAt, report, quality }. */
+/** `data` is the report route's JSON: { version, status, createdAt, report, quality, view }. */
 export function renderReport(data) {
   const r = data.report;
   const o = r.offering;
-  const numbers = personaNumbers(r);
   return h(
     'div',
     { class: 'report', 'data-version': data.version },
@@ -211,9 +169,9 @@ export function renderReport(data) {
         )
       : h('p', { class: 'muted' }, 'Withheld: the description of the offering did not pass the quality rules.'),
     h('h3', null, `Personas (${r.personas.length})`),
-    r.personas.length ? h('div', { class: 'personas' }, r.personas.map((p, i) => persona(p, numbers[i]))) : h('p', { class: 'muted' }, 'No persona passed the quality rules.'),
-    qualitySection(r, data.status, data.quality),
-    pagesSection(r.pages),
+    r.personas.length ? h('div', { class: 'personas' }, r.personas.map((p, i) => persona(p, data.view.personaNumbers[i]))) : h('p', { class: 'muted' }, 'No persona passed the quality rules.'),
+    qualitySection(r, data.status, data.view),
+    pagesSection(r.pages, data.view),
   );
 }
 

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { samplePersona, sampleReport } from '../../test/support/sample-report.js';
+import type { QualityResult } from './quality.js';
+import { pagesNotRead, reportView } from './report-view.js';
+
+const quality = (issues: QualityResult['issues']): QualityResult => ({
+  passed: false,
+  issues,
+  droppedEvidence: { 'persona 1': { count: 2, reasons: { unrelated: 2 } }, 'persona 2': { count: 1, reasons: { unknown_id: 1 } } },
+  claims: { total: 4, withEvidence: 3, share: 0.75 },
+  fields: { checked: 20, rejected: 2 },
+});
+
+describe('reportView', () => {
+  it('keeps the numbers the notes use, and says nothing but "withheld" of a part withheld whole', () => {
+    // Persona 1 was withheld whole: the one shown is persona 2, and so is its note.
+    const report = sampleReport({
+      personas: [samplePersona({ name: 'Tom, the office owner' })],
+      withheld: [
+        { part: { kind: 'persona', index: 0 }, reason: 'persona 1 withheld: name is generic' },
+        { part: { kind: 'summary' }, field: 'summary', reason: 'summary repeats the instructions' },
+      ],
+      summary: null,
+    });
+    const view = reportView(report, quality([
+      { part: { kind: 'persona', index: 0 }, rule: 'unsupported', message: 'persona 1 cites no passage of the site' },
+      { part: { kind: 'persona', index: 1 }, rule: 'wrong_language', message: 'persona 2 is written in English, not in German' },
+      { part: { kind: 'persona', index: 0 }, field: 'name', rule: 'placeholder', message: 'name is generic' },
+    ]));
+    expect(view.personaNumbers).toEqual([2]);
+    expect(view.partsWithheldWhole).toEqual(['summary', 'persona 1']);
+    expect(view.withheld).toEqual(['Withheld (persona 1): persona 1 withheld: name is generic', 'Withheld (summary): summary repeats the instructions']);
+    expect(view.shownWithANote).toEqual(['persona 2: persona 2 is written in English, not in German']);
+    expect(view.figures).toEqual({
+      claims: 'Persona claims backed by a cited passage: 75% (3 of 4); the others are marked inferred.',
+      fields: 'Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): 2 of 20.',
+      dropped: ['Evidence dropped in persona 1 (withheld): 2 (2 cited a passage that says nothing of its claim).', 'Evidence dropped in persona 2: 1 (1 named a passage that does not exist).'],
+    });
+  });
+
+  it('has no figures for a report checked before they were kept', () => {
+    expect(reportView(sampleReport(), null).figures).toBeNull();
+    expect(reportView(sampleReport(), { passed: true, issues: [] } as unknown as QualityResult).figures).toBeNull();
+  });
+});
+
+describe('pagesNotRead', () => {
+  it('groups by why in a fixed order, lists ten per reason, and counts links to other sites per host, last', () => {
+    const blog = [...Array(12)].map((_, i) => ({ url: `https://acme.test/blog/${i}`, reason: 'page_limit' }));
+    const groups = pagesNotRead({
+      read: [],
+      skipped: [{ url: 'https://x.test/a', reason: 'off_site' }, ...blog, { url: 'https://acme.test/admin', reason: 'robots' }, { url: 'https://y.test/', reason: 'off_site' }, { url: 'https://x.test/b', reason: 'off_site' }],
+      moreSkipped: 3,
+    });
+    expect(groups.map((g) => g.label)).toEqual(["Disallowed by the site's robots.txt (1)", 'Over the page limit (12)', 'Links to other sites (3, not followed)', '3 more not listed']);
+    const limit = groups[1]!;
+    expect(limit.kind === 'pages' && [limit.pages.length, limit.more]).toEqual([10, 2]);
+    const hosts = groups[2]!;
+    expect(hosts.kind === 'hosts' && hosts.hosts).toEqual([{ host: 'x.test', count: 2 }, { host: 'y.test', count: 1 }]);
+  });
+});

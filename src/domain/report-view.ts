@@ -1,0 +1,109 @@
+import type { QualityResult } from './quality.js';
+import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './report-labels.js';
+import { partLabel, personaNumbers, type PagesRead, type ReportContent } from './report.js';
+import { isDisqualifying } from './withhold.js';
+
+/**
+ * What a reader is told about a report beside its content, worked out once for the Markdown and
+ * HTML renderings (render-report.ts) and the web page (the report route's `view`): which number
+ * each persona had, what was withheld or is shown with a note and why, the quality figures in
+ * words, and the pages not read grouped by why. Plain text; each rendering escapes it its own way.
+ * Pure.
+ */
+export interface ReportView {
+  /** The number each delivered persona had in the report as checked: the number the notes use. */
+  personaNumbers: number[];
+  /** Parts not shown at all ("offering", "persona 1"): withheld whole. */
+  partsWithheldWhole: string[];
+  /** One sentence per part or field withheld, and per note on a part that is shown ("offering: offering is written in English, ..."). */
+  withheld: string[];
+  shownWithANote: string[];
+  /** The quality figures in words; null for a report checked before they were kept. */
+  figures: { claims: string; fields: string; dropped: string[] } | null;
+  pagesNotRead: NotReadGroup[];
+}
+
+/**
+ * Pages not read for one reason, ten listed ("Broken link (5)"); the links to other sites as hosts
+ * with counts ("Links to other sites (10, not followed)"); or how many the crawl did not list.
+ */
+export type NotReadGroup =
+  | { kind: 'pages'; reason: string; label: string; pages: Array<{ url: string; detail?: string }>; more: number }
+  | { kind: 'hosts'; label: string; hosts: Array<{ host: string; count: number }> }
+  | { kind: 'unlisted'; label: string };
+
+export function reportView(report: ReportContent, quality: QualityResult | null): ReportView {
+  const partsWithheldWhole = [
+    ...(report.summary === null ? ['summary'] : []),
+    ...(report.offering ? [] : ['offering']),
+    ...report.withheld.filter((w) => !w.field && w.part.kind === 'persona').map((w) => partLabel(w.part)),
+  ];
+  const hidden = (label: string) => partsWithheldWhole.includes(label);
+  return {
+    personaNumbers: personaNumbers(report),
+    partsWithheldWhole,
+    withheld: report.withheld.map((w) => {
+      // The summary's one field is the summary: "(summary)", not "(summary, summary)".
+      const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
+      return `Withheld (${where}): ${w.reason}`;
+    }),
+    // A part not shown at all needs no word on what is wrong with it.
+    shownWithANote: (quality?.issues ?? []).filter((i) => !isDisqualifying(i.rule) && !hidden(partLabel(i.part))).map((i) => `${partLabel(i.part)}: ${i.message}`),
+    figures: quality?.claims && quality.fields ? figures(quality, hidden) : null,
+    pagesNotRead: report.pages ? pagesNotRead(report.pages) : [],
+  };
+}
+
+function figures(q: QualityResult, hidden: (label: string) => boolean): NonNullable<ReportView['figures']> {
+  const dropped = Object.entries(q.droppedEvidence ?? {}).map(([part, tally]) => {
+    const why = Object.entries(tally.reasons)
+      .map(([reason, n]) => `${n} ${DROP_REASONS[reason] ?? 'did not verify'}`)
+      .join(', ');
+    // A part withheld whole is said to be so: the reader will not find it.
+    return `Evidence dropped in ${part}${hidden(part) ? ' (withheld)' : ''}: ${tally.count} (${why}).`;
+  });
+  return {
+    claims:
+      q.claims.share === null
+        ? 'Persona claims backed by a cited passage: none to count, as the report shows no persona claims.'
+        : `Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})${q.claims.withEvidence < q.claims.total ? '; the others are marked inferred' : ''}.`,
+    fields: `Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): ${q.fields.rejected} of ${q.fields.checked}.`,
+    dropped: dropped.length ? dropped : ['Every citation the model made resolved to a passage of the site.'],
+  };
+}
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The pages not read, one group per reason (in SKIP_REASONS' order, unknown reasons after). Links
+ * to other sites come last as their hosts with counts: they are not pages of this site, and a list
+ * of every link to a social network says nothing a reader needs.
+ */
+export function pagesNotRead(pages: PagesRead): NotReadGroup[] {
+  const groups = new Map<string, PagesRead['skipped']>();
+  for (const p of pages.skipped) groups.set(p.reason, [...(groups.get(p.reason) ?? []), p]);
+  const order = Object.keys(SKIP_REASONS);
+  const rank = (reason: string) => (reason === 'off_site' ? order.length + 1 : order.includes(reason) ? order.indexOf(reason) : order.length);
+  const view: NotReadGroup[] = [...groups]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([reason, list]): NotReadGroup => {
+      if (reason === 'off_site') {
+        const hosts = new Map<string, number>();
+        for (const p of list) hosts.set(hostOf(p.url), (hosts.get(hostOf(p.url)) ?? 0) + 1);
+        const byCount = [...hosts].sort(([, a], [, b]) => b - a).map(([host, count]) => ({ host, count }));
+        return { kind: 'hosts', label: `Links to other sites (${list.length}, not followed)`, hosts: byCount };
+      }
+      const listed = list.slice(0, LISTED_PER_REASON).map((p) => ({ url: p.url, ...(p.detail ? { detail: p.detail } : {}) }));
+      return { kind: 'pages', reason, label: `${capitalize(SKIP_REASONS[reason] ?? reason)} (${list.length})`, pages: listed, more: list.length - listed.length };
+    });
+  if (pages.moreSkipped) view.push({ kind: 'unlisted', label: `${pages.moreSkipped} more not listed` });
+  return view;
+}
