@@ -175,8 +175,12 @@ describe('checkReportQuality', () => {
     // Names the site gives, in what the prompt showed beside its passages, pass.
     const site = { ...ctx, siteContext: ['Customers: Siemens, Arup', 'Works with Autodesk Revit and Excel'] };
     expect(checkReportQuality(r, site).issues).toEqual([]);
-    // A report in another language than the site's may translate a place's name: not checked.
-    expect(checkReportQuality(r, { ...ctx, siteLanguage: 'de' }).issues).toEqual([]);
+    // A report in another language than the site's invents no names either ...
+    expect(checkReportQuality(r, { ...ctx, siteLanguage: 'de' }).issues.map((i) => i.rule)).toEqual(['unstated_name', 'unstated_name', 'unstated_name']);
+    // ... but may name the site's places and languages in its own words; in the site's language it uses the site's.
+    const placed = sampleReport({ summary: 'Acme sells bridge planning software to cities in Germany and Austria, from its office in Munich, in German and Italian.' });
+    expect(checkReportQuality(placed, { ...ctx, siteLanguage: 'de' }).issues).toEqual([]);
+    expect(check(placed).issues.map((i) => i.rule)).toEqual(['unstated_name']);
     // A name the requester asked about may be named.
     r.summary = 'Acme sells bridge planning software.';
     r.offering!.valuePropositions = ['Half the planning time for every bridge'];
@@ -315,14 +319,19 @@ describe('the report language', () => {
     expect(languageIssues(sampleReport({ language: 'en', personas: [english, samplePersona({ name: 'Tom', role: 'Office owner' })] }))).toEqual([]);
   });
 
-  it('checks names only in the parts written in the site\'s language', () => {
+  it('allows a part in another language than the site\'s its own names for the site\'s places, and no invented names', () => {
     // A German site's report asked in German: the model answered one persona in English.
     const site = { ...ctx, siteLanguage: 'de' };
     const rule = (r: ReturnType<typeof sampleReport>) => checkReportQuality(r, site).issues.filter((i) => i.rule === 'unstated_name').map((i) => [i.part, i.field, i.item]);
-    const inEnglish = samplePersona({ ...english, painPoints: [claim('Manual load calculations take weeks in Germany and hold up the approval of each project')] });
+    const inEnglish = (pain: string) => samplePersona({ ...english, painPoints: [claim(pain)] });
     const inGerman = samplePersona({ ...german, painPoints: [claim('Statische Berechnungen dauern in Deutschland Wochen, auch mit HubSpot, und halten jede Genehmigung auf')] });
-    // "Germany" in English is the site's "Deutschland" in its own words; "HubSpot" in German is a name the site never gives.
-    expect(rule(sampleReport({ language: 'de', personas: [inEnglish, inGerman] }))).toEqual([[{ kind: 'persona', index: 1 }, 'painPoints', 0]]);
+    // "Germany" in English is the site's "Deutschland" in its own words; "HubSpot" is a name the site never gives, in either language.
+    expect(rule(sampleReport({ language: 'de', personas: [inEnglish('Manual load calculations take weeks in Germany and hold up the approval of each project'), inGerman] }))).toEqual([
+      [{ kind: 'persona', index: 1 }, 'painPoints', 0],
+    ]);
+    expect(rule(sampleReport({ language: 'de', personas: [inEnglish('Manual load calculations in HubSpot take weeks and hold up the approval of each project')] }))).toEqual([
+      [{ kind: 'persona', index: 0 }, 'painPoints', 0],
+    ]);
   });
 
   it('does not judge a part too short to tell', () => {

@@ -1,6 +1,6 @@
 import type { DropReason } from './evidence.js';
 import { siteFigures, unstatedFigures } from './figures.js';
-import { unstatedNames, wordSet } from './names.js';
+import { placeAndLanguageWords, unstatedNames, wordSet } from './names.js';
 import { nonAnswer } from './non-answers.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
@@ -274,6 +274,7 @@ class Checker {
   private readonly siteTexts: readonly string[];
   private readonly siteLanguage: string;
   private siteWords?: ReadonlySet<string>;
+  private translatedWords?: ReadonlySet<string>;
   unverified: { part: ReportPart }[] = [];
 
   constructor(
@@ -340,9 +341,13 @@ class Checker {
     const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     // Customers, partners, integrations or press the site never names; a portrait may name an imagined customer's world.
-    const written = this.partLanguage(part);
-    if (kind === 'sentence' && !portrait && inSiteLanguage(this.siteLanguage, written)) {
-      const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), this.labelWords, written);
+    if (kind === 'sentence' && !portrait) {
+      // A part in another language than the site's may name the site's places and languages in its
+      // own words ("Germany", "Munich" for "München"); an invented customer or press name is the
+      // same in every language ("As featured in Forbes"), so the rule holds there too.
+      const written = this.partLanguage(part);
+      const allowed = inSiteLanguage(this.siteLanguage, written) ? this.labelWords : (this.translatedWords ??= new Set([...this.labelWords, ...placeAndLanguageWords()]));
+      const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), allowed, written);
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
     return null;
@@ -462,10 +467,10 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   // The requester's instructions as the prompt sends them: under their label.
   // A requester who asks about "Shopify merchants" gets sentences that name Shopify.
   const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
-  // A part in another language than the site's (a translated report, or a model that answered
-  // English for a German site) may write a place or an institution in its own ("Munich" for
-  // "München", "Germany"): its names are not checked. Both are ISO 639-1 codes (outputLanguage,
-  // the cleaner, detectLanguage); a site's undetermined one is taken for the part's.
+  // Each part's language, told from its prose (a translated report, or a model that answered
+  // English for a German site): the names rule allows a part in another language than the site's
+  // its own words for the site's places. Both are ISO 639-1 codes (outputLanguage, the cleaner,
+  // detectLanguage); a site's undetermined one is taken for the part's.
   const languages = partLanguages(report);
   const partLanguage = (part: ReportPart) => languages.find(([p]) => samePart(p, part))?.[1] ?? report.language;
   const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels), partLanguage);

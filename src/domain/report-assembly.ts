@@ -2,7 +2,7 @@ import { resolveEvidence, type CitedEvidence } from './evidence.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type EvidenceRef, type LocatablePassage } from './passages.js';
 import { siteTopics, unrelatedCitations, type SiteTopics } from './relevance.js';
-import { CLAIM_FIELDS, inSiteLanguage, type Claim, type DroppedEvidence, type ModelOffering, type ModelPersona, type OfferingSection, type Persona, type ReportPart } from './report.js';
+import { CLAIM_FIELDS, type Claim, type DroppedEvidence, type ModelOffering, type ModelPersona, type OfferingSection, type Persona, type ReportPart } from './report.js';
 
 /**
  * Turns the model's answer into report parts: every citation resolved against the stored
@@ -12,8 +12,8 @@ import { CLAIM_FIELDS, inSiteLanguage, type Claim, type DroppedEvidence, type Mo
  * reader gains nothing from one goal three times, and a repeated claim keeps the evidence of all
  * its copies. A persona whose citations are careless (most share no word with their claims, and
  * passages that speak to them were passed over: relevance.ts) loses those that do not speak to
- * their claims; only where the report is written in the site's language, as a translated claim
- * shares no word with its passage. Pure.
+ * their claims; only where its claims are written in the language of the passages they cite, as
+ * a translated claim shares no word with its passage. Pure.
  */
 
 interface Assembled<T> {
@@ -81,11 +81,9 @@ function dropUnrelated(claims: Claim[], passages: readonly LocatablePassage[], p
   });
 }
 
-/** What a persona is assembled against: the analysis's passages, the report's language and the site's. */
+/** What a persona is assembled against: the analysis's passages. */
 export interface PersonaSources {
   passages: readonly LocatablePassage[];
-  language: string;
-  corpus: { language: string };
 }
 
 export function assemblePersona(answer: ModelPersona, index: number, sources: PersonaSources): Assembled<Persona> {
@@ -122,7 +120,7 @@ export function assemblePersona(answer: ModelPersona, index: number, sources: Pe
     messaging: trimmed(answer.messaging),
     evidence: resolve(answer.evidence),
   };
-  if (inSiteLanguage(sources.corpus.language, sources.language)) dropUnrelated(CLAIM_FIELDS.flatMap((f) => persona[f]), passages, part, dropped);
+  dropUnrelated(CLAIM_FIELDS.flatMap((f) => persona[f]), passages, part, dropped);
   const anyEvidence = persona.evidence.length > 0 || [persona.goals, persona.painPoints, persona.objections, persona.buyingTriggers].some((l) => l.some((c) => c.evidence.length > 0));
   return { value: { ...persona, support: anyEvidence ? 'supported' : 'unsupported' }, dropped };
 }
