@@ -66,6 +66,11 @@ describe('unstatedNames', () => {
     expect(unstatedNames('Open Source aus Überzeugung, seit 1995', SITE)).toEqual(['Überzeugung']);
     expect(unstatedNames('Open Source aus Überzeugung, seit 1995', SITE, new Set(), 'de')).toEqual([]);
     expect(unstatedNames('Open Source aus Überzeugung mit HubSpot', SITE, new Set(), 'de')).toEqual(['HubSpot']);
+    // Each word by the words around it: English a model adds to a German field is read as English.
+    const mixed = 'Bei länderübergreifenden Sachverhalten wird für Sie die günstigste Gestaltung ermittelt. Trusted by teams at Shopify, Airbnb and Deloitte.';
+    expect(unstatedNames(mixed, SITE, new Set(), 'de')).toEqual(['Shopify', 'Airbnb', 'Deloitte']);
+    const glued = 'Bei länderübergreifenden Sachverhalten wird für Sie die günstigste Gestaltung im Hinblick auf die Steuer Trusted by teams at Shopify';
+    expect(unstatedNames(glued, SITE, new Set(), 'de')).toEqual(['Trusted', 'Shopify']);
   });
 
   it('compares accents and case folded', () => {

@@ -7,9 +7,9 @@
  *
  * A name is a capitalised word inside a sentence (or one written like "iPhone"): not the first
  * word of a sentence, not an abbreviation in capitals ("CRM", "GDPR", "PDFs": trade vocabulary,
- * not names), not a weekday or month. German capitalises every noun, so in a field that reads as
- * German only a word with a capital inside ("HubSpot", "QuickBooks") counts as a name: there a
- * first capital does not tell a name from a word. Words are compared folded
+ * not names), not a weekday or month. German capitalises every noun, so where the words around
+ * read as German only a word with a capital inside ("HubSpot", "QuickBooks") counts as a name:
+ * there a first capital does not tell a name from a word. Words are compared folded
  * (case and accents), in the singular or the plural.
  */
 
@@ -42,7 +42,7 @@ const NOT_NAMES = new Set(
  */
 const FUNCTION_WORDS = {
   de: 'der die das den dem und ist sind nicht mit für auf bei von zu zur zum ein eine einen einer eines sich sie wir ihr ihre ihren ihrer sein seine auch oder im vom beim werden wird wurde haben hat kann können müssen wollen soll sollen als wie durch über unter nach vor gegen ohne um dass noch nur sehr mehr bereits ihnen uns unsere unser',
-  en: 'the and is are of to for with on a an their they it that this by as from or be have has can your our who which',
+  en: 'the and is are of to for with on at a an their they it that this these those by as from or be been was were have has can could would should your our we you who which what when where how not than into its also but over under about after before between through during without within most many more some any each every other such only just very then there here',
   fr: 'le la les du de et est sont une un dans sur par pour avec qui que ce ces leur leurs vous nous il elle au aux',
 };
 
@@ -87,11 +87,30 @@ const LANGUAGE_WORDS = {
   fr: new Set(foldCaseAndAccents(FUNCTION_WORDS.fr).split(' ')),
 };
 
-/** More German function words than English or French ones (folded words): the field is German. */
-function readsAsGerman(words: readonly string[]): boolean {
+/** The function words of each language among some folded words. */
+function functionWords(words: readonly string[]): Record<'de' | 'en' | 'fr', number> {
   const count = { de: 0, en: 0, fr: 0 };
   for (const w of words) for (const lang of ['de', 'en', 'fr'] as const) if (LANGUAGE_WORDS[lang].has(w)) count[lang]++;
-  return count.de > count.en && count.de > count.fr;
+  return count;
+}
+
+/** More German function words than English or French ones: the text is German. */
+const germanCount = (c: Record<'de' | 'en' | 'fr', number>) => c.de > c.en && c.de > c.fr;
+
+/** How many words on either side of a word tell the language it stands in. */
+const CONTEXT_WORDS = 4;
+
+/**
+ * Whether the word at each position stands in German: by the function words around it, so an
+ * English phrase a model adds to a German sentence ("... berücksichtigt auch die Trusted by teams
+ * at Shopify") is read as English; where none are near, by the field's, or the part's language.
+ */
+function germanContext(words: readonly string[], partLanguage: string | undefined): (position: number) => boolean {
+  const whole = partLanguage === 'de' || germanCount(functionWords(words));
+  return (position) => {
+    const c = functionWords(words.slice(Math.max(0, position - CONTEXT_WORDS), position + CONTEXT_WORDS + 1));
+    return c.de + c.en + c.fr === 0 ? whole : germanCount(c);
+  };
 }
 
 /**
@@ -149,15 +168,15 @@ function looksLikeName(part: string): boolean {
  */
 export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set(), partLanguage?: string): string[] {
   const words = [...text.matchAll(WORD)];
-  const german = partLanguage === 'de' || readsAsGerman(words.map(([w]) => foldCaseAndAccents(w)));
+  const germanAt = germanContext(words.map(([w]) => foldCaseAndAccents(w)), partLanguage);
   const names: string[] = [];
-  for (const match of words) {
+  for (const [position, match] of words.entries()) {
     const parts = match[0].split(/([-'\u2019])/u);
     let offset = match.index;
     parts.forEach((part, i) => {
       const at = offset;
       offset += part.length;
-      if (i % 2 === 1 || !looksLikeName(part) || (german && !CAPITAL_INSIDE.test(part))) return;
+      if (i % 2 === 1 || !looksLikeName(part) || (germanAt(position) && !CAPITAL_INSIDE.test(part))) return;
       // A word's first part may start a sentence; one after a hyphen or apostrophe never does.
       if (i === 0 && startsSentence(text, at)) return;
       const folded = foldCaseAndAccents(part);

@@ -22,6 +22,7 @@ let ai: MisbehavingAi;
 let db: Db;
 let acme: TestSite;
 let saved: TestSite;
+let german: TestSite;
 
 beforeAll(async () => {
   ai = await startMisbehavingAi();
@@ -33,6 +34,7 @@ beforeAll(async () => {
     '/': `<!doctype html><html lang="en"><head><title>Caktus Group</title></head><body><main>${readFixture('caktusgroup.com.django.html').replace(/^[\s\S]*?<body[^>]*>|<\/body>[\s\S]*$/g, '')}<a href="/node">Node course</a></main></body></html>`,
     '/node': readFixture('learnnode.com.html'),
   });
+  german = await serveSite({ '/': readFixture('viehbacher.com.steuerrecht.html') });
 });
 
 afterAll(async () => {
@@ -40,6 +42,7 @@ afterAll(async () => {
   await ai?.stop();
   await acme?.close();
   await saved?.close();
+  await german?.close();
 });
 
 async function analyse(siteUrl: string, options: object = { maxPages: 6, personaCount: 2 }): Promise<string> {
@@ -193,6 +196,18 @@ describe('a report never shows what it cannot back, whatever the model does', ()
     expect(report.offering).not.toBeNull();
     expect(wrong.some((i: any) => i.part.kind === 'offering')).toBe(true);
     expect(markdown).toContain("offering is written in English, not in German, the report's language");
+  }, 300_000);
+
+  it('shows no invented names in a report asked in another language than the site\'s, on a real saved German page', async () => {
+    // The stand-in copies the German site's sentences into an English report and adds its names:
+    // parts in either language are held to the names rule.
+    ai.use(['invented_names']);
+    const before = ai.received().length;
+    const id = await analyse(german.url, { maxPages: 2, personaCount: 2, language: 'en' });
+    const { report, quality } = await expectTrustworthy(id, since(before));
+    expect(quality.fields.rejected).toBeGreaterThan(0);
+    for (const text of claimStrings(report)) expect(INVENTED_NAMES.some((n) => text.includes(n)), text).toBe(false);
+    ai.use([]);
   }, 300_000);
 
   it('drops citations chosen without reading the claim, on real saved pages', async () => {
