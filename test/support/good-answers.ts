@@ -457,4 +457,42 @@ const rsIngenieure: GoodAnswer = {
   ],
 };
 
-export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, viehbacher, viehbacherInEnglish, toralin, learnNode, fairkom, caktus, rsIngenieure];
+/** The English site, the report asked for in German: German nouns, the site's names. */
+const microlinkInGerman: GoodAnswer = {
+  ...microlink,
+  language: 'de',
+  summary:
+    'Microlink verkauft eine Browser-as-a-Service-API, die jede Website in strukturierte Daten, Screenshots und Link-Vorschauen verwandelt. Käufer sind Entwickler und Produktteams, die Vorschauen oder Seitendaten wollen, ohne selbst Headless-Browser zu betreiben.',
+  offering: {
+    summary: 'Ein gehosteter Headless-Browser hinter einer einfachen API: Man schickt eine URL und bekommt strukturierte Daten, einen Screenshot, die vorherrschenden Farben oder das Video der Seite zurück.',
+    products: ['Microlink API', 'Microlink SDK (Vorschaukarten für React)', 'Kostenloser Tarif und Pro-Tarif'],
+    valuePropositions: [
+      'Strukturierte Daten aus jeder Website mit einem einzigen API-Aufruf',
+      'Screenshots, Farb- und Videoerkennung eingebaut',
+      'Ein Cache und ein eingebauter Werbeblocker für schnellere Antworten',
+      'Bezahlung nach Verbrauch, mit Kontingenten je API-Aufruf',
+    ],
+    evidence: microlink.offering.evidence,
+  },
+  personas: [
+    {
+      ...microlink.personas[0]!,
+      role: 'Frontend-Entwickler bei einem Content-Startup',
+      summary: 'Daniel baut die Web-App eines kleinen Medien-Startups. Jeder geteilte Link soll eine ansprechende Vorschau zeigen, ohne dass er dafür einen Scraper schreiben und pflegen muss.',
+      goals: [
+        claim('Für jeden Link, den Nutzer teilen, eine ansprechende Vorschau zeigen', 'easily converting links into beautiful previews'),
+        claim('Metadaten einer Seite mit einem API-Aufruf holen, statt einen eigenen Headless-Browser zu betreiben', 'Headless browser service'),
+      ],
+      painPoints: [
+        claim('Selbst gebaute Vorschauen gehen kaputt, sobald eine Website ihr Markup ändert', 'Type check rules for ensuring data extracted is correct'),
+        claim('Langsam erzeugte Vorschauen machen den Feed träge', 'Query caching police for improving response timing'),
+      ],
+      objections: [claim('Sorge, dass eine externe API mit wachsendem Traffic teuer wird', 'Based on API call quotas', 'Pay as you go')],
+      buyingTriggers: [claim('Ein Redesign, das Link-Vorschauen in den Mittelpunkt des Feeds stellt', 'Build engagement for your website')],
+      channels: ['GitHub', 'Entwicklerdokumentation', 'Tech-Twitter'],
+      messaging: ['Jeder Link wird mit einer React-Komponente zur Vorschau', 'Kostenlos starten und nach Verbrauch zahlen, wenn der Traffic wächst'],
+    },
+  ],
+};
+
+export const GOOD_ANSWERS: readonly GoodAnswer[] = [microlink, microlinkInGerman, viehbacher, viehbacherInEnglish, toralin, learnNode, fairkom, caktus, rsIngenieure];
