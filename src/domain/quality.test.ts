@@ -334,6 +334,11 @@ describe('the report language', () => {
     ]);
   });
 
+  it('names the personas whose citations cannot be judged, written in another language than the site', () => {
+    expect(checkReportQuality(sampleReport({ language: 'de', personas: [english, german] }), { ...ctx, siteLanguage: 'de' }).citationsNotJudged).toEqual(['persona 1']);
+    expect(checkReportQuality(sampleReport({ language: 'de', personas: [english, german] }), { ...ctx, siteLanguage: 'en' }).citationsNotJudged).toEqual(['persona 2']);
+  });
+
   it('does not judge a part too short to tell', () => {
     // The sample's summary and offering are one short English sentence each.
     expect(languageIssues(sampleReport({ language: 'de', personas: [german] }))).toEqual([]);

@@ -48,6 +48,12 @@ export interface QualityResult {
   droppedEvidence: Record<string, DroppedTally>;
   /** Persona claims (goals, pain points, objections, triggers) and how many cite evidence. */
   claims: { total: number; withEvidence: number; share: number | null };
+  /**
+   * Personas ("persona 2") written in another language than the site's: whether their citations
+   * speak to their claims cannot be told from the words (relevance.ts), so a reader is told it was
+   * not checked. Absent in results stored before 2026-12-01.
+   */
+  citationsNotJudged?: string[];
   /** Text fields checked and how many were rejected as junk, placeholder, non-answer, prompt text, or a figure or name the site does not give. */
   fields: { checked: number; rejected: number };
 }
@@ -507,6 +513,7 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
     issues: c.issues,
     droppedEvidence,
     claims: claimTally(report),
+    citationsNotJudged: languages.filter(([part, language]) => part.kind === 'persona' && !inSiteLanguage(ctx.siteLanguage, language)).map(([part]) => partLabel(part)),
     fields: { checked: c.checked, rejected: c.rejected },
   };
 }

@@ -38,6 +38,14 @@ describe('reportView', () => {
     });
   });
 
+  it('says where it could not check that citations speak to their claims', () => {
+    const report = sampleReport({ withheld: [{ part: { kind: 'persona', index: 2 }, reason: 'persona 3 withheld: name is generic' }] });
+    const view = reportView(report, { ...quality([]), citationsNotJudged: ['persona 1', 'persona 2', 'persona 3'] });
+    expect(view.figures?.claims).toBe(
+      'Persona claims backed by a cited passage: 75% (3 of 4); the others are marked inferred. Whether each cited passage speaks to its claim was not checked in persona 1 and persona 2: written in another language than the site.',
+    );
+  });
+
   it('has no figures for a report checked before they were kept', () => {
     expect(reportView(sampleReport(), null).figures).toBeNull();
     expect(reportView(sampleReport(), { passed: true, issues: [] } as unknown as QualityResult).figures).toBeNull();

@@ -54,6 +54,9 @@ export function reportView(report: ReportContent, quality: QualityResult | null)
   };
 }
 
+/** "persona 1", "persona 1 and persona 2", "persona 1, persona 2 and persona 3". */
+const listed = (labels: readonly string[]) => (labels.length < 2 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`);
+
 function figures(q: QualityResult, hidden: (label: string) => boolean): NonNullable<ReportView['figures']> {
   const dropped = Object.entries(q.droppedEvidence ?? {}).map(([part, tally]) => {
     const why = Object.entries(tally.reasons)
@@ -62,11 +65,14 @@ function figures(q: QualityResult, hidden: (label: string) => boolean): NonNulla
     // A part withheld whole is said to be so: the reader will not find it.
     return `Evidence dropped in ${part}${hidden(part) ? ' (withheld)' : ''}: ${tally.count} (${why}).`;
   });
+  // Of the personas the reader sees: a citation's topic cannot be compared across languages.
+  const notJudged = (q.citationsNotJudged ?? []).filter((label) => !hidden(label));
   return {
     claims:
       q.claims.share === null
         ? 'Persona claims backed by a cited passage: none to count, as the report shows no persona claims.'
-        : `Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})${q.claims.withEvidence < q.claims.total ? '; the others are marked inferred' : ''}.`,
+        : `Persona claims backed by a cited passage: ${Math.round(q.claims.share * 100)}% (${q.claims.withEvidence} of ${q.claims.total})${q.claims.withEvidence < q.claims.total ? '; the others are marked inferred' : ''}.` +
+          (notJudged.length ? ` Whether each cited passage speaks to its claim was not checked in ${listed(notJudged)}: written in another language than the site.` : ''),
     fields: `Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): ${q.fields.rejected} of ${q.fields.checked}.`,
     dropped: dropped.length ? dropped : ['Every citation the model made resolved to a passage of the site.'],
   };
