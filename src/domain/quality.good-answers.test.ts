@@ -74,6 +74,8 @@ describe('the rules on good answers for saved real pages', () => {
       expect(report.droppedEvidence).toEqual([]);
       expect(quality.issues.map((i) => `${i.message} (${i.rule})`)).toEqual([]);
       expect(quality.claims.share).toBe(1);
+      // A translated report's citations cannot be judged by their words, and the report says so.
+      expect(quality.citationsNotJudged).toEqual(answer.language === answer.siteLanguage ? [] : answer.personas.map((_, i) => `persona ${i + 1}`));
       expect(withholdFailing(report, quality.issues)).toEqual(report);
     });
   }
