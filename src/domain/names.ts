@@ -49,18 +49,19 @@ const FUNCTION_WORDS = {
 /** Lower case, accents off ("Générale" is "generale"), one apostrophe; a whole text at once, not word by word. */
 export const foldCaseAndAccents = (text: string): string => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[\u2018\u2019\u02BC]/gu, "'");
 
-/**
- * Names a report in another language than its site's may use for the site's places, languages and
- * peoples ("Germany" and "Austrian" on a German site, "Munich" for "München"): every country's and
- * language's name as Intl knows them in the languages reports are asked in most, the names of a
- * language as spoken in a country ("Swiss French", "Austrian German"), and the places of the
- * German-speaking countries and their neighbours whose names differ between languages, which Intl
- * does not know. Folded words, built once on first use (about 0.1 s).
- */
+/** Places of the German-speaking countries and their neighbours whose English and French names differ from their own, which Intl does not know. */
 const EXONYMS =
   'munich vienna cologne nuremberg hanover brunswick bavaria bavarian saxony thuringia hesse westphalia rhineland swabia palatinate franconia pomerania tyrol styria carinthia salzburg zurich geneva lucerne basel bern berne grisons ticino milan turin venice florence rome naples prague warsaw brussels antwerp ghent hague lisbon copenhagen rhine danube alps alpine constance black forest belgian dutch flemish european baltic scandinavian nordic ' +
   'munich vienne cologne nuremberg hanovre baviere saxe thuringe hesse rhenanie souabe tyrol styrie carinthie zurich geneve lucerne bale berne milan turin venise florence naples prague varsovie bruxelles anvers gand haye lisbonne copenhague rhin danube alpes constance foret noire belge europeen europeenne';
 let places: ReadonlySet<string> | undefined;
+
+/**
+ * Names a report in another language than its site's may use for the site's places, languages and
+ * peoples ("Germany" and "Austrian" on a German site, "Munich" for "München"): every country's and
+ * language's name as Intl knows them in the languages reports are asked in most, the names of a
+ * language as spoken in a country ("Swiss French", "Austrian German"), and EXONYMS. Folded words,
+ * built once on first use (about 0.1 s).
+ */
 export function placeAndLanguageWords(): ReadonlySet<string> {
   if (places) return places;
   const letters = 'abcdefghijklmnopqrstuvwxyz';

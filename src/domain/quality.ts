@@ -292,7 +292,7 @@ class Checker {
      * requester's instructions, which its sentences may repeat.
      */
     private readonly labelWords: ReadonlySet<string>,
-    /** The language each part is written in (told from its prose); names are checked in the site's. */
+    /** The language each part is written in (told from its prose): one in another than the site's may name the site's places in its own words. */
     private readonly partLanguage: (part: ReportPart) => string,
   ) {
     this.echoes = echoIndex(ctx, ctx.passages.map((p) => p.text).join('\n'));
