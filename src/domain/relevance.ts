@@ -15,8 +15,8 @@ import { foldCaseAndAccents } from './names.js';
  * that does speak to them (two of their topic words) and cited another: that is citing without
  * reading. A good model's persona can miss the words of its passages everywhere where it writes in
  * its own words ("Noch keine Bewertungen anderer Käufer" on "Schreiben Sie die erste
- * Kundenmeinung"; a persona of seven answers written by hand for saved pages did so in 6 of 6
- * claims), and then no passage has its words either. Once careless, each citation that does not
+ * Kundenmeinung": one of fourteen personas written by hand for saved pages,
+ * test/support/good-answers.ts, did so in 6 of 6 claims), and then no passage has its words either. Once careless, each citation that does not
  * clearly speak to its claim is dropped (unrelatedCitations).
  */
 
