@@ -129,6 +129,17 @@ export function wordSet(texts: Iterable<string>): Set<string> {
   return known;
 }
 
+/**
+ * The words some texts write in small letters, folded: a report that writes "tax law" somewhere
+ * uses "Tax" and "Law" as ordinary words where it capitalises them ("its Tax Criminal Law team"),
+ * while a name is written with its capital everywhere.
+ */
+export function ordinaryWords(texts: Iterable<string>): Set<string> {
+  const words = new Set<string>();
+  for (const text of texts) for (const [word] of text.matchAll(WORD)) if (word === word.toLowerCase() && word !== word.toUpperCase()) words.add(foldCaseAndAccents(word));
+  return words;
+}
+
 /** The singular and plural an English word may also be written in ("agency", "agencies"; "tool", "tools"). */
 function numberForms(word: string): string[] {
   if (word.endsWith('ies')) return [`${word.slice(0, -3)}y`];

@@ -181,6 +181,11 @@ describe('checkReportQuality', () => {
     const placed = sampleReport({ summary: 'Acme sells bridge planning software to cities in Germany and Austria, from its office in Munich, in German and Italian.' });
     expect(checkReportQuality(placed, { ...ctx, siteLanguage: 'de' }).issues).toEqual([]);
     expect(check(placed).issues.map((i) => i.rule)).toEqual(['unstated_name']);
+    // A capitalised word the report writes in small letters elsewhere is an ordinary word, not a name.
+    const titled = sampleReport({ summary: 'Acme plans bridges with its Structural Review team.' });
+    expect(checkReportQuality(titled, { ...ctx, siteLanguage: 'de' }).issues.map((i) => i.rule)).toEqual(['unstated_name']);
+    titled.offering!.valuePropositions = ['A structural review of every bridge'];
+    expect(checkReportQuality(titled, { ...ctx, siteLanguage: 'de' }).issues).toEqual([]);
     // A name the requester asked about may be named.
     r.summary = 'Acme sells bridge planning software.';
     r.offering!.valuePropositions = ['Half the planning time for every bridge'];

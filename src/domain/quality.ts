@@ -1,6 +1,6 @@
 import type { DropReason } from './evidence.js';
 import { siteFigures, unstatedFigures } from './figures.js';
-import { placeAndLanguageWords, unstatedNames, wordSet } from './names.js';
+import { ordinaryWords, placeAndLanguageWords, unstatedNames, wordSet } from './names.js';
 import { nonAnswer } from './non-answers.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
@@ -289,7 +289,8 @@ class Checker {
     private readonly companyNames: ReadonlySet<string>,
     /**
      * Words of the report's own labels (persona names and roles, products, channels) and of the
-     * requester's instructions, which its sentences may repeat.
+     * requester's instructions, which its sentences may repeat, and the words it writes in small
+     * letters somewhere (names.ts ordinaryWords).
      */
     private readonly labelWords: ReadonlySet<string>,
     /** The language each part is written in (told from its prose): one in another than the site's may name the site's places in its own words. */
@@ -479,7 +480,8 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   // detectLanguage); a site's undetermined one is taken for the part's.
   const languages = partLanguages(report);
   const partLanguage = (part: ReportPart) => languages.find(([p]) => samePart(p, part))?.[1] ?? report.language;
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), wordSet(labels), partLanguage);
+  const allowed = new Set([...wordSet(labels), ...ordinaryWords([...labels, ...partProse(report).map(([, text]) => text)])]);
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), allowed, partLanguage);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 
