@@ -29,6 +29,30 @@ export const DROP_REASONS: Readonly<Record<string, string>> = {
   unrelated: 'cited a passage that says nothing of its claim',
 };
 
+/** What several list items of one part withheld for one rule are, as a reader is told it ("11 items that ..."). */
+export const WITHHELD_ITEMS_BECAUSE: Readonly<Record<string, string>> = {
+  required_section: 'are empty',
+  placeholder: 'are placeholder text, non-answers or generic names',
+  junk: 'are not usable words',
+  prompt_echo: 'repeat the instructions given to the model instead of speaking of the company',
+  unstated_figure: 'give numbers the site does not state',
+  unstated_name: 'name companies, products or people the site does not mention',
+  evidence_not_found: 'cite evidence that is not on the page',
+  distinct_personas: 'repeat another persona',
+};
+
+/** A report's list fields as a reader knows them. */
+export const FIELD_NAMES: Readonly<Record<string, string>> = {
+  goals: 'goals',
+  painPoints: 'pain points',
+  objections: 'objections',
+  buyingTriggers: 'buying triggers',
+  channels: 'channels',
+  messaging: 'messaging',
+  products: 'products',
+  valuePropositions: 'value propositions',
+};
+
 /** Skipped pages listed under one reason; a reader wants examples, not the crawl log. */
 export const LISTED_PER_REASON = 10;
 

@@ -38,6 +38,26 @@ describe('reportView', () => {
     });
   });
 
+  it('says in one line what several items of a part were withheld for alike', () => {
+    const item = (field: string, i: number, rule: 'unstated_name' | 'placeholder', reason: string) => ({ part: { kind: 'persona' as const, index: 0 }, field, item: i, rule, reason: `${field}[${i}] ${reason}` });
+    const names = 'names a company, product or person the site does not mention';
+    const report = sampleReport({
+      withheld: [
+        item('goals', 0, 'unstated_name', names),
+        item('goals', 2, 'unstated_name', names),
+        item('messaging', 1, 'placeholder', 'is placeholder text'),
+        item('painPoints', 0, 'unstated_name', names),
+        // Stored before the rule was kept: said as it was.
+        { part: { kind: 'offering' }, field: 'products', reason: 'products[0] is junk' },
+      ],
+    });
+    expect(reportView(report, null).withheld).toEqual([
+      'Withheld (persona 1): 3 items that name companies, products or people the site does not mention (goals 2, pain points 1)',
+      'Withheld (persona 1, messaging): messaging[1] is placeholder text',
+      'Withheld (offering, products): products[0] is junk',
+    ]);
+  });
+
   it('says where it could not check that citations speak to their claims', () => {
     const report = sampleReport({ withheld: [{ part: { kind: 'persona', index: 2 }, reason: 'persona 3 withheld: name is generic' }] });
     const view = reportView(report, { ...quality([]), citationsNotJudged: ['persona 1', 'persona 2', 'persona 3'] });

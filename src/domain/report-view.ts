@@ -1,6 +1,6 @@
 import type { QualityResult } from './quality.js';
-import { DROP_REASONS, LISTED_PER_REASON, SKIP_REASONS } from './report-labels.js';
-import { partLabel, personaNumbers, type PagesRead, type ReportContent } from './report.js';
+import { DROP_REASONS, FIELD_NAMES, LISTED_PER_REASON, SKIP_REASONS, WITHHELD_ITEMS_BECAUSE } from './report-labels.js';
+import { partLabel, personaNumbers, type PagesRead, type ReportContent, type WithheldPart } from './report.js';
 import { isDisqualifying } from './withhold.js';
 
 /**
@@ -42,16 +42,45 @@ export function reportView(report: ReportContent, quality: QualityResult | null)
   return {
     personaNumbers: personaNumbers(report),
     partsWithheldWhole,
-    withheld: report.withheld.map((w) => {
-      // The summary's one field is the summary: "(summary)", not "(summary, summary)".
-      const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
-      return `Withheld (${where}): ${w.reason}`;
-    }),
+    withheld: withheldLines(report.withheld),
     // A part not shown at all needs no word on what is wrong with it.
     shownWithANote: (quality?.issues ?? []).filter((i) => !isDisqualifying(i.rule) && !hidden(partLabel(i.part))).map((i) => `${partLabel(i.part)}: ${i.message}`),
     figures: quality?.claims && quality.fields ? figures(quality, hidden) : null,
     pagesNotRead: report.pages ? pagesNotRead(report.pages) : [],
   };
+}
+
+/**
+ * One line per part or field withheld; list items of one part withheld for one rule are one line
+ * ("Withheld (persona 1): 11 items that name companies, ... (goals 3, pain points 3, ...)"): a
+ * weak model fails whole lists alike, and 25 lines saying so bury the rest.
+ */
+function withheldLines(withheld: ReportContent['withheld']): string[] {
+  const groupOf = (w: WithheldPart) => (w.rule && w.field && w.item !== undefined && WITHHELD_ITEMS_BECAUSE[w.rule] ? `${partLabel(w.part)}\u0000${w.rule}` : undefined);
+  const groups = new Map<string, WithheldPart[]>();
+  for (const w of withheld) {
+    const key = groupOf(w);
+    if (key) groups.set(key, [...(groups.get(key) ?? []), w]);
+  }
+  const lines: string[] = [];
+  const said = new Set<string>();
+  for (const w of withheld) {
+    const key = groupOf(w);
+    const group = key ? groups.get(key)! : [];
+    if (group.length > 1) {
+      if (said.has(key!)) continue;
+      said.add(key!);
+      const perField = new Map<string, number>();
+      for (const g of group) perField.set(g.field!, (perField.get(g.field!) ?? 0) + 1);
+      const fields = [...perField].map(([field, n]) => `${FIELD_NAMES[field] ?? field} ${n}`).join(', ');
+      lines.push(`Withheld (${partLabel(w.part)}): ${group.length} items that ${WITHHELD_ITEMS_BECAUSE[w.rule!]} (${fields})`);
+      continue;
+    }
+    // The summary's one field is the summary: "(summary)", not "(summary, summary)".
+    const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
+    lines.push(`Withheld (${where}): ${w.reason}`);
+  }
+  return lines;
 }
 
 /** "persona 1", "persona 1 and persona 2", "persona 1, persona 2 and persona 3". */

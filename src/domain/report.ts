@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { citedEvidenceListSchema, type DroppedCitation } from './evidence.js';
 import type { EvidenceRef } from './passages.js';
+import type { QualityRule } from './quality.js';
 
 /**
  * The persona report: what `reports.content` holds and what the API renders, plus the schemas the
@@ -95,6 +96,9 @@ export interface Usage {
 export interface WithheldPart {
   part: ReportPart;
   field?: string;
+  /** The list item withheld, and the rule it broke: absent in reports stored before 2026-12-01. */
+  item?: number;
+  rule?: QualityRule;
   reason: string;
 }
 

@@ -20,6 +20,8 @@ describe('withholdFailing', () => {
     expect(out.personas[0]!.goals.map((g) => g.text)).toEqual(['Finish bridge plans faster']);
     expect(out.personas[0]!.channels).toEqual(['Trade fairs']);
     expect(out.withheld.map((w) => w.field)).toEqual(['goals', 'channels']);
+    // Which item, and the rule it broke, so the notes can say several items' reason once.
+    expect(out.withheld.map((w) => [w.item, w.rule])).toEqual([[0, 'junk'], [0, 'junk']]);
   });
 
   it('takes out a claim and a value proposition with a figure the site does not give', () => {

@@ -22,7 +22,7 @@ export function withholdFailing(content: ReportContent, issues: readonly Quality
   const failing = issues.filter((i) => DISQUALIFYING.has(i.rule));
   if (failing.length === 0) return content;
   const withheld: WithheldPart[] = [];
-  const note = (i: QualityIssue) => withheld.push({ part: i.part, ...(i.field ? { field: i.field } : {}), reason: i.message });
+  const note = (i: QualityIssue) => withheld.push({ part: i.part, ...(i.field ? { field: i.field } : {}), ...(i.item === undefined ? {} : { item: i.item }), rule: i.rule, reason: i.message });
 
   let summary = content.summary;
   let offering: OfferingSection | null = content.offering && { ...content.offering };
