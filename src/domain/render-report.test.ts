@@ -39,7 +39,7 @@ describe('renderMarkdown', () => {
         fields: { checked: 20, rejected: 0 },
       },
     });
-    expect(md).toContain("> - persona 1: persona 1 is written in English, not in German, the report's language");
+    expect(md).toContain("> - Persona 1 is written in English, not in German, the report's language");
     // Shown, not withheld.
     expect(md).toContain('### 1. Maria, the municipal engineer');
   });
@@ -132,7 +132,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain('*Withheld: the model\'s summary did not pass the quality rules.*');
     expect(md).toContain('Withheld (persona 2): persona 2 withheld: name is an identifier, not words');
     // Persona 1 is shown without evidence: said. Persona 2 is not shown at all: its evidence goes unmentioned.
-    expect(md).toContain('> - persona 1: persona 1 cites no passage of the site');
+    expect(md).toContain('> - Persona 1 cites no passage of the site');
     expect(md).not.toContain('persona 2 cites no passage');
     expect(md).toContain('Persona claims backed by a cited passage: 25% (1 of 4)');
     expect(md).toContain('Text fields rejected (junk, placeholders, non-answers, prompt text, figures or names the site does not give): 3 of 20.');

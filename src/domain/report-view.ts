@@ -15,7 +15,7 @@ export interface ReportView {
   personaNumbers: number[];
   /** Parts not shown at all ("offering", "persona 1"): withheld whole. */
   partsWithheldWhole: string[];
-  /** One sentence per part or field withheld, and per note on a part that is shown ("offering: offering is written in English, ..."). */
+  /** One sentence per part or field withheld, and per note on a part that is shown ("Offering is written in English, ..."). */
   withheld: string[];
   shownWithANote: string[];
   /** The quality figures in words; null for a report checked before they were kept. */
@@ -44,7 +44,10 @@ export function reportView(report: ReportContent, quality: QualityResult | null)
     partsWithheldWhole,
     withheld: withheldLines(report.withheld),
     // A part not shown at all needs no word on what is wrong with it.
-    shownWithANote: (quality?.issues ?? []).filter((i) => !isDisqualifying(i.rule) && !hidden(partLabel(i.part))).map((i) => `${partLabel(i.part)}: ${i.message}`),
+    // The notes' messages name their part ("offering is written in English, ..."): said once.
+    shownWithANote: (quality?.issues ?? [])
+      .filter((i) => !isDisqualifying(i.rule) && !hidden(partLabel(i.part)))
+      .map((i) => capitalize(i.message.startsWith(partLabel(i.part)) ? i.message : `${partLabel(i.part)}: ${i.message}`)),
     figures: quality?.claims && quality.fields ? figures(quality, hidden) : null,
     pagesNotRead: report.pages ? pagesNotRead(report.pages) : [],
   };

@@ -195,7 +195,7 @@ describe('a report never shows what it cannot back, whatever the model does', ()
     // may not survive its repairs, which pick other labels; its offering does.)
     expect(report.offering).not.toBeNull();
     expect(wrong.some((i: any) => i.part.kind === 'offering')).toBe(true);
-    expect(markdown).toContain("offering is written in English, not in German, the report's language");
+    expect(markdown).toContain("Offering is written in English, not in German, the report's language");
   }, 300_000);
 
   it('shows no invented names in a report asked in another language than the site\'s, on a real saved German page', async () => {

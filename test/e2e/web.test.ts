@@ -304,7 +304,7 @@ describe('the web page with a degraded report (the misbehaving stand-in)', () =>
     const { body } = await api(service.apiUrl, `/analysis/${id}/report`);
     expect(body.data.quality.issues.some((i: { rule: string; part: { kind: string } }) => i.rule === 'wrong_language' && i.part.kind === 'offering')).toBe(true);
     expect(body.data.report.offering).not.toBeNull();
-    expect(await page.textContent('#quality')).toContain("offering: offering is written in English, not in German, the report's language");
+    expect(await page.textContent('#quality')).toContain("Offering is written in English, not in German, the report's language");
     expect(problems).toEqual([]);
   });
 });
