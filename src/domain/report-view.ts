@@ -56,34 +56,26 @@ export function reportView(report: ReportContent, quality: QualityResult | null)
 /**
  * One line per part or field withheld; list items of one part withheld for one rule are one line
  * ("Withheld (persona 1): 11 items that name companies, ... (goals 3, pain points 3, ...)"): a
- * weak model fails whole lists alike, and 25 lines saying so bury the rest.
+ * weak model fails whole lists alike, and a line for each item buries the rest.
  */
 function withheldLines(withheld: ReportContent['withheld']): string[] {
-  const groupOf = (w: WithheldPart) => (w.rule && w.field && w.item !== undefined && WITHHELD_ITEMS_BECAUSE[w.rule] ? `${partLabel(w.part)}\u0000${w.rule}` : undefined);
-  const groups = new Map<string, WithheldPart[]>();
-  for (const w of withheld) {
-    const key = groupOf(w);
-    if (key) groups.set(key, [...(groups.get(key) ?? []), w]);
-  }
-  const lines: string[] = [];
-  const said = new Set<string>();
-  for (const w of withheld) {
-    const key = groupOf(w);
-    const group = key ? groups.get(key)! : [];
-    if (group.length > 1) {
-      if (said.has(key!)) continue;
-      said.add(key!);
-      const perField = new Map<string, number>();
-      for (const g of group) perField.set(g.field!, (perField.get(g.field!) ?? 0) + 1);
-      const fields = [...perField].map(([field, n]) => `${FIELD_NAMES[field] ?? field} ${n}`).join(', ');
-      lines.push(`Withheld (${partLabel(w.part)}): ${group.length} items that ${WITHHELD_ITEMS_BECAUSE[w.rule!]} (${fields})`);
-      continue;
+  const keyOf = (w: WithheldPart) => (w.rule && w.field && w.item !== undefined && WITHHELD_ITEMS_BECAUSE[w.rule] ? `${partLabel(w.part)}\u0000${w.rule}` : '');
+  const alike = new Map<string, WithheldPart[]>();
+  for (const w of withheld) if (keyOf(w)) alike.set(keyOf(w), [...(alike.get(keyOf(w)) ?? []), w]);
+  return withheld.flatMap((w) => {
+    const group = alike.get(keyOf(w)) ?? [];
+    if (group.length < 2) {
+      // The summary's one field is the summary: "(summary)", not "(summary, summary)".
+      const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
+      return [`Withheld (${where}): ${w.reason}`];
     }
-    // The summary's one field is the summary: "(summary)", not "(summary, summary)".
-    const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
-    lines.push(`Withheld (${where}): ${w.reason}`);
-  }
-  return lines;
+    // Said once, where the first of its group stands.
+    if (group[0] !== w) return [];
+    const perField = new Map<string, number>();
+    for (const g of group) perField.set(g.field!, (perField.get(g.field!) ?? 0) + 1);
+    const fields = [...perField].map(([field, n]) => `${FIELD_NAMES[field] ?? field} ${n}`).join(', ');
+    return [`Withheld (${partLabel(w.part)}): ${group.length} items that ${WITHHELD_ITEMS_BECAUSE[w.rule!]} (${fields})`];
+  });
 }
 
 /** "persona 1", "persona 1 and persona 2", "persona 1, persona 2 and persona 3". */
