@@ -448,12 +448,12 @@ const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
 const languageName = (code: string) => LANGUAGE_NAMES.of(code) ?? code;
 
 /** The language each part is written in, told from its prose; the report's where too short to tell. */
-function partLanguages(report: ReportContent): Array<[ReportPart, string]> {
+function partLanguages(prose: ReadonlyArray<[ReportPart, string]>, reportLanguage: string): Array<[ReportPart, string]> {
   // One piece of each part is enough to tell (a part is written in one language), and a piece is
   // a comparison with every language franc knows: about 0.6 ms.
-  return partProse(report).map(([part, text]) => {
-    const found = detectLanguage(text.slice(0, PROSE_SAMPLE_CHARS), report.language);
-    return [part, found === 'und' ? report.language : found];
+  return prose.map(([part, text]) => {
+    const found = detectLanguage(text.slice(0, PROSE_SAMPLE_CHARS), reportLanguage);
+    return [part, found === 'und' ? reportLanguage : found];
   });
 }
 
@@ -478,9 +478,10 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   // English for a German site): the names rule allows a part in another language than the site's
   // its own words for the site's places. Both are ISO 639-1 codes (outputLanguage, the cleaner,
   // detectLanguage); a site's undetermined one is taken for the part's.
-  const languages = partLanguages(report);
+  const prose = partProse(report);
+  const languages = partLanguages(prose, report.language);
   const partLanguage = (part: ReportPart) => languages.find(([p]) => samePart(p, part))?.[1] ?? report.language;
-  const allowed = new Set([...wordSet(labels), ...ordinaryWords([...labels, ...partProse(report).map(([, text]) => text)])]);
+  const allowed = new Set([...wordSet(labels), ...ordinaryWords([...labels, ...prose.map(([, text]) => text)])]);
   const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), allowed, partLanguage);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
