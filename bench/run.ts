@@ -15,6 +15,7 @@ import { STAND_IN_MODEL, startStandInAi } from '../src/dev/stand-in-ai.js';
 import { startAiRouter, type AiRouter } from './ai-router.js';
 import { runCache } from './cache.js';
 import { cleaningRows } from './cleaning.js';
+import { goodAnswerRows } from './good-answers.js';
 import { runLoad } from './load.js';
 import { runOrchestration } from './orchestration.js';
 import { runScale } from './scale.js';
@@ -125,6 +126,8 @@ async function main(): Promise<Row[]> {
     log('scoring the cleaner against Mozilla Readability on the evaluation set...');
     rows.push(...(await part('cleaning', () => cleaningRows({ defuddle: Boolean(args.defuddle) }))));
   }
+  // Good answers through the rules: no servers either.
+  if (wants('trust.good_answers')) rows.push(...(await part('good answers', async () => goodAnswerRows())));
   if (kinds.length === 0 && !realModel && !['load', 'orchestration', 'direct', 'status', 'start', 'cache', 'scale', 'cost'].some(wants)) return rows;
 
   log('starting Temporal dev server and PostgreSQL...');
