@@ -130,7 +130,7 @@ describe('renderMarkdown', () => {
     });
     expect(md).toContain('> **Unsupported.** No passage of the site backs this part');
     expect(md).toContain('*Withheld: the model\'s summary did not pass the quality rules.*');
-    expect(md).toContain('Withheld (persona 2): persona 2 withheld: name is an identifier, not words');
+    expect(md).toContain('Persona 2 withheld: name is an identifier, not words');
     // Persona 1 is shown without evidence: said. Persona 2 is not shown at all: its evidence goes unmentioned.
     expect(md).toContain('> - Persona 1 cites no passage of the site');
     expect(md).not.toContain('persona 2 cites no passage');

@@ -29,7 +29,7 @@ describe('reportView', () => {
     ]));
     expect(view.personaNumbers).toEqual([2]);
     expect(view.partsWithheldWhole).toEqual(['summary', 'persona 1']);
-    expect(view.withheld).toEqual(['Withheld (persona 1): persona 1 withheld: name is generic', 'Withheld (summary): summary repeats the instructions']);
+    expect(view.withheld).toEqual(['Persona 1 withheld: name is generic', 'Withheld (summary): summary repeats the instructions']);
     expect(view.shownWithANote).toEqual(['Persona 2 is written in English, not in German']);
     expect(view.figures).toEqual({
       claims: 'Persona claims backed by a cited passage: 75% (3 of 4); the others are marked inferred.',

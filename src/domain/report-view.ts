@@ -65,6 +65,8 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
   return withheld.flatMap((w) => {
     const group = alike.get(keyOf(w)) ?? [];
     if (group.length < 2) {
+      // A part withheld whole says so itself ("persona 1 withheld: ..."): its name once.
+      if (!w.field && w.reason.startsWith(`${partLabel(w.part)} withheld`)) return [capitalize(w.reason)];
       // The summary's one field is the summary: "(summary)", not "(summary, summary)".
       const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
       return [`Withheld (${where}): ${w.reason}`];
