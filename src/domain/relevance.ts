@@ -16,8 +16,9 @@ import { foldCaseAndAccents } from './names.js';
  * reading. A good model's persona can miss the words of its passages everywhere where it writes in
  * its own words ("Noch keine Bewertungen anderer Käufer" on "Schreiben Sie die erste
  * Kundenmeinung": one of fourteen personas written by hand for saved pages,
- * test/support/good-answers.ts, did so in 6 of 6 claims), and then no passage has its words either. Once careless, each citation that does not
- * clearly speak to its claim is dropped (unrelatedCitations).
+ * test/support/good-answers.ts, did so in 6 of 6 claims), and then no passage has its words
+ * either. Once careless, each citation that does not clearly speak to its claim is dropped
+ * (unrelatedCitations).
  */
 
 /** Words that say nothing about a topic: function words of English, German and French, and what every claim says. */
@@ -38,7 +39,6 @@ export const UNRELATED_SHARE = 0.5;
 /** ... and at least this share of them cite so while another passage of the site has their words (answers written by hand for saved pages: at most 1 of 6). */
 export const MISATTRIBUTED_SHARE = 0.25;
 
-
 /** The words of a text that could carry its topic: three letters or more, not common, not said all over the site. */
 export function topicWords(text: string, siteWide: ReadonlySet<string> = new Set()): string[] {
   return [...foldCaseAndAccents(text).matchAll(/[\p{L}\p{N}]+/gu)].map((m) => m[0]).filter((w) => w.length >= 3 && !COMMON.has(w) && !siteWide.has(w));
@@ -51,8 +51,8 @@ const SITE_WIDE_SHARE = 0.25;
 export interface SiteTopics {
   /** Words said all over the site: in SITE_WIDE_SHARE of its passages and three at least ("acme" on Acme's site). */
   siteWide: ReadonlySet<string>;
-  /** Each passage's topic words, once each, site-wide words left out. */
-  passages: readonly (readonly string[])[];
+  /** Each passage's topic words by its text, once each, site-wide words left out. */
+  passages: ReadonlyMap<string, readonly string[]>;
 }
 
 export function siteTopics(passages: readonly string[]): SiteTopics {
@@ -61,7 +61,7 @@ export function siteTopics(passages: readonly string[]): SiteTopics {
   for (const ws of words) for (const w of ws) count.set(w, (count.get(w) ?? 0) + 1);
   const min = Math.max(3, SITE_WIDE_SHARE * passages.length);
   const siteWide = new Set([...count].filter(([, n]) => n >= min).map(([w]) => w));
-  return { siteWide, passages: words.map((ws) => ws.filter((w) => !siteWide.has(w))) };
+  return { siteWide, passages: new Map(passages.map((p, i) => [p, words[i]!.filter((w) => !siteWide.has(w))])) };
 }
 
 /**
@@ -108,12 +108,14 @@ export interface CitedClaim {
 export function unrelatedCitations(claims: readonly CitedClaim[], site: SiteTopics): number[][] {
   const judged = claims.map((c) => {
     const words = topicWords(c.text, site.siteWide);
-    return { words, need: Math.max(1, Math.min(2, words.length)), shared: c.cited.map((passage) => sharedWords(words, passage, site.siteWide)) };
+    // A cited passage is one of the site's, whose words are told already.
+    const shared = c.cited.map((passage) => sharedCount(words, site.passages.get(passage) ?? topicWords(passage, site.siteWide)));
+    return { words, need: Math.max(1, Math.min(2, words.length)), shared };
   });
   const cited = judged.filter((j) => j.shared.length > 0);
   const unrelated = cited.filter((j) => j.shared.every((n) => n === 0));
   if (cited.length < MIN_CITED_CLAIMS || unrelated.length / cited.length < UNRELATED_SHARE) return claims.map(() => []);
-  const spokenToElsewhere = (j: (typeof judged)[number]) => j.words.length > 0 && site.passages.some((p) => sharedCount(j.words, p) >= j.need);
+  const spokenToElsewhere = (j: (typeof judged)[number]) => j.words.length > 0 && [...site.passages.values()].some((p) => sharedCount(j.words, p) >= j.need);
   if (unrelated.filter(spokenToElsewhere).length / cited.length < MISATTRIBUTED_SHARE) return claims.map(() => []);
   return judged.map((j) => j.shared.flatMap((n, i) => (n >= j.need ? [] : [i])));
 }
