@@ -1,4 +1,4 @@
-import { commandLine, usageExit } from './dev/cli-args.js';
+import { commandLine, scriptArgs, usageExit } from './dev/cli-args.js';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
 import { createDevLogger } from './dev/dev-logger.js';
 import { call, followAnalysis, renderProgressLine, watchAnalysis } from './dev/follow-analysis.js';
@@ -17,8 +17,7 @@ const USAGE = `usage: npm run analyze -- <url> [options]
 Progress goes to stderr, the report as Markdown to stdout.`;
 
 const { values, positionals } = commandLine(USAGE, {
-  // `tsx src/analyze.ts -- <url> --stand-in-ai` passes the `--` that `npm run analyze --` would have taken.
-  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
+  args: scriptArgs(),
   allowPositionals: true,
   options: {
     'stand-in-ai': { type: 'boolean', default: false },

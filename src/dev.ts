@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { commandLine } from './dev/cli-args.js';
+import { commandLine, scriptArgs } from './dev/cli-args.js';
 import { createDevLogger } from './dev/dev-logger.js';
 import { AI_SETUP_HELP, loadConfigOrExit, startLocalStack, type LocalStack } from './dev/local-stack.js';
 
@@ -9,8 +9,7 @@ const USAGE = `usage: npm run dev [-- --stand-in-ai]
   page on PORT; Ctrl-C stops all of it.
   --stand-in-ai      no model: a local stand-in writes mechanical reports (for trying the plumbing)`;
 const { values } = commandLine(USAGE, {
-  // `tsx src/dev.ts -- --stand-in-ai` passes the `--` that `npm run dev --` would have taken.
-  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
+  args: scriptArgs(),
   options: { 'stand-in-ai': { type: 'boolean', default: false } },
 });
 const standInAi = values['stand-in-ai'];

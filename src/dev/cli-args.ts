@@ -21,6 +21,14 @@ export function commandLine<T extends ParseArgsConfig>(usage: string, config: T)
   }
 }
 
+/**
+ * The arguments after the script, without a leading `--`: `tsx src/analyze.ts -- <url>` passes the
+ * `--` that `npm run analyze --` would have taken, and parseArgs would read all after it as positionals.
+ */
+export function scriptArgs(): string[] {
+  return process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
+}
+
 /** Says what is wrong with the command line, then the usage; exits 2. */
 export function usageExit(usage: string, problem: string): never {
   console.error(`${problem}\n\n${usage}`);
