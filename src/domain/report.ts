@@ -64,16 +64,16 @@ export interface Persona {
 }
 
 export const CLAIM_FIELDS = ['goals', 'painPoints', 'objections', 'buyingTriggers'] as const;
+export const LIST_FIELDS = ['channels', 'messaging'] as const;
 
 /**
- * Whether a report is written in its site's language ('und': the site's could not be told), so
- * that its words can be compared with the site's: a translation names places and things in other
- * words ("Munich" for "München").
+ * Whether text in `language` (a part of a report, as written) is in its site's language ('und':
+ * the site's could not be told), so that its words can be compared with the site's: a translation
+ * names places and things in other words ("Munich" for "München").
  */
-export function inSiteLanguage(siteLanguage: string, reportLanguage: string): boolean {
-  return siteLanguage === 'und' || siteLanguage === reportLanguage;
+export function inSiteLanguage(siteLanguage: string, language: string): boolean {
+  return siteLanguage === 'und' || siteLanguage === language;
 }
-export const LIST_FIELDS = ['channels', 'messaging'] as const;
 
 export interface OfferingSection {
   summary: string;
