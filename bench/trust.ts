@@ -22,7 +22,7 @@ export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing
   { behaviours: ['wrong_page', 'duplicate_personas', 'invented_figures'] },
   { behaviours: ['merged_quotes', 'typographic_quotes', 'invented_names'] },
   { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids', 'careless_citations'] },
-  { behaviours: ['invented_urls', 'non_answers'] },
+  { behaviours: ['invented_urls', 'non_answers', 'renamed_duplicates'] },
   { behaviours: ['truncated_json'], times: 3, standing: ['instruction_text'] },
   { behaviours: ['refusal'], times: 2, standing: ['placeholders'] },
 ];
@@ -113,6 +113,8 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
   const rejected = sum((r) => r.outcome.fields?.rejected ?? 0);
   const completed = runs.filter((r) => r.outcome.final === 'completed').length;
   const passed = judged.filter((r) => r.outcome.reportStatus === 'passed').length;
+  // Two-thirds of a persona's claims said by an earlier one: a renamed copy (the oracle's measure).
+  const repeating = judged.filter((r) => r.outcome.verdict!.repeatedPersonaShare >= 2 / 3).map((r) => r.outcome.site);
   const promptText = judged.flatMap((r) => r.outcome.verdict!.promptText.map((p) => `${r.outcome.site}: ${p}`));
   const unverified = judged.flatMap((r) => r.outcome.verdict!.unverified.map((u) => `${r.outcome.site}: ${u}`));
   const failures = runs.filter((r) => r.outcome.final !== 'completed' || r.outcome.error);
@@ -136,6 +138,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
   return [
     row(`${prefix}.quotes_verified`, percent(verified, quotes), '%', { verified, total: quotes, unverified: unverified.slice(0, 20) }, { target: 100, note: noReports ?? (quotes === 0 ? 'no quotes in the reports' : undefined) }),
     row(`${prefix}.prompt_text_fields`, judged.length ? promptText.length : null, 'fields', { fields: sum((r) => r.outcome.verdict!.fields), promptText: promptText.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
+    row(`${prefix}.repeated_personas`, judged.length ? repeating.length : null, 'reports', { reports: judged.length, repeating }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.claims_with_evidence`, percent(withEvidence, claims), '%', { withEvidence, total: claims }),
     row(`${prefix}.fields_rejected`, percent(rejected, checked), '%', { rejected, checked }),
     row(`${prefix}.analyses_completed`, percent(completed, runs.length), '%', { completed, started: runs.length, sites }, { target: 100, note: failureNote }),

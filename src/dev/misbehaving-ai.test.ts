@@ -369,6 +369,26 @@ const SHOWS: Record<Behaviour, () => Promise<void>> = {
     expect(schema.safeParse(answer).success).toBe(true);
   },
 
+  async renamed_duplicates() {
+    const answer = (await answerWith(['renamed_duplicates'])) as Answer;
+    const [first, ...copies] = answer.personas;
+    expect(copies.length).toBeGreaterThanOrEqual(1);
+    for (const copy of copies) {
+      // Names of their own, ...
+      expect(copy.name).not.toBe(first!.name);
+      expect(copy.role).not.toBe(first!.role);
+      // ... the first's goals, copied or reworded, and its evidence.
+      expect(copy.goals.map((g) => g.evidence)).toEqual(first!.goals.map((g) => g.evidence));
+      copy.goals.forEach((g, i) => {
+        const words = (t: string) => new Set(t.toLowerCase().match(/\p{L}+/gu));
+        const theirs = words(first!.goals[i]!.text);
+        expect([...words(g.text)].filter((w) => theirs.has(w)).length).toBeGreaterThanOrEqual(theirs.size - 3);
+      });
+    }
+    expect(copies.flatMap((c) => c.goals).some((g, i) => g.text !== first!.goals[i % first!.goals.length]!.text)).toBe(true);
+    expect(schema.safeParse(answer).success).toBe(true);
+  },
+
   async truncated_json() {
     const finishes = new Set<string>();
     for (let i = 0; i < 8; i++) {

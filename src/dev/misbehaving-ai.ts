@@ -2,7 +2,7 @@ import { planAnswer } from './stand-in-kit/answer.js';
 import { derive, hash, pick, rotate } from './stand-in-kit/hash.js';
 import { apiError, completion, startChatServer, type ChatReply, type ChatRequest } from './stand-in-kit/http.js';
 import { sentencesOf, urlsIn, type Piece, type Prompt } from './stand-in-kit/prompt.js';
-import { clamp, SchemaFiller, type EnumArrayField, type ObjectArrayField, type Schema, type StringField } from './stand-in-kit/schema.js';
+import { clamp, fieldKind, SchemaFiller, type EnumArrayField, type ObjectArrayField, type Schema, type StringField } from './stand-in-kit/schema.js';
 
 /**
  * LOCAL MISBEHAVING STAND-IN for an OpenAI-compatible endpoint. It is NOT an AI model. It answers
@@ -57,6 +57,10 @@ import { clamp, SchemaFiller, type EnumArrayField, type ObjectArrayField, type S
  *   unknown_ids          A model ignoring the enum: evidence IDs that do not exist ('p99.1', '1.2',
  *                        'passage-7') mixed with real ones.
  *   duplicate_personas   Mode collapse: every array of objects repeats its first item.
+ *   renamed_duplicates   Mode collapse under new names: an array of named objects (items with a
+ *                        name-, role- or title-like field) repeats its first item in every place,
+ *                        each copy keeping its own names and its sentences, nested ones too,
+ *                        copied or reworded a word or two (half of them), its evidence the first's.
  *   truncated_json       Output cut by max_tokens or a dropped connection: valid-looking JSON cut
  *                        off mid-way; finish_reason 'length' for half the requests, 'stop' for the others.
  *   prose_around_json    A chatty model: 'Sure! Here is the JSON you asked for:' and a ```json
@@ -92,6 +96,7 @@ export type Behaviour =
   | 'careless_citations'
   | 'unknown_ids'
   | 'duplicate_personas'
+  | 'renamed_duplicates'
   | 'truncated_json'
   | 'prose_around_json'
   | 'refusal'
@@ -115,6 +120,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   'careless_citations',
   'unknown_ids',
   'duplicate_personas',
+  'renamed_duplicates',
   'truncated_json',
   'prose_around_json',
   'refusal',
@@ -466,12 +472,37 @@ class MisbehavingFiller extends SchemaFiller {
   // ---- arrays of objects ---------------------------------------------------------------------
 
   protected override objectArray(field: ObjectArrayField, make: (count: number) => unknown[]): unknown[] {
-    if (!this.active.has('duplicate_personas')) return super.objectArray(field, make);
+    const collapse = this.active.has('duplicate_personas') || this.active.has('renamed_duplicates');
+    if (!collapse) return super.objectArray(field, make);
     let count = clamp(Math.min(3, field.maxItems), Math.max(field.minItems, 1), field.maxItems);
     if (field.maxItems >= 2) count = Math.max(count, 2);
-    const [first] = make(1);
-    return Array.from({ length: count }, () => structuredClone(first));
+    if (this.active.has('duplicate_personas')) {
+      const [first] = make(1);
+      return Array.from({ length: count }, () => structuredClone(first));
+    }
+    const items = make(count);
+    const first = items[0];
+    if (!isRecord(first) || !Object.entries(first).some(([k, v]) => typeof v === 'string' && fieldKind(k) === 'label')) return items;
+    return items.map((own, i) => (i === 0 || !isRecord(own) ? own : this.renamedCopy(first, own, derive(field.n, `copy-${i}`))));
   }
+
+  /** `first` under `own`'s names: its other strings copied or reworded, nested objects' too. */
+  private renamedCopy(first: Record<string, unknown>, own: Record<string, unknown>, n: number): Record<string, unknown> {
+    let k = 0;
+    const copy = (value: unknown, key: string): unknown => {
+      if (typeof value === 'string') return fieldKind(key) === 'sentence' && (n + k++) % 2 === 0 ? this.paraphrase(value, n + k) : value;
+      if (Array.isArray(value)) return value.map((v) => (isRecord(v) ? copyObject(v) : v));
+      return isRecord(value) ? copyObject(value) : value;
+    };
+    const copyObject = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([key, v]) => [key, copy(v, key)]));
+    return Object.fromEntries(
+      Object.entries(first).map(([key, v]) => [key, typeof v === 'string' && fieldKind(key) === 'label' && typeof own[key] === 'string' ? own[key] : copy(v, key)]),
+    );
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
 function typographic(text: string, n: number): string {

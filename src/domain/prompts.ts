@@ -224,7 +224,7 @@ export function repairTask(what: string, problems: readonly string[], others?: {
     'Keep what is right and fix every problem listed. Cite passages by their ID for evidence.',
     ...(others && others.names.length > 0
       ? [
-          'The persona must differ from the other personas of the report in name and role.',
+          'The persona must be another audience than the other personas of the report: its own name and role, and goals, pain points, objections and buying triggers of its own.',
           `Names already taken: ${others.names.join('; ')}`,
           `Roles already taken: ${others.roles.join('; ')}`,
         ]

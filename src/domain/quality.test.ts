@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
-import { claim, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
+import { claim, otherPersona, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
 const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], siteLanguage: 'en', scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const check = (r = sampleReport()) => checkReportQuality(r, ctx);
@@ -154,7 +154,7 @@ describe('checkReportQuality', () => {
     // A figure the prompt showed beside the passages (here a page's structured data) is the site's.
     expect(checkReportQuality(r, { ...ctx, siteContext: ['Over 10,000 engineering firms plan with Acme', 'Planning time: -40%'] }).issues).toEqual([]);
     // A portrait may give an age, not the company's statistics.
-    r.personas[1] = samplePersona({ name: 'Tom, the owner', role: 'Office owner', summary: 'Tom saves his office 11.6 hours every week.' });
+    r.personas[1] = otherPersona({ summary: 'Tom saves his office 11.6 hours every week.' });
     expect(check(r).issues.filter((i) => i.part.kind === 'persona' && i.part.index === 1).map((i) => [i.field, i.rule])).toEqual([['summary', 'unstated_figure']]);
   });
 
@@ -219,7 +219,7 @@ describe('checkReportQuality', () => {
   it('marks a part without any evidence unsupported', () => {
     const r = sampleReport();
     r.offering = { ...r.offering!, evidence: [], support: 'unsupported' };
-    r.personas[1] = samplePersona({ name: 'Tom, the owner', role: 'Office owner', evidence: [], goals: [claim('Win more tenders')] });
+    r.personas[1] = otherPersona({ evidence: [], goals: [claim('Win more tenders')] });
     const issues = check(r).issues;
     expect(issues.map((i) => [i.part.kind, i.rule])).toEqual([
       ['offering', 'unsupported'],

@@ -5,6 +5,7 @@ import { nonAnswer } from './non-answers.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
+import { repeatedPersonas } from './repeated-personas.js';
 import { CLAIM_FIELDS, inSiteLanguage, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
 
 /**
@@ -424,6 +425,15 @@ function checkDistinct(c: Checker, personas: readonly Persona[]): void {
       } else {
         seen.set(k, i);
       }
+    });
+  }
+  for (const r of repeatedPersonas(personas)) {
+    // Named already when its name or role repeats: one reason is enough to redo it.
+    if (c.issues.some((x) => x.rule === 'distinct_personas' && samePart(x.part, { kind: 'persona', index: r.index }))) continue;
+    c.add({
+      part: { kind: 'persona', index: r.index },
+      rule: 'distinct_personas',
+      message: `${r.repeated} of its ${r.claims} goals, pain points, objections and buying triggers say what persona ${r.of + 1}'s do`,
     });
   }
 }

@@ -75,8 +75,8 @@ function sameWord(a: string, b: string): boolean {
   return a.slice(0, 5) === b.slice(0, 5) || a.includes(b) || b.includes(a);
 }
 
-/** How many of a claim's topic words a passage's topic words have. */
-function sharedCount(claimWords: readonly string[], passageWords: readonly string[]): number {
+/** How many of a claim's topic words a passage's (or another claim's) topic words have. */
+export function sharedCount(claimWords: readonly string[], passageWords: readonly string[]): number {
   return claimWords.filter((c) => passageWords.some((w) => sameWord(c, w))).length;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, type QualityContext } from './quality.js';
 import { withholdFailing } from './withhold.js';
-import { claim, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
+import { claim, otherPersona, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
 
 const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], siteLanguage: 'en', scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const final = (r: ReturnType<typeof sampleReport>) => withholdFailing(r, checkReportQuality(r, ctx).issues);
@@ -36,16 +36,26 @@ describe('withholdFailing', () => {
 
   it('takes out a persona whose name is junk or prompt text, and a duplicate persona, saying why', () => {
     const r = sampleReport();
-    r.personas = [samplePersona({ name: 'Page 1: https://acme.test/' }), samplePersona({ name: 'Tom, the owner', role: 'Office owner' }), samplePersona({ name: 'tom, the owner', role: 'Owner' })];
+    r.personas = [
+      samplePersona({ name: 'Page 1: https://acme.test/' }),
+      otherPersona({ name: 'Tom, the owner', role: 'Office owner' }),
+      otherPersona({ name: 'tom, the owner', role: 'Owner' }),
+      // Persona 1's claims under another name.
+      samplePersona({ name: 'Eva, the planner', role: 'Planner at a state agency' }),
+    ];
     const out = final(r);
     expect(out.personas.map((p) => p.name)).toEqual(['Tom, the owner']);
-    expect(out.withheld.map((w) => w.reason)).toEqual([expect.stringMatching(/^persona 1 withheld: name holds a line of the prompt format/), expect.stringMatching(/^persona 3 withheld: name repeats persona 2/)]);
+    expect(out.withheld.map((w) => w.reason)).toEqual([
+      expect.stringMatching(/^persona 1 withheld: name holds a line of the prompt format/),
+      expect.stringMatching(/^persona 3 withheld: name repeats persona 2/),
+      "persona 4 withheld: 4 of its 4 goals, pain points, objections and buying triggers say what persona 1's do",
+    ]);
   });
 
   it('withholds an unusable summary and offering, and removes evidence that does not verify', () => {
     const r = sampleReport({ summary: 'TODO' });
     r.offering = { ...r.offering!, summary: '{"summary": "' };
-    r.personas[1] = samplePersona({ name: 'Tom, the owner', role: 'Office owner', evidence: [{ passageId: 'p1.1', url: 'https://acme.test/', quote: 'Invented.' }], goals: [claim('Win tenders')] });
+    r.personas[1] = otherPersona({ evidence: [{ passageId: 'p1.1', url: 'https://acme.test/', quote: 'Invented.' }], goals: [claim('Win tenders')] });
     const out = final(r);
     expect(out.summary).toBeNull();
     expect(out.offering).toBeNull();

@@ -7,7 +7,7 @@ import { readFixture } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 import { storedPages } from '../support/stored-pages.js';
-import { judgeReport, promptSentences, promptsOf, textFields } from '../support/trust-oracle.js';
+import { judgeReport, promptSentences, promptsOf, repeatedPersonaShare, textFields } from '../support/trust-oracle.js';
 
 /**
  * Trust, end to end: the real workflow and activities, driven over HTTP, with a STAND-IN model
@@ -84,7 +84,7 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
     expect(markdown).toContain('**Quality: degraded.**');
     expect(html).toContain('Quality: degraded.');
   }
-  return { report, quality, status, verdict, markdown };
+  return { report, quality, status, verdict, markdown, prompts };
 }
 
 /** Every string a reader may see in a report, evidence quotes aside (those are the site's words). */
@@ -155,6 +155,16 @@ describe('a report never shows what it cannot back, whatever the model does', ()
       },
     ],
     ['duplicate personas', ['duplicate_personas'], undefined, ({ report }) => expect(new Set(report.personas.map((p: any) => p.name.toLowerCase())).size).toBe(report.personas.length)],
+    [
+      'renamed duplicate personas',
+      ['renamed_duplicates'],
+      undefined,
+      ({ report, prompts }) => {
+        // The copy was found and asked for again; what is delivered are personas of their own.
+        expect(prompts.some((p) => p.includes('the part repeats another persona'))).toBe(true);
+        expect(repeatedPersonaShare(report)).toBeLessThan(2 / 3);
+      },
+    ],
     ['truncated JSON (three answers)', ['truncated_json'], 3, ({ status }) => expect(['passed', 'degraded']).toContain(status)],
     ['prose around the JSON', ['prose_around_json'], undefined, ({ verdict }) => expect(verdict.fields).toBeGreaterThan(5)],
     ['a refusal (two answers)', ['refusal'], 2, ({ status }) => expect(['passed', 'degraded']).toContain(status)],

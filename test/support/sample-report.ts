@@ -40,6 +40,21 @@ export function samplePersona(overrides: Partial<Persona> = {}): Persona {
   };
 }
 
+/** Another audience than samplePersona's, with claims of its own, that passes every rule too. */
+export function otherPersona(overrides: Partial<Persona> = {}): Persona {
+  return samplePersona({
+    name: 'Tom, the office owner',
+    role: 'Owner of a small engineering office',
+    summary: 'Runs an office of four engineers that plans footbridges for towns.',
+    goals: [claim('Win tenders with a small team', 'p1.1')],
+    painPoints: [claim('Every design change means redoing the calculations by hand')],
+    objections: [claim('The licence costs more than a small office can spend')],
+    buyingTriggers: [claim('A large contract the team cannot plan alone')],
+    evidence: [ref('p2.1')],
+    ...overrides,
+  });
+}
+
 /** A complete two-persona report whose every piece of evidence is a sample passage. */
 export function sampleReport(overrides: Partial<ReportContent> = {}): ReportContent {
   return {
@@ -56,11 +71,7 @@ export function sampleReport(overrides: Partial<ReportContent> = {}): ReportCont
     },
     personas: [
       samplePersona(),
-      samplePersona({
-        name: 'Tom, the office owner',
-        role: 'Owner of a small engineering office',
-        evidence: [ref('p2.1')],
-      }),
+      otherPersona(),
     ],
     droppedEvidence: [],
     withheld: [],

@@ -1,11 +1,12 @@
 /**
  * An independent judge of a delivered report, for tests and the benchmark. It imports nothing of
  * the product's rules: it reads the report JSON the API serves, the cleaned pages as stored, and
- * the prompts the model endpoint actually received, and answers two questions.
+ * the prompts the model endpoint actually received, and answers three questions.
  *
  *   1. Is every quote on the page it cites? (verbatim, whitespace aside)
  *   2. Does any text field hold prompt text: a sentence or line the product said to the model
  *      that the site does not say (instructions, page headers, labels, passage tags)?
+ *   3. Does a persona repeat another's claims under another name?
  */
 
 export interface TrustVerdict {
@@ -18,6 +19,8 @@ export interface TrustVerdict {
   claims: number;
   claimsWithEvidence: number;
   fields: number;
+  /** The largest share of a persona's claims that repeat an earlier persona's (repeatedPersonaShare). */
+  repeatedPersonaShare: number;
 }
 
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -129,6 +132,7 @@ export function judgeReport(report: any, pages: ReadonlyMap<string, string>, pro
     claims: claims.length,
     claimsWithEvidence: claims.filter((c: any) => Array.isArray(c.evidence) && c.evidence.length > 0).length,
     fields,
+    repeatedPersonaShare: repeatedPersonaShare(report),
   };
 }
 
@@ -137,4 +141,29 @@ export function promptsOf(requests: readonly { messages?: { content: unknown }[]
   return requests.flatMap((r) =>
     (r.messages ?? []).map((m) => (typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p: any) => p.text ?? '').join('\n') : '')),
   );
+}
+
+/**
+ * How much a delivered persona repeats an earlier one: the largest share, over pairs, of a later
+ * persona's claims that say what a claim of the same field of the earlier says (half or more of
+ * the shorter claim's words of four letters or more, two at least). A report of renamed copies
+ * scores near 1; personas of their own near 0.
+ */
+export function repeatedPersonaShare(report: any): number {
+  const fields = ['goals', 'painPoints', 'objections', 'buyingTriggers'];
+  const long = (text: string) => new Set(words(text).filter((w) => w.length >= 4));
+  const same = (a: Set<string>, b: Set<string>) => {
+    const shared = [...a].filter((w) => b.has(w)).length;
+    return shared >= 2 && shared >= Math.min(a.size, b.size) / 2;
+  };
+  const personas = (report.personas ?? []).map((p: any) => fields.map((f) => (p[f] ?? []).map((c: any) => long(typeof c === 'string' ? c : c.text))));
+  let worst = 0;
+  personas.forEach((later: Set<string>[][], j: number) => {
+    const claims = later.flat().length;
+    for (const earlier of personas.slice(0, j) as Set<string>[][][]) {
+      const repeated = later.reduce((n, field, f) => n + field.filter((c) => earlier[f]!.some((e) => same(c, e))).length, 0);
+      if (claims > 0) worst = Math.max(worst, repeated / claims);
+    }
+  });
+  return worst;
 }
