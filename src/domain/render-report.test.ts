@@ -170,7 +170,7 @@ describe('renderMarkdown', () => {
   it('lists the reasons of a degraded report', () => {
     const md = renderMarkdown(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(md).toContain('**Quality: degraded.**');
-    expect(md).toContain('> - Withheld (offering, products): products[0] contains placeholder text (TBD)');
+    expect(md).toContain('> - Withheld (offering): product 1 contains placeholder text (TBD)');
   });
 
   it('shows the instructions of a regenerated version', () => {
@@ -267,6 +267,6 @@ describe('renderHtml', () => {
   it('shows the reasons of a degraded report', () => {
     const html = renderHtml(report({ withheld: [{ part: { kind: 'offering' }, field: 'products', reason: 'products[0] contains placeholder text (TBD)' }] }), { ...passed, status: 'degraded' });
     expect(html).toContain('Quality: degraded.');
-    expect(html).toContain('Withheld (offering, products): products[0] contains placeholder text (TBD)');
+    expect(html).toContain('Withheld (offering): product 1 contains placeholder text (TBD)');
   });
 });

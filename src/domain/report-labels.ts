@@ -53,6 +53,18 @@ export const FIELD_NAMES: Readonly<Record<string, string>> = {
   valuePropositions: 'value propositions',
 };
 
+/** One item of a list field, numbered from 1 after it: "goal 2", "value proposition 1". */
+export const ITEM_NAMES: Readonly<Record<string, string>> = {
+  goals: 'goal',
+  painPoints: 'pain point',
+  objections: 'objection',
+  buyingTriggers: 'buying trigger',
+  channels: 'channel',
+  messaging: 'message',
+  products: 'product',
+  valuePropositions: 'value proposition',
+};
+
 /** Skipped pages listed under one reason; a reader wants examples, not the crawl log. */
 export const LISTED_PER_REASON = 10;
 

@@ -53,8 +53,8 @@ describe('reportView', () => {
     });
     expect(reportView(report, null).withheld).toEqual([
       'Withheld (persona 1): 3 items that name companies, products or people the site does not mention (goals 2, pain points 1)',
-      'Withheld (persona 1, messaging): messaging[1] is placeholder text',
-      'Withheld (offering, products): products[0] is junk',
+      'Withheld (persona 1): message 2 is placeholder text',
+      'Withheld (offering): product 1 is junk',
     ]);
   });
 

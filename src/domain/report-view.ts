@@ -1,5 +1,5 @@
 import type { QualityResult } from './quality.js';
-import { DROP_REASONS, FIELD_NAMES, LISTED_PER_REASON, SKIP_REASONS, WITHHELD_ITEMS_BECAUSE } from './report-labels.js';
+import { DROP_REASONS, FIELD_NAMES, ITEM_NAMES, LISTED_PER_REASON, SKIP_REASONS, WITHHELD_ITEMS_BECAUSE } from './report-labels.js';
 import { partLabel, personaNumbers, type PagesRead, type ReportContent, type WithheldPart } from './report.js';
 import { isDisqualifying } from './withhold.js';
 
@@ -67,9 +67,10 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
     if (group.length < 2) {
       // A part withheld whole says so itself ("persona 1 withheld: ..."): its name once.
       if (!w.field && w.reason.startsWith(`${partLabel(w.part)} withheld`)) return [capitalize(w.reason)];
-      // The summary's one field is the summary: "(summary)", not "(summary, summary)".
-      const where = w.field && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
-      return [`Withheld (${where}): ${w.reason}`];
+      const plain = plainReason(w);
+      // A reason that names its field needs no "(offering, summary)"; the summary's one field is the summary.
+      const where = w.field && plain === w.reason && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
+      return [`Withheld (${where}): ${plain}`];
     }
     // Said once, where the first of its group stands.
     if (group[0] !== w) return [];
@@ -78,6 +79,19 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
     const fields = [...perField].map(([field, n]) => `${FIELD_NAMES[field] ?? field} ${n}`).join(', ');
     return [`Withheld (${partLabel(w.part)}): ${group.length} items that ${WITHHELD_ITEMS_BECAUSE[w.rule!]} (${fields})`];
   });
+}
+
+/**
+ * A reason as a reader says it: the checker names a field as the report's JSON does ("goals[1]
+ * gives a number ...", "valuePropositions[0] names ..."); a reader reads "goal 2 gives a number
+ * ...". A reason that does not start with its field is said as it was.
+ */
+function plainReason(w: WithheldPart): string {
+  const field = w.field;
+  const m = field ? /^(\w+)(?:\[(\d+)\])? /.exec(w.reason) : null;
+  if (!field || !m || m[1] !== field) return w.reason;
+  const named = m[2] === undefined ? (FIELD_NAMES[field] ?? field) : `${ITEM_NAMES[field] ?? `${field} item`} ${Number(m[2]) + 1}`;
+  return `${named} ${w.reason.slice(m[0].length)}`;
 }
 
 /** "persona 1", "persona 1 and persona 2", "persona 1, persona 2 and persona 3". */
