@@ -59,8 +59,8 @@ import { clamp, fieldKind, SchemaFiller, type EnumArrayField, type ObjectArrayFi
  *   duplicate_personas   Mode collapse: every array of objects repeats its first item.
  *   renamed_duplicates   Mode collapse under new names: an array of named objects (items with a
  *                        name-, role- or title-like field) repeats its first item in every place,
- *                        each copy keeping its own names and its sentences, nested ones too,
- *                        copied or reworded a word or two (half of them), its evidence the first's.
+ *                        each copy under names of its own, the first's sentences (nested ones too)
+ *                        copied or reworded a word or two (half of them), the first's evidence.
  *   truncated_json       Output cut by max_tokens or a dropped connection: valid-looking JSON cut
  *                        off mid-way; finish_reason 'length' for half the requests, 'stop' for the others.
  *   prose_around_json    A chatty model: 'Sure! Here is the JSON you asked for:' and a ```json
