@@ -216,6 +216,19 @@ describe('checkReportQuality', () => {
     ]);
   });
 
+  it("withholds a product the site does not offer, where the offering is in the site's language", () => {
+    const r = sampleReport();
+    r.offering!.products = ['Bridge planner', 'Tunnel boring machines', 'Payroll services'];
+    expect(check(r).issues.map((i) => [i.field, i.item, i.rule, i.message])).toEqual([
+      ['products', 1, 'unstated_name', 'products[1] names a product the site does not mention'],
+      ['products', 2, 'unstated_name', 'products[2] names a product the site does not mention'],
+    ]);
+    // An offering in another language than the site's names things in other words: not judged.
+    r.offering!.summary = 'Acme verkauft eine Software, mit der Ingenieurbüros und Städte ihre Brücken in der halben Zeit planen und sicherer bauen können.';
+    r.offering!.valuePropositions = ['Die halbe Planungszeit für jede Brücke, von der ersten Skizze bis zur Genehmigung durch die Behörde'];
+    expect(check(r).issues.filter((i) => i.field === 'products')).toEqual([]);
+  });
+
   it('marks a part without any evidence unsupported', () => {
     const r = sampleReport();
     r.offering = { ...r.offering!, evidence: [], support: 'unsupported' };

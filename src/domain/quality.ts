@@ -5,6 +5,7 @@ import { nonAnswer } from './non-answers.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
+import { offSiteProduct, topicWords } from './relevance.js';
 import { repeatedPersonas } from './repeated-personas.js';
 import { CLAIM_FIELDS, inSiteLanguage, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
 
@@ -281,6 +282,7 @@ class Checker {
   private readonly siteTexts: readonly string[];
   private readonly siteLanguage: string;
   private siteWords?: ReadonlySet<string>;
+  private siteTopicWords?: readonly string[];
   private translatedWords?: ReadonlySet<string>;
   unverified: { part: ReportPart }[] = [];
 
@@ -359,6 +361,17 @@ class Checker {
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
     return null;
+  }
+
+  /** After `list`: a product the site does not offer (relevance.ts offSiteProduct), where the part is in the site's language. */
+  productsOnSite(part: ReportPart, products: readonly string[]): void {
+    if (!inSiteLanguage(this.siteLanguage, this.partLanguage(part))) return;
+    products.forEach((product, item) => {
+      if (this.issues.some((i) => samePart(i.part, part) && i.field === 'products' && i.item === item)) return;
+      if (!offSiteProduct(product, (this.siteTopicWords ??= [...new Set(topicWords(this.siteTexts.join('\n')))]))) return;
+      this.rejected++;
+      this.add({ part, field: 'products', item, rule: 'unstated_name', message: `products[${item}] names a product the site does not mention` });
+    });
   }
 
   list(part: ReportPart, field: string, values: readonly string[], kind: 'label' | 'sentence'): void {
@@ -502,6 +515,7 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   } else {
     c.text(offering, 'summary', report.offering.summary, 'sentence');
     c.list(offering, 'products', report.offering.products, 'label');
+    c.productsOnSite(offering, report.offering.products);
     c.list(offering, 'valuePropositions', report.offering.valuePropositions, 'sentence');
     c.evidence(offering, report.offering.evidence);
     if (report.offering.evidence.length === 0) c.add({ part: offering, rule: 'unsupported', message: 'the offering cites no passage of the site' });

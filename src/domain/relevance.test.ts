@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharesWord, siteTopics, topicWords, unrelatedCitations } from './relevance.js';
+import { offSiteProduct, sharesWord, siteTopics, topicWords, unrelatedCitations } from './relevance.js';
 
 describe('sharesWord', () => {
   // Claims written the way a good model writes them, beside passages of saved pages they rest on.
@@ -75,5 +75,20 @@ describe('unrelatedCitations', () => {
     own[1] = claim('Card payments', office);
     own[3] = claim('Lower fees', office);
     expect(unrelatedCitations(own, site).slice(0, 4)).toEqual([[0], [0], [0], [0]]);
+  });
+});
+
+describe('offSiteProduct', () => {
+  const site = [...new Set(topicWords('Acme Invoicing helps freelancers send invoices. The Agency plan adds time tracking and client portals.'))];
+  it('takes a product most of whose words the site never says for one it does not offer', () => {
+    expect(offSiteProduct('Payroll and bookkeeping services', site)).toBe(true);
+    expect(offSiteProduct('Salesforce integration', site)).toBe(true);
+  });
+  it("keeps the site's products, in its words or their other forms", () => {
+    expect(offSiteProduct('Agency plan', site)).toBe(false);
+    expect(offSiteProduct('Invoicing for freelancers', site)).toBe(false);
+    expect(offSiteProduct('Client portal with time tracking', site)).toBe(false);
+    // Nothing but common words: nothing to judge.
+    expect(offSiteProduct('All of them', site)).toBe(false);
   });
 });
