@@ -18,7 +18,7 @@ import { percent, row, type Row } from './table.js';
 export const MIXES: readonly { behaviours: Behaviour[]; times?: number; standing?: Behaviour[] }[] = [
   { behaviours: ['any_prompt_sentence'] },
   { behaviours: ['junk', 'unknown_ids'] },
-  { behaviours: ['paraphrased_quotes', 'prose_around_json'] },
+  { behaviours: ['paraphrased_quotes', 'prose_around_json', 'generic_labels'] },
   { behaviours: ['wrong_page', 'duplicate_personas', 'invented_figures'] },
   { behaviours: ['merged_quotes', 'typographic_quotes', 'invented_names'] },
   { behaviours: ['url_variants', 'quotes_not_ids', 'unknown_ids', 'careless_citations'] },
@@ -115,6 +115,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
   const passed = judged.filter((r) => r.outcome.reportStatus === 'passed').length;
   // Two-thirds of a persona's claims said by an earlier one: a renamed copy (the oracle's measure).
   const repeating = judged.filter((r) => r.outcome.verdict!.repeatedPersonaShare >= 2 / 3).map((r) => r.outcome.site);
+  const offSite = judged.flatMap((r) => r.outcome.verdict!.productsNotOnSite.map((p) => `${r.outcome.site}: ${p}`));
   const promptText = judged.flatMap((r) => r.outcome.verdict!.promptText.map((p) => `${r.outcome.site}: ${p}`));
   const unverified = judged.flatMap((r) => r.outcome.verdict!.unverified.map((u) => `${r.outcome.site}: ${u}`));
   const failures = runs.filter((r) => r.outcome.final !== 'completed' || r.outcome.error);
@@ -139,6 +140,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
     row(`${prefix}.quotes_verified`, percent(verified, quotes), '%', { verified, total: quotes, unverified: unverified.slice(0, 20) }, { target: 100, note: noReports ?? (quotes === 0 ? 'no quotes in the reports' : undefined) }),
     row(`${prefix}.prompt_text_fields`, judged.length ? promptText.length : null, 'fields', { fields: sum((r) => r.outcome.verdict!.fields), promptText: promptText.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.repeated_personas`, judged.length ? repeating.length : null, 'reports', { reports: judged.length, repeating }, { target: 0, atMost: true, note: noReports }),
+    row(`${prefix}.products_not_on_site`, judged.length ? offSite.length : null, 'products', { products: offSite.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.claims_with_evidence`, percent(withEvidence, claims), '%', { withEvidence, total: claims }),
     row(`${prefix}.fields_rejected`, percent(rejected, checked), '%', { rejected, checked }),
     row(`${prefix}.analyses_completed`, percent(completed, runs.length), '%', { completed, started: runs.length, sites }, { target: 100, note: failureNote }),

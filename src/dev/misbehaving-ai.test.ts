@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BEHAVIOURS, INVENTED_FIGURES, INVENTED_NAMES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
+import { BEHAVIOURS, GENERIC_LABELS, INVENTED_FIGURES, INVENTED_NAMES, NON_ANSWERS, startMisbehavingAi, type Behaviour, type MisbehavingAi } from './misbehaving-ai.js';
 
 // The prompt is written out literally, in the product's format: the stand-in must read it as any
 // model would, and each test shows one mistake a real model makes.
@@ -242,6 +242,17 @@ const SHOWS: Record<Behaviour, () => Promise<void>> = {
 
   async invented_names() {
     await expectEmbellished(['invented_names'], INVENTED_NAMES);
+  },
+
+  async generic_labels() {
+    const answer = await answerWith(['generic_labels']);
+    const strings = fieldStrings(answer);
+    // Names and roles (labels) are stock product names; the goals (sentences) the site's words.
+    const labels = strings.filter((s) => s.key === 'name' || s.key === 'role');
+    expect(labels.length).toBeGreaterThan(0);
+    for (const { text } of labels) expect(GENERIC_LABELS).toContain(text);
+    for (const { key, text } of strings.filter((s) => s.key === 'text')) expect(inPassage(text), `${key}: ${text}`).toBe(true);
+    expectValidEvidence(answer);
   },
 
   async junk() {

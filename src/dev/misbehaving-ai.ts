@@ -33,6 +33,10 @@ import { clamp, fieldKind, SchemaFiller, type EnumArrayField, type ObjectArrayFi
  *                        the site never names, alone or after the answer ('Trusted by teams at
  *                        Shopify, Airbnb and Deloitte.', 'Integrates with Salesforce, Zapier and
  *                        QuickBooks.').
+ *   generic_labels       A model answering from memory, about another company or any software
+ *                        company: label fields (products, segments, channels, names) get stock
+ *                        product and feature names the site may never use ('Analytics Dashboard',
+ *                        'Mobile App', 'Enterprise Plan'); sentence fields are answered as usual.
  *   junk                 Degenerate decoding and broken tokenisation: identifiers like
  *                        '0_3t4z6w6p59l1b281c68a0y', bare punctuation '": "', single letters,
  *                        HTML/JSON fragments ('<div class="card">', '{"goals": [', '</p>').
@@ -85,6 +89,7 @@ export type Behaviour =
   | 'non_answers'
   | 'invented_figures'
   | 'invented_names'
+  | 'generic_labels'
   | 'junk'
   | 'quotes_not_ids'
   | 'paraphrased_quotes'
@@ -109,6 +114,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   'non_answers',
   'invented_figures',
   'invented_names',
+  'generic_labels',
   'junk',
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -147,7 +153,7 @@ export interface MisbehavingAi {
   stop(): Promise<void>;
 }
 
-const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'invented_figures', 'invented_names', 'junk'] as const satisfies readonly Behaviour[];
+const STRING_BEHAVIOURS = ['any_prompt_sentence', 'instruction_text', 'placeholders', 'non_answers', 'invented_figures', 'invented_names', 'generic_labels', 'junk'] as const satisfies readonly Behaviour[];
 const QUOTE_BEHAVIOURS = [
   'quotes_not_ids',
   'paraphrased_quotes',
@@ -194,6 +200,28 @@ export const INVENTED_NAMES = [
   'As featured in Forbes and TechCrunch.',
   'Recommended by analysts at Gartner.',
   'Chosen over Xero by most small firms.',
+];
+export const GENERIC_LABELS = [
+  'Analytics Dashboard',
+  'Mobile App',
+  'Enterprise Plan',
+  'Team Collaboration Suite',
+  'Payment Gateway',
+  'Marketing Automation',
+  'Cloud Storage',
+  'Customer Success Program',
+  'Workflow Builder',
+  'Data Warehouse Connector',
+  'AI Assistant',
+  'Security Center',
+  'Inventory Management',
+  'Social Media Scheduler',
+  'Video Conferencing',
+  'Loyalty Rewards',
+  'Help Desk Software',
+  'Email Marketing Platform',
+  'Mobile Banking',
+  'Fleet Tracking',
 ];
 const JUNK = ['": "', 'c', 'd', '<div class="card">', '{"goals": [', '</p>', '",', ']}', '<span>'];
 const INVENTED_QUOTES = [
@@ -281,6 +309,17 @@ class MisbehavingFiller extends SchemaFiller {
         // The answer, cited as the model would, with the embellishment added after it.
         const answer = super.stringValue(field);
         return typeof answer === 'string' ? `${answer} ${made}` : { ...answer, text: `${answer.text} ${made}` };
+      }
+      case 'generic_labels': {
+        if (field.kind !== 'label') return super.stringValue(field);
+        // Each once, and none the prompt names as taken (as the cooperative labels): a model that
+        // is told a name is taken does not give it again, as a name or anything else.
+        const passages = this.prompt.passages.map((p) => fold(p.text));
+        const fresh = GENERIC_LABELS.filter((l) => !passages.some((p) => p.includes(fold(l))) && !this.usedLabels.has(l.toLowerCase()));
+        if (fresh.length === 0) return super.stringValue(field);
+        const label = pick(fresh, derive(field.n, 'generic'));
+        this.usedLabels.add(label.toLowerCase());
+        return label;
       }
       case 'junk':
         return field.n % 3 === 0 ? this.junkIdentifier(field.n) : pick(JUNK, derive(field.n, 'junk'));

@@ -7,7 +7,7 @@ import { readFixture } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 import { storedPages } from '../support/stored-pages.js';
-import { judgeReport, promptSentences, promptsOf, repeatedPersonaShare, textFields } from '../support/trust-oracle.js';
+import { judgeReport, productsNotOnSite, promptSentences, promptsOf, repeatedPersonaShare, textFields } from '../support/trust-oracle.js';
 
 /**
  * Trust, end to end: the real workflow and activities, driven over HTTP, with a STAND-IN model
@@ -84,7 +84,7 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
     expect(markdown).toContain('**Quality: degraded.**');
     expect(html).toContain('Quality: degraded.');
   }
-  return { report, quality, status, verdict, markdown, prompts };
+  return { report, quality, status, verdict, markdown, prompts, siteText };
 }
 
 /** Every string a reader may see in a report, evidence quotes aside (those are the site's words). */
@@ -152,6 +152,15 @@ describe('a report never shows what it cannot back, whatever the model does', ()
         expect(quality.fields.rejected).toBeGreaterThan(0);
         // None of the stand-in's made-up names is shown where the report speaks for the company or makes a claim.
         for (const text of claimStrings(report)) expect(INVENTED_NAMES.some((n) => text.includes(n)), text).toBe(false);
+      },
+    ],
+    [
+      'stock product names from memory',
+      ['generic_labels'],
+      undefined,
+      ({ report, quality, siteText }) => {
+        expect(quality.issues.some((i: any) => i.field === 'products')).toBe(true);
+        expect(productsNotOnSite(report, siteText)).toEqual([]);
       },
     ],
     ['duplicate personas', ['duplicate_personas'], undefined, ({ report }) => expect(new Set(report.personas.map((p: any) => p.name.toLowerCase())).size).toBe(report.personas.length)],

@@ -7,6 +7,7 @@
  *   2. Does any text field hold prompt text: a sentence or line the product said to the model
  *      that the site does not say (instructions, page headers, labels, passage tags)?
  *   3. Does a persona repeat another's claims under another name?
+ *   4. Does the offering list a product the site does not mention?
  */
 
 export interface TrustVerdict {
@@ -21,6 +22,8 @@ export interface TrustVerdict {
   fields: number;
   /** The largest share of a persona's claims that repeat an earlier persona's (repeatedPersonaShare). */
   repeatedPersonaShare: number;
+  /** Offering products the site does not mention (productsNotOnSite). */
+  productsNotOnSite: string[];
 }
 
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -133,6 +136,7 @@ export function judgeReport(report: any, pages: ReadonlyMap<string, string>, pro
     claimsWithEvidence: claims.filter((c: any) => Array.isArray(c.evidence) && c.evidence.length > 0).length,
     fields,
     repeatedPersonaShare: repeatedPersonaShare(report),
+    productsNotOnSite: productsNotOnSite(report, siteText),
   };
 }
 
@@ -166,4 +170,10 @@ export function repeatedPersonaShare(report: any): number {
     }
   });
   return worst;
+}
+
+/** Offering products of which no word of four letters or more is on the site: another company's, or made up. */
+export function productsNotOnSite(report: any, siteText: string): string[] {
+  const site = new Set(words(siteText));
+  return ((report.offering?.products ?? []) as string[]).filter((p) => !words(p).some((w) => w.length >= 4 && site.has(w)));
 }
