@@ -31,7 +31,7 @@ export default defineConfig({
         // Pure logic: no servers, seconds.
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'activities/**/*.test.ts', 'workflows/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'activities/**/*.test.ts', 'workflows/**/*.test.ts', 'test/support/**/*.test.ts'],
           exclude: [...exclude, '**/*.int.test.ts', `${realModelDir}/**`],
           testTimeout: 30_000,
         },

@@ -66,6 +66,13 @@ export function* textFields(report: any): Generator<[string, string]> {
   }
 }
 
+/**
+ * A line that names labels as taken ("Names already taken: A; B"): what follows its colon are the
+ * model's own earlier labels, to avoid, not text to write (a persona's name not on the site, kept
+ * in the report and listed for the repair of another, was judged prompt text). Its label is prompt text.
+ */
+const TAKEN_LINE = /^([^:]{0,60}\b(?:taken|already used|already in use|avoid)\b[^:]*):\s*\S/i;
+
 /** A line carrying JSON: an object or array, or a label followed by one JSON string ('...: "text"'). */
 const JSON_LINE = /[{[]\s*"|:\s*"(?:[^"\\]|\\.)*"\s*$/;
 
@@ -76,7 +83,8 @@ const JSON_LINE = /[{[]\s*"|:\s*"(?:[^"\\]|\\.)*"\s*$/;
  * report summary was judged prompt text because the summary's repair prompt quoted it. A line that
  * lists things (`a | b | c`) is cut at its separators like a sentence at its full stop: each item
  * may be the site's words (its headings) even where the run of them is not (seen in CI: a report
- * listing the site's headings in the order a prompt line listed them was judged prompt text).
+ * listing the site's headings in the order a prompt line listed them was judged prompt text). A
+ * line of labels taken (TAKEN_LINE) gives its label only.
  */
 export function promptSentences(prompts: readonly string[], siteText: string): string[] {
   const site = ` ${words(siteText).join(' ')} `;
@@ -85,6 +93,12 @@ export function promptSentences(prompts: readonly string[], siteText: string): s
     for (const rawLine of prompt.split('\n')) {
       const line = rawLine.replace(/^\s*\[[^\]\s]{1,16}\]\s*/, '').trim();
       if (!line || JSON_LINE.test(line)) continue;
+      const taken = TAKEN_LINE.exec(line);
+      if (taken) {
+        const w = words(taken[1]!);
+        if (w.length >= 3 && !site.includes(` ${w.join(' ')} `)) out.add(w.join(' '));
+        continue;
+      }
       for (const piece of [line, ...line.split(/(?<=[.!?:])\s+|\s+[|·•]\s+/)]) {
         const w = words(piece);
         if (w.length >= 3 && !site.includes(` ${w.join(' ')} `)) out.add(w.join(' '));

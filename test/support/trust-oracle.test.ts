@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
+
+// The judge itself: it must see prompt text, repeats and products not on the site, and only those.
+
+const SITE = 'Acme Invoicing helps freelancers send invoices. The Agency plan adds time tracking.';
+const PROMPTS = [
+  'Base every statement on the website text and never invent anything.\nNames already taken: Help Desk Software; Maria the freelancer\nRoles already taken: Studio owner',
+];
+
+const persona = (name: string, goals: string[]) => ({ name, role: 'Owner', summary: 'Runs a studio.', goals: goals.map((text) => ({ text, evidence: [] })), painPoints: [], objections: [], buyingTriggers: [], channels: [], messaging: [] });
+
+describe('the trust judge', () => {
+  it('takes the labels a prompt names as taken for the model\'s, its own words for prompt text', () => {
+    const sentences = promptSentences(PROMPTS, SITE);
+    expect(sentences).toContain('base every statement on the website text and never invent anything');
+    expect(sentences).toContain('names already taken');
+    expect(sentences.some((s) => s.includes('help desk software'))).toBe(false);
+    const report = { personas: [persona('Help Desk Software', ['Base every statement on the website text']), persona('Names already taken: Studio owner', [])] };
+    expect(judgeReport(report, new Map(), PROMPTS, SITE).promptText).toEqual([
+      'personas[0].goals[0]: Base every statement on the website text',
+      'personas[1].name: Names already taken: Studio owner',
+    ]);
+  });
+
+  it('measures how much a persona repeats an earlier one, field by field', () => {
+    const goals = ['Send invoices from the phone after a shoot', 'Track billable hours for every client'];
+    expect(repeatedPersonaShare({ personas: [persona('A', goals), persona('B', goals)] })).toBe(1);
+    expect(repeatedPersonaShare({ personas: [persona('A', goals), persona('B', ['Win retainers from agencies', 'Hire a second designer'])] })).toBe(0);
+  });
+
+  it('finds products none of whose words the site says', () => {
+    expect(productsNotOnSite({ offering: { products: ['Agency plan', 'Payroll services', 'Time tracking'] } }, SITE)).toEqual(['Payroll services']);
+  });
+});
