@@ -65,14 +65,14 @@ export function siteTopics(passages: readonly string[]): SiteTopics {
 }
 
 /**
- * Two words of one stem, roughly: equal, one plus "s", the same first five letters ("invoices",
- * "invoicing"), or one of five letters or more inside the other (German compounds: "Daten" in
- * "Nutzerdaten").
+ * Two words of one stem, roughly: equal, one plus "s", the same first `stem` letters
+ * ("invoices", "invoicing"), or one of `stem` letters or more inside the other (German compounds:
+ * "Daten" in "Nutzerdaten").
  */
-function sameWord(a: string, b: string): boolean {
+function sameWord(a: string, b: string, stem = 5): boolean {
   if (a === b || a + 's' === b || b + 's' === a) return true;
-  if (a.length < 5 || b.length < 5) return false;
-  return a.slice(0, 5) === b.slice(0, 5) || a.includes(b) || b.includes(a);
+  if (a.length < stem || b.length < stem) return false;
+  return a.slice(0, stem) === b.slice(0, stem) || a.includes(b) || b.includes(a);
 }
 
 /** How many of a claim's topic words a passage's (or another claim's) topic words have. */
@@ -131,17 +131,9 @@ export const PRODUCT_WORDS_ON_SITE = 0.5;
 
 export function offSiteProduct(label: string, siteWords: readonly string[]): boolean {
   const words = [...new Set(topicWords(label))];
-  const onSite = words.filter((w) => siteWords.some((s) => sameProductWord(w, s))).length;
+  // A stem of six letters, not five: a product name is a few words, each of which counts for much,
+  // and five letters join unrelated words ("marketing" and the German "Marke", "collaboration" and
+  // "labor": a stock "Marketing Automation" passed on a German site).
+  const onSite = words.filter((w) => siteWords.some((s) => sameWord(w, s, 6))).length;
   return words.length > 0 && onSite / words.length < PRODUCT_WORDS_ON_SITE;
-}
-
-/**
- * sameWord, stricter: a stem of six letters, not five. A product name is a few words, each of
- * which counts for much, and five letters join unrelated words ("marketing" and the German
- * "Marke", "collaboration" and "labor": a stock "Marketing Automation" passed on a German site).
- */
-function sameProductWord(a: string, b: string): boolean {
-  if (a === b || a + 's' === b || b + 's' === a || a + 'es' === b || b + 'es' === a) return true;
-  if (a.length < 6 || b.length < 6) return false;
-  return a.slice(0, 6) === b.slice(0, 6) || a.includes(b) || b.includes(a);
 }
