@@ -2,7 +2,7 @@ import { planAnswer } from './stand-in-kit/answer.js';
 import { derive, hash, pick, rotate } from './stand-in-kit/hash.js';
 import { apiError, completion, startChatServer, type ChatReply, type ChatRequest } from './stand-in-kit/http.js';
 import { sentencesOf, urlsIn, type Piece, type Prompt } from './stand-in-kit/prompt.js';
-import { clamp, fieldKind, SchemaFiller, type EnumArrayField, type ObjectArrayField, type Schema, type StringField } from './stand-in-kit/schema.js';
+import { clamp, fieldKind, isObject, SchemaFiller, type EnumArrayField, type ObjectArrayField, type Schema, type StringField } from './stand-in-kit/schema.js';
 
 /**
  * LOCAL MISBEHAVING STAND-IN for an OpenAI-compatible endpoint. It is NOT an AI model. It answers
@@ -521,8 +521,8 @@ class MisbehavingFiller extends SchemaFiller {
     }
     const items = make(count);
     const first = items[0];
-    if (!isRecord(first) || !Object.entries(first).some(([k, v]) => typeof v === 'string' && fieldKind(k) === 'label')) return items;
-    return items.map((own, i) => (i === 0 || !isRecord(own) ? own : this.renamedCopy(first, own, derive(field.n, `copy-${i}`))));
+    if (!isObject(first) || !Object.entries(first).some(([k, v]) => typeof v === 'string' && fieldKind(k) === 'label')) return items;
+    return items.map((own, i) => (i === 0 || !isObject(own) ? own : this.renamedCopy(first, own, derive(field.n, `copy-${i}`))));
   }
 
   /** `first` under `own`'s names: its other strings copied or reworded, nested objects' too. */
@@ -530,18 +530,14 @@ class MisbehavingFiller extends SchemaFiller {
     let k = 0;
     const copy = (value: unknown, key: string): unknown => {
       if (typeof value === 'string') return fieldKind(key) === 'sentence' && (n + k++) % 2 === 0 ? this.paraphrase(value, n + k) : value;
-      if (Array.isArray(value)) return value.map((v) => (isRecord(v) ? copyObject(v) : v));
-      return isRecord(value) ? copyObject(value) : value;
+      if (Array.isArray(value)) return value.map((v) => (isObject(v) ? copyObject(v) : v));
+      return isObject(value) ? copyObject(value) : value;
     };
     const copyObject = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([key, v]) => [key, copy(v, key)]));
     return Object.fromEntries(
       Object.entries(first).map(([key, v]) => [key, typeof v === 'string' && fieldKind(key) === 'label' && typeof own[key] === 'string' ? own[key] : copy(v, key)]),
     );
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
 function typographic(text: string, n: number): string {

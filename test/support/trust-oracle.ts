@@ -1,7 +1,7 @@
 /**
  * An independent judge of a delivered report, for tests and the benchmark. It imports nothing of
  * the product's rules: it reads the report JSON the API serves, the cleaned pages as stored, and
- * the prompts the model endpoint actually received, and answers three questions.
+ * the prompts the model endpoint actually received, and answers four questions.
  *
  *   1. Is every quote on the page it cites? (verbatim, whitespace aside)
  *   2. Does any text field hold prompt text: a sentence or line the product said to the model

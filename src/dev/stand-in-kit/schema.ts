@@ -91,7 +91,8 @@ function decodePointerToken(token: string): string {
   return decoded.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-function isObject(value: unknown): value is Schema {
+/** A JSON object (not an array, not null). */
+export function isObject(value: unknown): value is Schema {
   return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
