@@ -24,7 +24,7 @@ const CONSENT_MAX_CHARS = 2000;
 
 // Parts of class and id names (split at -, _ and camelCase) that name boilerplate inside the content area.
 const BOILERPLATE_PARTS = new Set([
-  'related', 'relatedposts', 'comment', 'comments', 'commentlist', 'disqus', 'livefyre', 'share', 'sharing', 'sharedaddy',
+  'related', 'relatedposts', 'comment', 'comments', 'commentlist', 'disqus', 'dsq', 'livefyre', 'share', 'sharing', 'sharedaddy',
   'addtoany', 'addthis', 'sharethis', 'newsletter', 'subscribe', 'subscription', 'optin', 'mailchimp', 'sidebar', 'breadcrumb',
   'breadcrumbs', 'outbrain', 'taboola', 'zergnet', 'recirc', 'trending', 'byline', 'cookie', 'cookies',
   'consent', 'gdpr', 'advert', 'advertisement', 'adsbygoogle', 'adslot', 'adunit', 'dfp', 'mostread', 'mostpopular', 'onetrust',
@@ -252,6 +252,7 @@ export function prune(body: DomNode, ctx: PruneContext): DomNode {
   const protectedText = Math.max(0.5 * scopeText, 400);
   const isMajor = (s: Stats) => s.text >= protectedText;
   const isProtected = (s: Stats) => s.hasH1 || isMajor(s);
+  const holdsMost = (s: Stats) => s.text >= 0.5 * scopeText;
 
   const remove = new Set<DomNode>();
   const controls: DomNode[] = [];
@@ -280,7 +281,7 @@ export function prune(body: DomNode, ctx: PruneContext): DomNode {
         continue;
       }
       const s = stats.get(node) ?? { text: 0, linkText: 0, inlineLinks: 0, inlineLinkText: 0, hasH1: false, hasBlock: false };
-      const reason = removable(node, name, s, inSection, isProtected, isMajor);
+      const reason = removable(node, name, s, inSection, isProtected, isMajor, holdsMost);
       if (reason) {
         remove.add(node);
         ctx.trace?.(node, reason);
@@ -350,13 +351,27 @@ function inRemoved(node: DomNode, remove: Set<DomNode>, scope: DomNode): boolean
   return false;
 }
 
-function removable(el: DomNode, name: string, s: Stats, inSection: boolean, isProtected: (s: Stats) => boolean, isMajor: (s: Stats) => boolean): string | undefined {
+function removable(
+  el: DomNode,
+  name: string,
+  s: Stats,
+  inSection: boolean,
+  isProtected: (s: Stats) => boolean,
+  isMajor: (s: Stats) => boolean,
+  holdsMost: (s: Stats) => boolean,
+): string | undefined {
   switch (name) {
     // Chrome by its very tag: kept only when it holds most of the page (an <aside> wrapping the
     // article, a <form> wrapping an ASP.NET page), whatever headline it carries.
     case 'nav':
     case 'aside':
       return isMajor(s) ? undefined : name;
+    // Source code, terminal output and config files (every <pre> of the 63 pages of eval/): a
+    // reader gets nothing from a quoted code block as evidence about customers, and a model copies
+    // it into claims ("from django.contrib.staticfiles import ..." as a message that resonates).
+    // Kept when it holds most of the page, however short: a plain-text document served in one <pre>.
+    case 'pre':
+      return holdsMost(s) ? undefined : 'preformatted text (code)';
     case 'form':
     case 'fieldset':
       // A shop's add-to-cart form holds the product's name, description and price.

@@ -38,6 +38,8 @@ describe('cleanPage on saved real pages', () => {
     expect(page.text).not.toContain('Charitable giving'); // <nav>
     expect(page.text).not.toContain('919-951-0052'); // <footer>
     expect(page.text).not.toContain('NREUM'); // inline script
+    expect(page.text).not.toContain('from django.contrib.staticfiles import'); // <pre>: source code
+    expect(page.text).not.toContain('blog comments powered by'); // Disqus's link (class dsq-brlink)
     expect(page.language).toBe('en');
   });
 
@@ -207,6 +209,18 @@ describe('cleanPage: boilerplate inside the content area', () => {
       <label>Email <input type="email"></label>`);
     expect(text).toBe(prose);
     expect(text).not.toMatch(/I need to|from to|crews on \.|Email/);
+  });
+
+  it('drops code blocks and terminal output, keeps inline code in prose and a page that is one <pre>', () => {
+    const { text } = page(`
+      <article><h1>Post mortem of a demo</h1><p>${prose}</p>
+      <p>The fix cleared the <code>lru_cache</code> of the finders.</p>
+      <pre><span class="kn">from</span> django.contrib.staticfiles <span class="kn">import</span> finders\nfinders.get_finder.cache_clear()</pre>
+      <div class="highlight"><pre class="language-bash">$ npm test\n3 passed</pre></div>
+      <p>Since then every test clears it first.</p></article>`);
+    expect(text).toBe(`Post mortem of a demo\n${prose}\nThe fix cleared the lru_cache of the finders.\nSince then every test clears it first.`);
+    const plain = page(`<pre>${prose}\n\n${prose}</pre>`);
+    expect(plain.text).toContain(prose);
   });
 
   it('drops related posts, comments, bylines, share and tag lists, newsletter boxes and div-based menus', () => {

@@ -16,8 +16,9 @@ import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
  * (has-sidebar, td_with_ajax_pagination) and layout offsets (margin-left:-100px) no longer remove
  * content. 5: a bare row of links in the content (no list or nav around it) is left out. 6: the
  * language is judged in pieces of the text, so a wrong <html lang> no longer wins on a long page.
+ * 7: code blocks and terminal output (<pre>) and Disqus's "blog comments powered by" are left out.
  */
-export const CLEANER_VERSION = 6;
+export const CLEANER_VERSION = 7;
 
 type CheerioRoot = cheerio.CheerioAPI;
 

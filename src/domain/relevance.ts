@@ -108,9 +108,8 @@ export interface CitedClaim {
 export function unrelatedCitations(claims: readonly CitedClaim[], site: SiteTopics): number[][] {
   const judged = claims.map((c) => {
     const words = topicWords(c.text, site.siteWide);
-    // A cited passage is one of the site's, whose words are told already.
-    const shared = c.cited.map((passage) => sharedCount(words, site.passages.get(passage) ?? topicWords(passage, site.siteWide)));
-    return { words, need: Math.max(1, Math.min(2, words.length)), shared };
+    const shared = c.cited.map((passage) => sharedCount(words, passageWords(passage, site)));
+    return { words, need: wordsNeeded(words), shared };
   });
   const cited = judged.filter((j) => j.shared.length > 0);
   const unrelated = cited.filter((j) => j.shared.every((n) => n === 0));
@@ -118,6 +117,24 @@ export function unrelatedCitations(claims: readonly CitedClaim[], site: SiteTopi
   const spokenToElsewhere = (j: (typeof judged)[number]) => j.words.length > 0 && [...site.passages.values()].some((p) => sharedCount(j.words, p) >= j.need);
   if (unrelated.filter(spokenToElsewhere).length / cited.length < MISATTRIBUTED_SHARE) return claims.map(() => []);
   return judged.map((j) => j.shared.flatMap((n, i) => (n >= j.need ? [] : [i])));
+}
+
+/** A cited passage is one of the site's, whose words are told already. */
+const passageWords = (passage: string, site: SiteTopics) => site.passages.get(passage) ?? topicWords(passage, site.siteWide);
+
+/** How many of a claim's topic words a passage must have to speak to it: two, or all of a claim of one. */
+const wordsNeeded = (claimWords: readonly string[]) => Math.max(1, Math.min(2, claimWords.length));
+
+/**
+ * Whether a passage speaks to one of `texts` as a kept citation speaks to its claim: for the
+ * evidence a persona cites as a whole, once its citations are judged careless.
+ */
+export function speaksToOne(passage: string, texts: readonly string[], site: SiteTopics): boolean {
+  const words = passageWords(passage, site);
+  return texts.some((t) => {
+    const claimWords = topicWords(t, site.siteWide);
+    return claimWords.length > 0 && sharedCount(claimWords, words) >= wordsNeeded(claimWords);
+  });
 }
 
 /**

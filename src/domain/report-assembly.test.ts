@@ -78,6 +78,16 @@ describe('assemblePersona: citations that do not speak to their claims', () => {
     expect(value.support).toBe('supported');
   });
 
+  it('then drops the passages it cites as a whole that speak to none of its claims, and keeps one that does', () => {
+    const { value, dropped } = assemblePersona({ ...citingAtRandom, evidence: ['p1.4', 'p1.2', 'p1.3'] }, 0, sources);
+    // p1.2 ("pay by card") backs a goal; the team's office and the plan's price back nothing it says.
+    expect(value.evidence.map((e) => e.passageId)).toEqual(['p1.2']);
+    expect(dropped.slice(5)).toEqual([
+      { reason: 'unrelated', cited: 'p1.4', part: { kind: 'persona', index: 0 } },
+      { reason: 'unrelated', cited: 'p1.3', part: { kind: 'persona', index: 0 } },
+    ]);
+  });
+
   it('keeps a citation in other words where most of the persona\'s claims cite passages that speak to them', () => {
     const { value, dropped } = assemblePersona(
       persona({
@@ -92,6 +102,22 @@ describe('assemblePersona: citations that do not speak to their claims', () => {
     );
     expect(dropped).toEqual([]);
     expect(CLAIMS(value).every((c) => c.evidence.length === 1)).toBe(true);
+  });
+
+  it("leaves the passages an attentive persona cites as a whole alone, even one that speaks to none of its claims", () => {
+    const { value, dropped } = assemblePersona(
+      persona({
+        goals: [{ text: 'Send invoices in minutes.', evidence: ['p1.1'] }, { text: 'Get paid by card.', evidence: ['p1.2'] }],
+        painPoints: [{ text: 'Clients who transfer money weeks late.', evidence: ['p1.2'] }],
+        objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.3'] }],
+        buyingTriggers: [{ text: 'Landing a bigger contract.', evidence: ['p1.1'] }],
+        evidence: ['p1.1', 'p1.4'],
+      }),
+      0,
+      sources,
+    );
+    expect(dropped).toEqual([]);
+    expect(value.evidence.map((e) => e.passageId)).toEqual(['p1.1', 'p1.4']);
   });
 
   it('judges nothing where the claims are in another language than the passages they cite, whatever the report was asked in', () => {

@@ -1,7 +1,7 @@
 import { resolveEvidence, type CitedEvidence } from './evidence.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type EvidenceRef, type LocatablePassage } from './passages.js';
-import { siteTopics, unrelatedCitations, type SiteTopics } from './relevance.js';
+import { siteTopics, speaksToOne, unrelatedCitations, type SiteTopics } from './relevance.js';
 import { CLAIM_FIELDS, type Claim, type DroppedEvidence, type ModelOffering, type ModelPersona, type OfferingSection, type Persona, type ReportPart } from './report.js';
 
 /**
@@ -13,7 +13,8 @@ import { CLAIM_FIELDS, type Claim, type DroppedEvidence, type ModelOffering, typ
  * its copies. A persona whose citations are careless (most share no word with their claims, and
  * passages that speak to them were passed over: relevance.ts) loses those that do not speak to
  * their claims; only where its claims are written in the language of the passages they cite, as
- * a translated claim shares no word with its passage. Pure.
+ * a translated claim shares no word with its passage; and then the passages it cites as a whole
+ * that speak to none of its claims. Pure.
  */
 
 interface Assembled<T> {
@@ -57,27 +58,44 @@ export function assembleOffering(answer: ModelOffering, passages: readonly Locat
 /** The topics of an analysis's passages, told once for all its personas (each reads every passage). */
 const topicsOf = new WeakMap<readonly LocatablePassage[], SiteTopics>();
 
-/** Drops the citations of claims that do not speak to them, when the persona's citations are judged careless. */
-function dropUnrelated(claims: Claim[], passages: readonly LocatablePassage[], part: ReportPart, dropped: DroppedEvidence[]): void {
+/**
+ * Drops the citations of claims that do not speak to them, when the persona's citations are judged
+ * careless; and then the passages it cites as a whole (`evidence`, under "Evidence from the site")
+ * that speak to none of its claims and not to its summary: a model that cites without reading
+ * fills that list the same way. Returns the evidence kept.
+ */
+function dropUnrelated(
+  persona: { summary: string; evidence: EvidenceRef[] } & Pick<Persona, (typeof CLAIM_FIELDS)[number]>,
+  passages: readonly LocatablePassage[],
+  part: ReportPart,
+  dropped: DroppedEvidence[],
+): EvidenceRef[] {
+  const claims = CLAIM_FIELDS.flatMap((f) => persona[f]);
   let topics = topicsOf.get(passages);
   if (!topics) topicsOf.set(passages, (topics = siteTopics(passages.map((p) => p.text))));
   const drops = unrelatedCitations(
     claims.map((c) => ({ text: c.text, cited: c.evidence.map((r) => r.quote) })),
     topics,
   );
-  if (drops.every((d) => d.length === 0)) return;
+  if (drops.every((d) => d.length === 0)) return persona.evidence;
   // Claims in another language than the passages they cite share no word with them, however well
   // chosen: a model that answered in English to a German request, or a corpus stored before it
   // kept the site's language. Told from the texts themselves, and only when something would go.
   const claimsLanguage = detectLanguage(claims.map((c) => c.text).join('\n'), undefined);
   const citedLanguage = detectLanguage(claims.flatMap((c) => c.evidence.map((r) => r.quote)).join('\n'), undefined);
-  if (claimsLanguage !== citedLanguage && claimsLanguage !== 'und' && citedLanguage !== 'und') return;
+  if (claimsLanguage !== citedLanguage && claimsLanguage !== 'und' && citedLanguage !== 'und') return persona.evidence;
   claims.forEach((claim, i) => {
     const gone = new Set(drops[i]);
     if (gone.size === 0) return;
     for (const j of gone) dropped.push({ reason: 'unrelated', cited: claim.evidence[j]!.passageId, part });
     claim.evidence = claim.evidence.filter((_, j) => !gone.has(j));
     claim.inferred = claim.evidence.length === 0;
+  });
+  const said = [persona.summary, ...claims.map((c) => c.text)];
+  return persona.evidence.filter((ref) => {
+    if (speaksToOne(ref.quote, said, topics)) return true;
+    dropped.push({ reason: 'unrelated', cited: ref.passageId, part });
+    return false;
   });
 }
 
@@ -120,7 +138,7 @@ export function assemblePersona(answer: ModelPersona, index: number, sources: Pe
     messaging: trimmed(answer.messaging),
     evidence: resolve(answer.evidence),
   };
-  dropUnrelated(CLAIM_FIELDS.flatMap((f) => persona[f]), passages, part, dropped);
+  persona.evidence = dropUnrelated(persona, passages, part, dropped);
   const anyEvidence = persona.evidence.length > 0 || [persona.goals, persona.painPoints, persona.objections, persona.buyingTriggers].some((l) => l.some((c) => c.evidence.length > 0));
   return { value: { ...persona, support: anyEvidence ? 'supported' : 'unsupported' }, dropped };
 }

@@ -82,7 +82,8 @@ const microlink: GoodAnswer = {
       buyingTriggers: [claim('A redesign that puts link previews at the center of the feed', 'Build engagement for your website')],
       channels: ['GitHub', 'Developer documentation', 'Tech Twitter'],
       messaging: ['Turn any link into a beautiful preview with one React component', 'Start free and pay as you go as your traffic grows'],
-      evidence: [cite("import MicrolinkCard from '@microlink/react'")],
+      // Cited the React code sample until the cleaner left code blocks out (version 7).
+      evidence: [cite('Microlink is a powerful API for developers')],
     },
     {
       name: 'Priya Shah',
@@ -416,7 +417,8 @@ const caktus: GoodAnswer = {
       buyingTriggers: [claim('A flaky test suite that blocks a release', 'a very frustrating problem')],
       channels: ['Django blogs', 'Stack Overflow', 'Webcasts'],
       messaging: ['How we traced a Django test that only failed in the full suite', 'Lessons from a broken demo'],
-      evidence: [cite('from django.contrib.staticfiles.testing import StaticLiveServerTestCase')],
+      // Cited the test's code until the cleaner left code blocks out (version 7).
+      evidence: [cite('I had git branches setup for each phase of the process')],
     },
   ],
 };
