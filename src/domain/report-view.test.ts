@@ -49,12 +49,14 @@ describe('reportView', () => {
         item('painPoints', 0, 'unstated_name', names),
         // Stored before the rule was kept: said as it was.
         { part: { kind: 'offering' }, field: 'products', reason: 'products[0] is junk' },
+        { part: { kind: 'offering' }, field: 'summary', reason: 'summary says the same words over and over' },
       ],
     });
     expect(reportView(report, null).withheld).toEqual([
       'Withheld (persona 1): 3 items that name companies, products or people the site does not mention (goals 2, pain points 1)',
       'Withheld (persona 1): message 2 is placeholder text',
       'Withheld (offering): product 1 is junk',
+      'Withheld (offering): summary says the same words over and over',
     ]);
   });
 

@@ -69,8 +69,8 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
       if (!w.field && w.reason.startsWith(`${partLabel(w.part)} withheld`)) return [capitalize(w.reason)];
       const plain = plainReason(w);
       // A reason that names its field needs no "(offering, summary)"; the summary's one field is the summary.
-      const where = w.field && plain === w.reason && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
-      return [`Withheld (${where}): ${plain}`];
+      const where = w.field && !plain.namesField && w.field !== partLabel(w.part) ? `${partLabel(w.part)}, ${w.field}` : partLabel(w.part);
+      return [`Withheld (${where}): ${plain.text}`];
     }
     // Said once, where the first of its group stands.
     if (group[0] !== w) return [];
@@ -86,12 +86,12 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
  * gives a number ...", "valuePropositions[0] names ..."); a reader reads "goal 2 gives a number
  * ...". A reason that does not start with its field is said as it was.
  */
-function plainReason(w: WithheldPart): string {
+function plainReason(w: WithheldPart): { text: string; namesField: boolean } {
   const field = w.field;
   const m = field ? /^(\w+)(?:\[(\d+)\])? /.exec(w.reason) : null;
-  if (!field || !m || m[1] !== field) return w.reason;
+  if (!field || !m || m[1] !== field) return { text: w.reason, namesField: false };
   const named = m[2] === undefined ? (FIELD_NAMES[field] ?? field) : `${ITEM_NAMES[field] ?? `${field} item`} ${Number(m[2]) + 1}`;
-  return `${named} ${w.reason.slice(m[0].length)}`;
+  return { text: `${named} ${w.reason.slice(m[0].length)}`, namesField: true };
 }
 
 /** "persona 1", "persona 1 and persona 2", "persona 1, persona 2 and persona 3". */
