@@ -65,7 +65,7 @@ const topicsOf = new WeakMap<readonly LocatablePassage[], SiteTopics>();
  * fills that list the same way. Returns the evidence kept.
  */
 function dropUnrelated(
-  persona: { summary: string; evidence: EvidenceRef[] } & Pick<Persona, (typeof CLAIM_FIELDS)[number]>,
+  persona: Omit<Persona, 'support'>,
   passages: readonly LocatablePassage[],
   part: ReportPart,
   dropped: DroppedEvidence[],
