@@ -88,34 +88,23 @@ describe('assemblePersona: citations that do not speak to their claims', () => {
     ]);
   });
 
+  // A model citing by reading: most claims share words with their passages.
+  const citingByReading = persona({
+    goals: [{ text: 'Send invoices in minutes.', evidence: ['p1.1'] }, { text: 'Get paid by card.', evidence: ['p1.2'] }],
+    painPoints: [{ text: 'Clients who transfer money weeks late.', evidence: ['p1.2'] }],
+    objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.3'] }],
+    // No word of this one is in its passage: one of five, a paraphrase a good model writes.
+    buyingTriggers: [{ text: 'Landing a bigger contract.', evidence: ['p1.1'] }],
+  });
+
   it('keeps a citation in other words where most of the persona\'s claims cite passages that speak to them', () => {
-    const { value, dropped } = assemblePersona(
-      persona({
-        goals: [{ text: 'Send invoices in minutes.', evidence: ['p1.1'] }, { text: 'Get paid by card.', evidence: ['p1.2'] }],
-        painPoints: [{ text: 'Clients who transfer money weeks late.', evidence: ['p1.2'] }],
-        objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.3'] }],
-        // No word of this one is in its passage: one of five, a paraphrase a good model writes.
-        buyingTriggers: [{ text: 'Landing a bigger contract.', evidence: ['p1.1'] }],
-      }),
-      0,
-      sources,
-    );
+    const { value, dropped } = assemblePersona(citingByReading, 0, sources);
     expect(dropped).toEqual([]);
     expect(CLAIMS(value).every((c) => c.evidence.length === 1)).toBe(true);
   });
 
-  it("leaves the passages an attentive persona cites as a whole alone, even one that speaks to none of its claims", () => {
-    const { value, dropped } = assemblePersona(
-      persona({
-        goals: [{ text: 'Send invoices in minutes.', evidence: ['p1.1'] }, { text: 'Get paid by card.', evidence: ['p1.2'] }],
-        painPoints: [{ text: 'Clients who transfer money weeks late.', evidence: ['p1.2'] }],
-        objections: [{ text: 'Fears a monthly fee she cannot justify.', evidence: ['p1.3'] }],
-        buyingTriggers: [{ text: 'Landing a bigger contract.', evidence: ['p1.1'] }],
-        evidence: ['p1.1', 'p1.4'],
-      }),
-      0,
-      sources,
-    );
+  it('leaves the passages such a persona cites as a whole alone, even one that speaks to none of its claims', () => {
+    const { value, dropped } = assemblePersona({ ...citingByReading, evidence: ['p1.1', 'p1.4'] }, 0, sources);
     expect(dropped).toEqual([]);
     expect(value.evidence.map((e) => e.passageId)).toEqual(['p1.1', 'p1.4']);
   });
