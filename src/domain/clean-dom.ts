@@ -88,6 +88,8 @@ export interface PruneContext extends HiddenSelectors {
   title?: string;
   /** Told of every element removed and why (for eval/why.ts). */
   trace?: (node: DomNode, reason: string) => void;
+  /** Collects the tags of every tag list removed (by its name or its links): the page's topics, kept beside its text. */
+  tags?: string[];
 }
 
 function boilerplateName(el: DomNode): boolean {
@@ -283,6 +285,8 @@ export function prune(body: DomNode, ctx: PruneContext): DomNode {
       const s = stats.get(node) ?? { text: 0, linkText: 0, inlineLinks: 0, inlineLinkText: 0, hasH1: false, hasBlock: false };
       const reason = removable(node, name, s, inSection, isProtected, isMajor, holdsMost);
       if (reason) {
+        // A tag list goes by its name ("tags") or by its links alike; its tags stay.
+        if (ctx.tags && isTagList(node, s)) for (const tag of tagLinks(node).map(flatText)) if (tag && !ctx.tags.includes(tag)) ctx.tags.push(tag);
         remove.add(node);
         ctx.trace?.(node, reason);
         continue;
@@ -399,7 +403,38 @@ function removable(
   if (s.inlineLinks >= MENU_MIN_LINKS && s.inlineLinkText / Math.max(s.text, 1) >= MENU_LINK_SHARE && s.inlineLinkText / s.inlineLinks <= MENU_MAX_LINK_CHARS) {
     return 'menu of links';
   }
+  if ((name === 'ul' || name === 'ol' || name === 'p' || name === 'div') && isTagList(el, s)) return TAG_LIST;
   return undefined;
+}
+
+const TAG_LIST = 'tag list';
+
+// Where blogs and shops file a post: /tags/python/, /tag/django, /category/news/, ?tag=x.
+const TAG_HREF = /\/(?:tags?|categor(?:y|ies)|topics?|label|schlagworte?|kategorie)\/[^/?#]|[?&](?:tag|category)=/i;
+
+/** The links inside an element, outermost first, in page order. */
+function tagLinks(el: DomNode): DomNode[] {
+  const links: DomNode[] = [];
+  const visit = (n: DomNode) => {
+    if (!isElement(n)) return;
+    if (n.name === 'a') links.push(n);
+    else for (const c of n.children ?? []) visit(c);
+  };
+  for (const c of el.children ?? []) visit(c);
+  return links;
+}
+
+/**
+ * A list of the tags or categories a post is filed under ("python, webcast, testing, django"),
+ * unnamed: it passed as a passage and was quoted as evidence. Two links at least, each to a tag or
+ * category page (or rel="tag"), and next to no other text. Its tags stay beside the page's text
+ * (`CleanPage.tags`): a report may name the page's topics ("Python").
+ */
+function isTagList(el: DomNode, s: Stats): boolean {
+  if (s.text > 300) return false;
+  const links = tagLinks(el);
+  const isTag = (a: DomNode) => TAG_HREF.test(a.attribs?.href ?? '') || /\btag\b/i.test(a.attribs?.rel ?? '');
+  return links.length >= 2 && links.every(isTag) && s.linkText / Math.max(s.text, 1) >= 0.6;
 }
 
 const CHROME_NAMES = ['footer', 'masthead', 'secondary', 'menu', 'navigation', 'popular', 'author', 'modal', 'popup'];

@@ -40,6 +40,8 @@ describe('cleanPage on saved real pages', () => {
     expect(page.text).not.toContain('NREUM'); // inline script
     expect(page.text).not.toContain('from django.contrib.staticfiles import'); // <pre>: source code
     expect(page.text).not.toContain('blog comments powered by'); // Disqus's link (class dsq-brlink)
+    expect(page.text).not.toContain('python, webcast'); // the post's tags, an unnamed <ul> of links to /blog/tags/ ...
+    expect(page.tags).toEqual(['python', 'webcast', 'testing', 'django']); // ... kept beside the text
     expect(page.language).toBe('en');
   });
 
@@ -221,6 +223,18 @@ describe('cleanPage: boilerplate inside the content area', () => {
     expect(text).toBe(`Post mortem of a demo\n${prose}\nThe fix cleared the lru_cache of the finders.\nSince then every test clears it first.`);
     const plain = page(`<pre>${prose}\n\n${prose}</pre>`);
     expect(plain.text).toContain(prose);
+  });
+
+  it('takes a list of the tags or categories a post is filed under, named so or not, out of the text, into tags; keeps links in prose', () => {
+    const { text, tags } = page(`
+      <article><h1>Post mortem of a demo</h1>
+      <ul class="blue"><li><a href="/blog/tags/python/">python</a>, </li><li><a href="/blog/tags/django/">django</a></li></ul>
+      <p>${prose}</p>
+      <p>Tags: <a href="/notes/crews" rel="tag">crews</a>, <a href="/tag/planning">planning</a>, <a href="/tag/python">python</a></p>
+      <p>Read our guides on <a href="/guides/crews">crew planning</a> and <a href="/category/machines/">machines</a> before you start.</p>
+      <div class="tags"><a href="/tag/cranes">cranes</a> <a href="/tag/python">python</a></div></article>`);
+    expect(text).toBe(`Post mortem of a demo\n${prose}\nRead our guides on crew planning and machines before you start.`);
+    expect(tags).toEqual(['python', 'django', 'crews', 'planning', 'cranes']);
   });
 
   it('drops related posts, comments, bylines, share and tag lists, newsletter boxes and div-based menus', () => {

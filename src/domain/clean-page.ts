@@ -17,8 +17,9 @@ import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
  * content. 5: a bare row of links in the content (no list or nav around it) is left out. 6: the
  * language is judged in pieces of the text, so a wrong <html lang> no longer wins on a long page.
  * 7: code blocks and terminal output (<pre>) and Disqus's "blog comments powered by" are left out.
+ * 8: an unnamed list of a post's tags or categories leaves the text for `tags`.
  */
-export const CLEANER_VERSION = 7;
+export const CLEANER_VERSION = 8;
 
 type CheerioRoot = cheerio.CheerioAPI;
 
@@ -200,7 +201,8 @@ export function cleanPage(html: string, url: string): CleanPage {
   const shell = shellEvidence($);
 
   const body = ($('body').get(0) ?? $.root().get(0)) as unknown as DomNode;
-  const scope = prune(body, { title: headTitle, hiddenClasses, hiddenIds });
+  const tags: string[] = [];
+  const scope = prune(body, { title: headTitle, hiddenClasses, hiddenIds, tags });
 
   const headings: string[] = [];
   let firstH1 = '';
@@ -241,6 +243,7 @@ export function cleanPage(html: string, url: string): CleanPage {
     jsonLd,
     language: detectLanguage(text, declared),
     ...(summary ? { summary } : {}),
+    ...(tags.length > 0 ? { tags } : {}),
     ...(Object.keys(og).length > 0 ? { openGraph: og } : {}),
     ...(limited ? { limited: true, limitedReason: limited.reason } : {}),
     cleanerVersion: CLEANER_VERSION,

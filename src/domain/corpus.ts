@@ -19,6 +19,8 @@ export interface CleanPage {
    * "FAQ: question answer", "Review (5/5) by author: text". Absent when there are none.
    */
   summary?: string;
+  /** The tags or categories the page is filed under, from a tag list left out of `text` (version 8 on). */
+  tags?: string[];
   /** OpenGraph: title, description, type, siteName, locale, priceAmount, priceCurrency (those present). */
   openGraph?: Record<string, string>;
   /** The page is an empty JavaScript shell: `text` holds what could be recovered without running it. */
@@ -44,10 +46,11 @@ export interface CorpusPage {
   /** Characters of the page's cleaned text, and of it sent in `text` (blank lines between runs not counted). */
   chars?: number;
   sentChars?: number;
-  /** Page context shown to the model beside the passages, never cited: the meta description, headings, JSON-LD facts. */
+  /** Page context shown to the model beside the passages, never cited: the meta description, headings, JSON-LD facts, tags. */
   description?: string;
   headings?: string[];
   facts?: string[];
+  tags?: string[];
   /**
    * The budgeted text as numbered passages (IDs `p<page>.<n>`, page = position in the corpus,
    * from 1). Absent in corpora stored before evidence by reference: `corpusPassages` derives them.
@@ -55,9 +58,9 @@ export interface CorpusPage {
   passages?: Passage[];
 }
 
-/** What a prompt may show of each page beside its passages: its title and its context (description, headings, facts). */
+/** What a prompt may show of each page beside its passages: its title and its context (description, headings, facts, tags). */
 export function pageContextTexts(corpus: Pick<Corpus, 'pages'>): string[] {
-  return corpus.pages.flatMap((p) => [p.title, p.description ?? '', ...(p.headings ?? []), ...(p.facts ?? [])]).filter(Boolean);
+  return corpus.pages.flatMap((p) => [p.title, p.description ?? '', ...(p.headings ?? []), ...(p.facts ?? []), ...(p.tags ?? [])]).filter(Boolean);
 }
 
 /** What the insight calls read: the analysis's cleaned pages fitted to a token budget (`analyses.corpus`). */

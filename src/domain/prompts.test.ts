@@ -36,11 +36,12 @@ const pricing: Partial<CleanPage> = {
   title: 'Pricing',
   description: 'Plans for every stage.',
   headings: ['Pricing'],
+  tags: ['plans', 'invoicing'],
   text: 'The Solo plan costs 9 euros per month and includes unlimited invoices.',
 };
 
 describe('siteMessage', () => {
-  it('shows each page with its description, headings and structured data as context lines, then its passages', () => {
+  it('shows each page with its description, headings, structured data and tags as context lines, then its passages', () => {
     const corpus = corpusOf([home, pricing]);
     const chosen = promptPassages(corpus, 10_000);
     const message = siteMessage(site, corpus, chosen);
@@ -59,6 +60,7 @@ describe('siteMessage', () => {
         'Page 2: https://acme.test/pricing',
         'Page title: Pricing',
         'Page description: Plans for every stage.',
+        'Page tags: plans, invoicing',
         '[p2.1] The Solo plan costs 9 euros per month and includes unlimited invoices.',
       ].join('\n'),
     );

@@ -34,6 +34,7 @@ export const PAGE_CONTEXT_LABELS = {
   description: 'Page description:',
   headings: 'Page headings:',
   facts: 'Page structured data:',
+  tags: 'Page tags:',
 } as const;
 
 const oneLine = (s: string) => s.replace(/\b(?:https?:\/\/|www\.)\S+/gi, '').replace(/\s+/g, ' ').trim();
@@ -47,7 +48,7 @@ function clipTo(text: string, max: number): string {
 
 /**
  * A page's context lines within `maxChars`: its meta description, its headings, then what its
- * JSON-LD says (organization, products and prices, FAQ, reviews), each under its label. They tell
+ * JSON-LD says (organization, products and prices, FAQ, reviews) and its tags, each under its label. They tell
  * the model what a page is about when only some of its passages fit; they are not passages.
  */
 export function pageContextLines(page: Corpus['pages'][number], maxChars = PAGE_CONTEXT_CHARS, shown: readonly Passage[] = []): string[] {
@@ -70,6 +71,7 @@ export function pageContextLines(page: Corpus['pages'][number], maxChars = PAGE_
   const headings = (page.headings ?? []).map(oneLine).filter((h) => h && h !== title && !isShown(h));
   if (headings.length > 0) push(PAGE_CONTEXT_LABELS.headings, headings.join(' | '));
   for (const fact of page.facts ?? []) push(PAGE_CONTEXT_LABELS.facts, fact, 60);
+  if (page.tags?.length) push(PAGE_CONTEXT_LABELS.tags, page.tags.join(', '), 20);
   return lines;
 }
 
@@ -80,7 +82,7 @@ export type PromptSelection = Map<number, Passage[]> & { context?: Map<number, s
 
 /**
  * What a prompt can hold of the site: passages in corpus order, round-robin across pages until the
- * budget is spent. A page's context lines (description, headings, structured data) are paid for
+ * budget is spent. A page's context lines (description, headings, structured data, tags) are paid for
  * with its first passage, and get at most a quarter of the page's even share of the budget.
  */
 export function promptPassages(corpus: Corpus, maxTokens: number, maxPassages = MAX_PROMPT_PASSAGES): PromptSelection {
@@ -122,7 +124,7 @@ export function promptPassages(corpus: Corpus, maxTokens: number, maxPassages = 
 
 /**
  * The site message: under each page's URL and title, its context lines (description, headings,
- * structured data: not citable) and the passages of `chosen` with their IDs.
+ * structured data, tags: not citable) and the passages of `chosen` with their IDs.
  */
 export function siteMessage(site: { url: string; domain: string }, corpus: Corpus, chosen: PromptSelection): string {
   const blocks = corpus.pages.flatMap((page, i) => {
@@ -302,7 +304,7 @@ export const PROMPT_MARKERS: readonly RegExp[] = [
   /^\s*Page \d+:/im,
   /\bPage title:/i,
   // The page context labels, at the start of a line: a site may well write "page description" in prose.
-  /^\s*Page (description|headings|structured data):/im,
+  /^\s*Page (description|headings|structured data|tags):/im,
   /^\s*Website: https?:\/\//im,
   /\[p\d{1,3}\.\d{1,4}\]/i,
   /^\s*Task:/im,

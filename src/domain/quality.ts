@@ -65,7 +65,7 @@ export interface QualityContext {
   passages: readonly LocatablePassage[];
   /** Cleaned page text by URL: every quote must also appear verbatim there. */
   pageTexts: ReadonlyMap<string, string>;
-  /** What the prompt shows of the site beside its passages (page titles, descriptions, headings, structured data): figures and names a field may give. */
+  /** What the prompt shows of the site beside its passages (page titles, descriptions, headings, structured data, tags): figures and names a field may give. */
   siteContext: readonly string[];
   /** The language the site's text was detected in (ISO 639-1; 'und' when undetermined). */
   siteLanguage: string;

@@ -246,12 +246,13 @@ describe('fitTokenBudget', () => {
     expect(corpus.language).toBe('de');
   });
 
-  it('carries the page context along: description, headings and JSON-LD facts, without addresses', () => {
+  it('carries the page context along: description, headings, JSON-LD facts and tags, without addresses', () => {
     const corpus = fitTokenBudget(
       [
         cleaned('https://a.com/', 'Welcome.', {
           description: 'Invoicing for freelancers. See https://a.com/start',
           headings: ['Invoices in a minute', 'Loved by agencies'],
+          tags: ['freelancing', ' late  payments '],
           jsonLd: [{ '@context': 'https://schema.org', '@type': 'Organization', name: 'Acme', url: 'https://a.com', slogan: 'Get paid faster' }],
         }),
       ],
@@ -261,6 +262,7 @@ describe('fitTokenBudget', () => {
       description: 'Invoicing for freelancers. See',
       headings: ['Invoices in a minute', 'Loved by agencies'],
       facts: [expect.stringContaining('Get paid faster')],
+      tags: ['freelancing', 'late payments'],
     });
   });
 });

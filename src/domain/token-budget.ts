@@ -44,7 +44,7 @@ const LIST_RUN = 3;
 const LIST_ITEM_MAX_CHARS = 120;
 // A line on at least this many pages is site chrome: kept once, and last.
 const CHROME_PAGES = 3;
-// What of the context a page carries along (description, headings, structured data).
+// What of the context a page carries along (description, headings, structured data, tags).
 const MAX_CONTEXT_HEADINGS = 12;
 // Per page and round, at most this many characters of its headings and lead (core), and of its other informative blocks.
 const CORE_CHARS = (value: number) => 300 + 900 * value;
@@ -194,14 +194,16 @@ export function structuredFacts(page: Pick<CleanPage, 'jsonLd' | 'summary'>): st
   return facts;
 }
 
-function contextOf(page: CleanPage): Pick<CorpusPage, 'description' | 'headings' | 'facts'> {
+function contextOf(page: CleanPage): Pick<CorpusPage, 'description' | 'headings' | 'facts' | 'tags'> {
   const description = clip(noUrls(page.description ?? ''));
   const headings = (page.headings ?? []).map(collapse).filter(Boolean).slice(0, MAX_CONTEXT_HEADINGS);
   const facts = structuredFacts(page);
+  const tags = (page.tags ?? []).map(collapse).filter(Boolean).slice(0, MAX_CONTEXT_HEADINGS);
   return {
     ...(description ? { description } : {}),
     ...(headings.length ? { headings } : {}),
     ...(facts.length ? { facts } : {}),
+    ...(tags.length ? { tags } : {}),
   };
 }
 
