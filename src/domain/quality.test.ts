@@ -289,6 +289,8 @@ describe('junkReason', () => {
     ['About Acme We', 'stops mid-phrase'],
     ['Invoices for', 'stops mid-phrase'],
     ['Leiter der', 'stops mid-phrase'],
+    ['Schreiben Sie Ihre', 'stops mid-phrase'],
+    ['Découvrez nos', 'stops mid-phrase'],
     // A key of the JSON a weak model (SmolLM2) wrote as a product.
     ['pricesList:', 'stops mid-phrase'],
     // A decoding loop, as SmolLM2 wrote it.

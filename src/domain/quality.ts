@@ -128,13 +128,15 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
 /**
  * Words a label cannot end on ("About Acme We", "Invoices for"): articles, pronouns, conjunctions
  * and prepositions of the languages the product is used in most, where a label cut from running
- * text stops. Not "a", which ends product names ("Plan A").
+ * text stops ("Schreiben Sie Ihre" of "Schreiben Sie Ihre eigene Kundenmeinung", a product of the
+ * stand-in on a saved shop page). Not "a", which ends product names ("Plan A"), nor words that end
+ * names too ("son", "her", "sein").
  */
 const DANGLING = new Set(
   [
-    'an the and or but of to for with from by in on at as that which who we our you your their its is are',
-    'der die das den dem des ein eine einen und oder aber von zu zum zur für mit bei aus im am wir unser unsere sie ihr ist sind',
-    'le la les un une et ou de du des pour avec par au aux nous notre vous votre est sont',
+    'an the and or but of to for with from by in on at as that which who we our you your their its is are my',
+    'der die das den dem des ein eine einen einem einer eines und oder aber von zu zum zur für mit bei aus im am wir unser unsere unseren unserem unserer sie ihr ihre ihren ihrem ihrer eure euren meine meinen deine deinen seine seinen seinem seiner ist sind',
+    'le la les un une et ou de du des pour avec par au aux nous notre nos vous votre vos leur leurs ses mes mon cette ces est sont',
   ]
     .join(' ')
     .split(' '),
