@@ -90,6 +90,8 @@ describe('cleanPage on saved real pages', () => {
   it('never glues words of neighbouring blocks together', () => {
     const page = clean('fairkom.eu.about.html');
     expect(page.text).toContain('1. Cloud Services\n2. Software Entwicklung');
+    // A sentence set in two lines with a <br>: one line, not a passage that starts with "oder".
+    expect(page.text).toContain('Weiterentwicklung von Open Source Projekten oder in die Begleitung von sozialen und nachhaltigen Initiativen.');
     for (const p of fs.readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.html'))) {
       const { text } = clean(p);
       expect(text, p).not.toMatch(/[ \t]{2,}|\n\s*\n| \n|\n /);
@@ -196,6 +198,23 @@ describe('cleanPage: boilerplate inside the content area', () => {
     expect(text).toContain('Why crews miss deliveries');
     expect(text).toContain(prose);
     expect(text).not.toContain('Archives');
+  });
+
+  it('keeps a sentence a <br> cuts in one line, and lines of a name, an address or a list apart', () => {
+    const { text } = page(`
+      <p>Our surpluses go into open source projects<br>or into social and sustainable initiatives.</p>
+      <p>Bateman Group<br>press@bateman.example</p>
+      <p>Tom Preston-Werner, GitHub<br>chantastic, GitHub</p>
+      <p>We plan crews.<br>we also plan machines.</p>`);
+    expect(text.split('\n')).toEqual([
+      'Our surpluses go into open source projects or into social and sustainable initiatives.',
+      'Bateman Group',
+      'press@bateman.example',
+      'Tom Preston-Werner, GitHub',
+      'chantastic, GitHub',
+      'We plan crews.',
+      'we also plan machines.',
+    ]);
   });
 
   it('reads ruby text without its annotations', () => {

@@ -17,9 +17,10 @@ import { jsonLdSummary, parseState, stateText } from './clean-structured.js';
  * content. 5: a bare row of links in the content (no list or nav around it) is left out. 6: the
  * language is judged in pieces of the text, so a wrong <html lang> no longer wins on a long page.
  * 7: code blocks and terminal output (<pre>) and Disqus's "blog comments powered by" are left out.
- * 8: an unnamed list of a post's tags or categories leaves the text for `tags`.
+ * 8: an unnamed list of a post's tags or categories leaves the text for `tags`. 9: a sentence a
+ * <br> cuts in two lines is one line.
  */
-export const CLEANER_VERSION = 8;
+export const CLEANER_VERSION = 9;
 
 type CheerioRoot = cheerio.CheerioAPI;
 

@@ -57,6 +57,9 @@ export function collapseChildrenText(n: DomNode): string {
 }
 
 /** A line of at least this many links, next to no other words, is a row of links (a menu written inline), not text. */
+/** A line that ends a sentence (or a label, a quote, a bracket): what follows starts a new one. */
+const SENTENCE_CLOSED = /[.!?:;…。！？"”»)\]]$/u;
+
 const LINK_ROW_MIN_LINKS = 3;
 const LINK_ROW_LINK_SHARE = 0.9;
 
@@ -71,10 +74,20 @@ export function blockText(root: DomNode, onHeading?: (level: number, node: DomNo
   let links = 0;
   let linkLetters = 0;
   const letters = (t: string) => t.match(/\p{L}/gu)?.length ?? 0;
-  const breakLine = () => {
+  // A <br> before the line just ended: the line may go on a sentence the break cut.
+  let afterBr = false;
+  const breakLine = (br = false) => {
     const text = collapse(line);
     const linkRow = links >= LINK_ROW_MIN_LINKS && linkLetters >= LINK_ROW_LINK_SHARE * letters(text);
-    if (text && !linkRow && lines[lines.length - 1] !== text) lines.push(text);
+    const last = lines.length - 1;
+    if (text && !linkRow && lines[last] !== text) {
+      // "... von Open Source Projekten<br>oder in die Begleitung ... Initiativen.": a sentence set
+      // in short lines goes on in small letters after a line that ends no sentence, and ends one
+      // (a name and a handle or an address under it do not); it stays one line.
+      if (afterBr && last >= 0 && !SENTENCE_CLOSED.test(lines[last]!) && /^\p{Ll}/u.test(text) && /[.!?…。！？]$/u.test(text)) lines[last] += ` ${text}`;
+      else lines.push(text);
+    }
+    afterBr = br && text !== '';
     line = '';
     links = 0;
     linkLetters = 0;
@@ -99,6 +112,10 @@ export function blockText(root: DomNode, onHeading?: (level: number, node: DomNo
     if (node.name === 'a') links++;
     if (node.name && NON_CONTENT.has(node.name) && !keepControlText(node)) continue;
     if (onHeading && node.name && /^h[1-3]$/.test(node.name)) onHeading(Number(node.name[1]), node);
+    if (node.name === 'br') {
+      breakLine(true);
+      continue;
+    }
     const block = node.name !== undefined && BLOCK_TAGS.has(node.name);
     if (block) {
       breakLine();
