@@ -56,10 +56,10 @@ export function collapseChildrenText(n: DomNode): string {
   return out;
 }
 
-/** A line of at least this many links, next to no other words, is a row of links (a menu written inline), not text. */
 /** A line that ends a sentence (or a label, a quote, a bracket): what follows starts a new one. */
 const SENTENCE_CLOSED = /[.!?:;…。！？"”»)\]]$/u;
 
+/** A line of at least this many links, next to no other words, is a row of links (a menu written inline), not text. */
 const LINK_ROW_MIN_LINKS = 3;
 const LINK_ROW_LINK_SHARE = 0.9;
 
