@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
+import { claimsSaidTwice, judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
 
 // The judge itself: it must see prompt text, repeats and products not on the site, and only those.
 
@@ -27,6 +27,13 @@ describe('the trust judge', () => {
     const goals = ['Send invoices from the phone after a shoot', 'Track billable hours for every client'];
     expect(repeatedPersonaShare({ personas: [persona('A', goals), persona('B', goals)] })).toBe(1);
     expect(repeatedPersonaShare({ personas: [persona('A', goals), persona('B', ['Win retainers from agencies', 'Hire a second designer'])] })).toBe(0);
+  });
+
+  it('counts the claims a persona says again in a later list of its own', () => {
+    const a = { ...persona('A', ['Send invoices fast', 'Track hours']), objections: [{ text: 'send  invoices FAST', evidence: [] }], buyingTriggers: [{ text: 'Track hours.', evidence: [] }, { text: 'A late client', evidence: [] }] };
+    // Another persona's goal said again is not its own repeat.
+    const b = { ...persona('B', ['Track hours']), painPoints: [{ text: 'A late client', evidence: [] }] };
+    expect(claimsSaidTwice({ personas: [a, b] })).toBe(2);
   });
 
   it('finds products none of whose words the site says', () => {

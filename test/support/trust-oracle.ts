@@ -24,6 +24,8 @@ export interface TrustVerdict {
   repeatedPersonaShare: number;
   /** Offering products the site does not mention (productsNotOnSite). */
   productsNotOnSite: string[];
+  /** Claims a persona says again in a later list of its own (claimsSaidTwice). */
+  claimsSaidTwice: number;
 }
 
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -151,6 +153,7 @@ export function judgeReport(report: any, pages: ReadonlyMap<string, string>, pro
     fields,
     repeatedPersonaShare: repeatedPersonaShare(report),
     productsNotOnSite: productsNotOnSite(report, siteText),
+    claimsSaidTwice: claimsSaidTwice(report),
   };
 }
 
@@ -184,6 +187,24 @@ export function repeatedPersonaShare(report: any): number {
     }
   });
   return worst;
+}
+
+/**
+ * Claims a persona says in a later list after an earlier one of its own (the same words, case and
+ * spacing aside): a goal said again as an objection or a buying trigger.
+ */
+export function claimsSaidTwice(report: any): number {
+  const fields = ['goals', 'painPoints', 'objections', 'buyingTriggers'];
+  let twice = 0;
+  for (const p of report.personas ?? []) {
+    const said = new Set<string>();
+    for (const f of fields) {
+      const here = ((p[f] ?? []) as any[]).map((c) => words(typeof c === 'string' ? c : c.text).join(' '));
+      twice += here.filter((t) => said.has(t)).length;
+      for (const t of here) said.add(t);
+    }
+  }
+  return twice;
 }
 
 /** Offering products of which no word of four letters or more is on the site: another company's, or made up. */
