@@ -246,12 +246,6 @@ describe('a report never shows what it cannot back, whatever the model does', ()
     // (measured in two runs on 2026-12-01: 28 dropped and 1 left, 29 and 0; with the passed-over
     // condition, 30 and 1, 29 and 1).
     expect(unrelated).toBeGreaterThan(3 * elsewhere.length);
-    // The passages a persona cites as a whole ("Evidence from the site") were drawn the same way.
-    const listed = report.personas.flatMap((p: any) => p.evidence.map((e: any) => ({ e, claims: [...p.goals, ...p.painPoints, ...p.objections, ...p.buyingTriggers] })));
-    const listedElsewhere = listed.filter(({ e, claims }: any) => !claims.some((c: any) => flat(e.quote).includes(flat(c.text))));
-    // Measured on 2026-12-01: before the list was judged, 2 of 2 listed passages held none of their
-    // persona's claims; after, 1 of 1 (it shares two words with a claim by chance).
-    expect(listedElsewhere.length).toBeLessThanOrEqual(Math.ceil(listed.length / 2));
   }, 300_000);
 
   it('ends degraded on junk (identifiers, punctuation, markup), and a personas-only regeneration under junk is held to the same rules', async () => {
