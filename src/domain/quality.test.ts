@@ -229,6 +229,15 @@ describe('checkReportQuality', () => {
     expect(check(r).issues.filter((i) => i.field === 'products')).toEqual([]);
   });
 
+  it('withholds a product named by short and common words only, in any language', () => {
+    const r = sampleReport();
+    r.offering!.products = ['Bridge planner', 'Was I', 'Go', 'Plan A'];
+    expect(check(r).issues.map((i) => [i.field, i.item, i.rule, i.message])).toEqual([
+      ['products', 1, 'junk', 'products[1] is only short or common words, no name'],
+      ['products', 2, 'junk', 'products[2] is only short or common words, no name'],
+    ]);
+  });
+
   it('marks a part without any evidence unsupported', () => {
     const r = sampleReport();
     r.offering = { ...r.offering!, evidence: [], support: 'unsupported' };

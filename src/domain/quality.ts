@@ -365,12 +365,22 @@ class Checker {
     return null;
   }
 
-  /** After `list`: a product the site does not offer (relevance.ts offSiteProduct), where the part is in the site's language. */
+  /**
+   * After `list`: a product named by short and common words only ("Was I", cut from "Was I losing
+   * my mind?"), which names nothing (a product called "Go" too: two letters say too little to
+   * check); and, where the part is in the site's language, a product the
+   * site does not offer (relevance.ts offSiteProduct).
+   */
   productsOnSite(part: ReportPart, products: readonly string[]): void {
-    if (!inSiteLanguage(this.siteLanguage, this.partLanguage(part))) return;
+    const sameLanguage = inSiteLanguage(this.siteLanguage, this.partLanguage(part));
     products.forEach((product, item) => {
       if (this.issues.some((i) => samePart(i.part, part) && i.field === 'products' && i.item === item)) return;
-      if (!offSiteProduct(product, (this.siteTopicWords ??= [...new Set(topicWords(this.siteTexts.join('\n')))]))) return;
+      if (topicWords(product).length === 0) {
+        this.rejected++;
+        this.add({ part, field: 'products', item, rule: 'junk', message: `products[${item}] is only short or common words, no name` });
+        return;
+      }
+      if (!sameLanguage || !offSiteProduct(product, (this.siteTopicWords ??= [...new Set(topicWords(this.siteTexts.join('\n')))]))) return;
       this.rejected++;
       this.add({ part, field: 'products', item, rule: 'unstated_name', message: `products[${item}] names a product the site does not mention` });
     });
