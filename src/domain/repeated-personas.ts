@@ -8,21 +8,17 @@ import { foldForMatching } from './passages.js';
  * Max"), its goals and pain points copied or reworded a word or two. A reader counts two personas
  * and gets one. Pure.
  *
- * Two claims say the same when their text is the same, or when two of their topic words and
- * REPEATED_WORDS of the shorter one's are shared (a stem's forms count as one word). A later
- * persona's claim is compared with every claim of the earlier, whatever its list: a copy's claims
- * do not always stay in their lists (report-assembly.ts leaves a claim out of a later list of its
- * persona that said it already). Personas written by hand for saved pages
- * (test/support/good-answers.ts) share at most 29% of the shorter claim's topic words with a claim
- * of the same field of another persona of their report (51 such pairs; two words once, "großer
- * Anbieter"); compared with any claim of the earlier persona, at most 17% of a persona's claims say
- * the same (one of six, fairkom). A claim copied with two of five topic words swapped for synonyms
- * keeps 60%.
+ * Two claims of one field say the same when their text is the same, or when two of their topic
+ * words and REPEATED_WORDS of the shorter one's are shared (a stem's forms count as one word).
+ * Personas written by hand for saved pages (test/support/good-answers.ts) share at most 29% of the
+ * shorter claim's topic words with a claim of the same field of another persona of their report
+ * (51 such pairs; two words once, "großer Anbieter"); a claim copied with two of five topic words
+ * swapped for synonyms keeps 60%.
  */
 
 /** The share of the shorter claim's topic words two claims must share to say the same. */
 export const REPEATED_WORDS = 0.6;
-/** A persona repeats an earlier one when this share of its claims (and MIN_REPEATED at least) say what one of the earlier's claims says. */
+/** A persona repeats an earlier one when this share of its claims (and MIN_REPEATED at least) say what one of the earlier's claims of the same field says. */
 export const REPEATED_SHARE = 2 / 3;
 export const MIN_REPEATED = 3;
 
@@ -58,10 +54,7 @@ export function repeatedPersonas(personas: readonly Persona[]): PersonaRepeat[] 
     const claims = later.reduce((n, field) => n + field.length, 0);
     for (let of = 0; of < index; of++) {
       const earlier = keys[of]!;
-      // Any of the earlier's claims: a copy keeps its claims, not always in their lists (a goal
-      // said again as an objection is left out of the objections when the persona is assembled).
-      const said = earlier.flat();
-      const repeated = later.reduce((n, field) => n + field.filter((c) => said.some((e) => sameClaim(c, e))).length, 0);
+      const repeated = later.reduce((n, field, f) => n + field.filter((c) => earlier[f]!.some((e) => sameClaim(c, e))).length, 0);
       if (repeated >= MIN_REPEATED && repeated >= REPEATED_SHARE * claims) {
         repeats.push({ index, of, repeated, claims });
         return;
