@@ -47,23 +47,6 @@ describe('assemblePersona', () => {
     expect(value.channels).toEqual(['LinkedIn', 'Design forums']);
   });
 
-  it('leaves a claim said in an earlier list out of a later one, unless that list would be left empty', () => {
-    const { value } = assemblePersona(
-      persona({
-        goals: [{ text: 'Get paid within days.', evidence: ['p1.2'] }, { text: 'Send invoices in minutes.', evidence: ['p1.1'] }],
-        painPoints: [{ text: 'Chasing late payments.', evidence: [] }, { text: 'get paid within days', evidence: ['p1.2'] }],
-        objections: [{ text: 'Send invoices in minutes.', evidence: ['p1.1'] }, { text: 'Chasing late payments.', evidence: [] }],
-        buyingTriggers: [{ text: 'A client who pays three months late.', evidence: [] }],
-      }),
-      0,
-      sources,
-    );
-    expect(CLAIMS(value).map((c) => c.text)).toEqual(['Get paid within days.', 'Send invoices in minutes.', 'Chasing late payments.', 'Send invoices in minutes.', 'A client who pays three months late.']);
-    expect(value.painPoints.map((c) => c.text)).toEqual(['Chasing late payments.']);
-    // Both objections were said before: the first stays rather than none.
-    expect(value.objections.map((c) => c.text)).toEqual(['Send invoices in minutes.']);
-  });
-
   it('keeps different items, and a repeated claim without evidence stays inferred', () => {
     const { value } = assemblePersona(persona({ painPoints: [{ text: 'Chasing late payments.', evidence: [] }, { text: 'Chasing late payments', evidence: [] }, { text: 'Chasing late payments by phone.', evidence: [] }] }), 0, sources);
     expect(value.painPoints.map((p) => [p.text, p.inferred])).toEqual([

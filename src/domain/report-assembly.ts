@@ -10,8 +10,7 @@ import { CLAIM_FIELDS, type Claim, type DroppedEvidence, type ModelOffering, typ
  * part, each claim linked to its evidence or marked inferred, each part marked unsupported when
  * no evidence is left. Items a list repeats (the same words, folded as quotes are) become one: a
  * reader gains nothing from one goal three times, and a repeated claim keeps the evidence of all
- * its copies. A claim a persona said in an earlier list is left out of a later one (a goal said
- * again as an objection), unless the later list would be left empty. A persona whose citations are careless (most share no word with their claims, and
+ * its copies. A persona whose citations are careless (most share no word with their claims, and
  * passages that speak to them were passed over: relevance.ts) loses those that do not speak to
  * their claims; only where its claims are written in the language of the passages they cite, as
  * a translated claim shares no word with its passage; and then the passages it cites as a whole
@@ -110,10 +109,6 @@ export function assemblePersona(answer: ModelPersona, index: number, sources: Pe
   const part: ReportPart = { kind: 'persona', index };
   const dropped: DroppedEvidence[] = [];
   const resolve = resolver(part, passages, dropped);
-  // The claims of the earlier lists, by folded text: a later list leaves out what one of them said
-  // (the same sentence as a goal and as an objection reads as a contradiction), unless it would
-  // have nothing left, which would cost the whole persona.
-  const said = new Set<string>();
   const claims = (list: readonly { text: string; evidence: readonly unknown[] }[]): Claim[] => {
     const byText = new Map<string, Claim>();
     for (const c of list) {
@@ -129,11 +124,7 @@ export function assemblePersona(answer: ModelPersona, index: number, sources: Pe
       first.evidence = [...first.evidence, ...evidence.filter((r) => !known.has(refKey(r)))];
       first.inferred = first.evidence.length === 0;
     }
-    const all = [...byText.entries()];
-    const fresh = all.filter(([key]) => !said.has(key));
-    const kept = fresh.length > 0 ? fresh : all.slice(0, 1);
-    for (const [key] of all) said.add(key);
-    return kept.map(([, claim]) => claim);
+    return [...byText.values()];
   };
   const persona: Omit<Persona, 'support'> = {
     name: answer.name.trim(),
