@@ -285,8 +285,9 @@ export function prune(body: DomNode, ctx: PruneContext): DomNode {
       const s = stats.get(node) ?? { text: 0, linkText: 0, inlineLinks: 0, inlineLinkText: 0, hasH1: false, hasBlock: false };
       const reason = removable(node, name, s, inSection, isProtected, isMajor, holdsMost);
       if (reason) {
-        // A tag list goes by its name ("tags") or by its links alike; its tags stay.
-        if (ctx.tags && isTagList(node, s)) for (const tag of tagLinks(node).map(flatText)) if (tag && !ctx.tags.includes(tag)) ctx.tags.push(tag);
+        // A tag list goes by its name ("tags") or by its links alike; its tags stay. (One removed
+        // as a tag list was told so already: its links are not walked twice.)
+        if (ctx.tags && (reason === TAG_LIST || isTagList(node, s))) for (const tag of tagLinks(node).map(flatText)) if (tag && !ctx.tags.includes(tag)) ctx.tags.push(tag);
         remove.add(node);
         ctx.trace?.(node, reason);
         continue;

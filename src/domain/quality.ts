@@ -368,8 +368,8 @@ class Checker {
   /**
    * After `list`: a product named by short and common words only ("Was I", cut from "Was I losing
    * my mind?"), which names nothing (a product called "Go" too: two letters say too little to
-   * check); and, where the part is in the site's language, a product the
-   * site does not offer (relevance.ts offSiteProduct).
+   * check); and, where the part is in the site's language, a product the site does not offer
+   * (relevance.ts offSiteProduct).
    */
   productsOnSite(part: ReportPart, products: readonly string[]): void {
     const sameLanguage = inSiteLanguage(this.siteLanguage, this.partLanguage(part));
