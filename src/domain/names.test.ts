@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unstatedNames, wordSet } from './names.js';
+import { sentencesAboutNoOne, unstatedNames, wordSet } from './names.js';
 
 const SITE = wordSet([
   'Acme Invoicing sends professional invoices for freelancers and small agencies.',
@@ -76,5 +76,25 @@ describe('unstatedNames', () => {
   it('compares accents and case folded', () => {
     const site = wordSet(['Zusammenarbeit mit Société Générale et Crédit Agricole.']);
     expect(unstatedNames('Clients include SOCIETE Generale and Credit Agricole.', site)).toEqual([]);
+  });
+});
+
+describe('sentencesAboutNoOne', () => {
+  const maria = { name: 'Maria Keller', role: 'Bridge engineer at a city' };
+  it('keeps the sentences that refer to no person', () => {
+    expect(sentencesAboutNoOne('Maria plans bridges. Trusted by teams at Shopify and Airbnb.', maria)).toEqual(['Trusted by teams at Shopify and Airbnb.']);
+    expect(sentencesAboutNoOne('Integrates with Salesforce.\nAs featured in Forbes!', maria)).toEqual(['Integrates with Salesforce.', 'As featured in Forbes!']);
+  });
+  it('lets a pronoun, "who", or a word of the name or role tell the customer', () => {
+    for (const text of ['She reads Bauwelt.', 'They work with Siemens.', 'An inspector who uses Revit.', 'Keller reads Detail.', 'Engineers at Arup.', 'Sie liest Bauwelt.', 'Er nutzt Revit.', 'Elle lit Bauwelt.', 'I use Revit daily.'])
+      expect(sentencesAboutNoOne(text, maria), text).toEqual([]);
+  });
+  it('does not take the company\'s voice or a role\'s function words for the customer', () => {
+    expect(sentencesAboutNoOne('We integrate with Salesforce.', maria)).toEqual(['We integrate with Salesforce.']);
+    expect(sentencesAboutNoOne('Your team will love Zapier.', maria)).toEqual(['Your team will love Zapier.']);
+    expect(sentencesAboutNoOne('Trusted by Shopify at a glance.', maria)).toEqual(['Trusted by Shopify at a glance.']);
+    // German "Sie"/"Ihre" capitalised inside a sentence is the polite "you".
+    expect(sentencesAboutNoOne('Schreiben Sie Ihre Meinung.', maria)).toEqual(['Schreiben Sie Ihre Meinung.']);
+    expect(sentencesAboutNoOne('Jetzt will sie ihre Steuer erklären.', maria)).toEqual([]);
   });
 });

@@ -198,3 +198,43 @@ export function unstatedNames(text: string, known: ReadonlySet<string>, allowed:
   }
   return names;
 }
+
+/**
+ * Words that speak of a person: the pronouns a portrait refers to its customer by ("he", "sie",
+ * "elle") and "who". Not "we", "you" and their kin: that is the company's voice ("We integrate
+ * with ...", "Ihre Vorteile"), not a customer's.
+ */
+const PERSON_WORDS = new Set(
+  [
+    'i me my mine he him his himself she her hers herself they them their theirs themselves who whom whose',
+    'ich mich mir mein meine meinen meinem meiner meines er ihn ihm sein seine seinen seinem seiner seines',
+    'je moi mon ma mes il lui son sa ses elle ils elles eux',
+  ]
+    .join(' ')
+    .split(' '),
+);
+/** German "sie", "ihr", "ihre", ...: "she" or "they" in small letters or first, the polite "you" ("Schreiben Sie Ihre ...") capitalised inside a sentence. */
+const GERMAN_SHE = new Set(['sie', 'ihr', 'ihre', 'ihren', 'ihrem', 'ihrer', 'ihres', 'ihnen']);
+const ALL_FUNCTION_WORDS = new Set(Object.values(FUNCTION_WORDS).flatMap((words) => words.split(' ')));
+
+/**
+ * The sentences of a persona's summary that speak of no one: neither a pronoun for a person nor a
+ * word of the persona's name or role ("Maria", "engineer"). A portrait imagines a customer and may
+ * name their world ("Maria plans bridges for the City of Bern"); a sentence about no one
+ * ("Trusted by teams at Shopify, Airbnb and Deloitte.") speaks for the company, and quality.ts
+ * holds it to the names rule.
+ */
+export function sentencesAboutNoOne(text: string, persona: { name: string; role: string }): string[] {
+  const own = new Set([...wordSet([persona.name, persona.role])].filter((w) => [...w].length >= 3 && !ALL_FUNCTION_WORDS.has(w)));
+  return text
+    .split(/(?<=[.!?\u2026])\s+|\n+/u)
+    .filter((sentence) => {
+      const words = [...sentence.matchAll(WORD)].map(([w]) => w);
+      return !words.some((word, i) => {
+        const folded = foldCaseAndAccents(word);
+        if (GERMAN_SHE.has(folded)) return i === 0 || word === word.toLowerCase();
+        return PERSON_WORDS.has(folded) || isKnown(folded, own);
+      });
+    })
+    .filter((sentence) => sentence.trim() !== '');
+}

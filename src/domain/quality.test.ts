@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS } from './prompts.js';
 import { checkReportQuality, failingParts, echoIndex, findPlaceholder, junkReason, promptEcho, type QualityContext } from './quality.js';
 import { claim, otherPersona, ref, SAMPLE_PAGES, SAMPLE_PASSAGES, samplePersona, sampleReport } from '../../test/support/sample-report.js';
+import type { Persona } from './report.js';
 
 const ctx: QualityContext = { passages: SAMPLE_PASSAGES, pageTexts: SAMPLE_PAGES, siteContext: [], siteLanguage: 'en', scaffolding: PROMPT_SCAFFOLDING, markers: PROMPT_MARKERS, terms: PROMPT_TERMS };
 const check = (r = sampleReport()) => checkReportQuality(r, ctx);
@@ -190,6 +191,21 @@ describe('checkReportQuality', () => {
     r.summary = 'Acme sells bridge planning software.';
     r.offering!.valuePropositions = ['Half the planning time for every bridge'];
     expect(check({ ...r, instructions: 'Focus on engineers who use Excel' }).issues).toEqual([]);
+  });
+
+  it("holds a sentence of a persona's summary that speaks of no one to the names rule", () => {
+    const r = sampleReport();
+    const summaryIssues = (summary: string, persona: Partial<Persona> = {}) =>
+      check({ ...r, personas: [samplePersona({ ...persona, summary })] }).issues.map((i) => [i.field, i.rule]);
+    // Social proof added after the portrait, or alone, speaks for the company.
+    expect(summaryIssues('Maria plans bridges for the City of Bern. Trusted by teams at Shopify, Airbnb and Deloitte.')).toEqual([['summary', 'unstated_name']]);
+    expect(summaryIssues('Recommended by analysts at Gartner.')).toEqual([['summary', 'unstated_name']]);
+    // A sentence about the customer, by name, pronoun or role, may name their world.
+    expect(summaryIssues('Maria plans bridges for the City of Bern. She reads Bauwelt and Structure.')).toEqual([]);
+    expect(summaryIssues('Lead engineer of the City of Bern, reading Bauwelt.')).toEqual([]);
+    expect(summaryIssues('Tom leitet das Bauamt. Er liest Bauwelt und Detail.', { name: 'Tom' })).toEqual([]);
+    // The polite German "Sie" inside a sentence is the company speaking to its reader, not a customer.
+    expect(summaryIssues('Schreiben Sie Ihre Meinung an HubSpot.', { name: 'Tom', role: 'Kunde' })).toEqual([['summary', 'unstated_name']]);
   });
 
   it('flags a role that repeats the persona\'s name', () => {

@@ -1,6 +1,6 @@
 import type { DropReason } from './evidence.js';
 import { siteFigures, unstatedFigures } from './figures.js';
-import { ordinaryWords, placeAndLanguageWords, unstatedNames, wordSet } from './names.js';
+import { ordinaryWords, placeAndLanguageWords, sentencesAboutNoOne, unstatedNames, wordSet } from './names.js';
 import { nonAnswer } from './non-answers.js';
 import { detectLanguage } from './language.js';
 import { foldForMatching, type LocatablePassage } from './passages.js';
@@ -313,8 +313,8 @@ class Checker {
     this.issues.push(issue);
   }
 
-  /** One text field; returns whether it passed. `name`: the persona's name, which a role must not repeat. */
-  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number, name?: string): boolean {
+  /** One text field; returns whether it passed. `persona`: the name a role must not repeat, and who a summary speaks of. */
+  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number, persona?: Pick<Persona, 'name' | 'role'>): boolean {
     const where = item === undefined ? field : `${field}[${item}]`;
     const at = { part, field, ...(item === undefined ? {} : { item }) };
     if (!value || !value.trim()) {
@@ -322,7 +322,7 @@ class Checker {
       return false;
     }
     this.checked++;
-    const problem = this.problemOf(part, field, value, kind, name);
+    const problem = this.problemOf(part, field, value, kind, persona);
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.
@@ -331,7 +331,7 @@ class Checker {
   }
 
   /** The first rule a filled field breaks, in this order, with why; null when it breaks none. */
-  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence', name?: string): [QualityRule, string] | null {
+  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence', persona?: Pick<Persona, 'name' | 'role'>): [QualityRule, string] | null {
     const junk = junkReason(value, kind);
     if (junk) return ['junk', junk];
     const echo = promptEcho(value, this.echoes);
@@ -342,7 +342,7 @@ class Checker {
     if (generic) return ['placeholder', `is generic; give the persona a real ${field}`];
     if (field === 'name' && this.companyNames.has(nameKey(value))) return ['placeholder', 'is the name of the site, the company or a product, not of a customer'];
     // SmolLM2 wrote "Stein" as a persona's name and again as its role.
-    if (name !== undefined && nameKey(value) === nameKey(name)) return ['placeholder', "repeats the persona's name; give the persona a real role"];
+    if (field === 'role' && persona && nameKey(value) === nameKey(persona.name)) return ['placeholder', "repeats the persona's name; give the persona a real role"];
     const said = nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
     if (said === 'non_answer') return ['placeholder', 'says only that the site does not tell'];
     if (said === 'source_talk') return ['prompt_echo', 'talks about its sources instead of the company'];
@@ -352,14 +352,16 @@ class Checker {
     const portrait = part.kind === 'persona' && PERSONA_PORTRAIT.has(field);
     const invented = unstatedFigures(value, this.figures, { statisticsOnly: portrait });
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
-    // Customers, partners, integrations or press the site never names; a portrait may name an imagined customer's world.
-    if (kind === 'sentence' && !portrait) {
+    // Customers, partners, integrations or press the site never names. A portrait may name an
+    // imagined customer's world, except in a sentence of its summary that speaks of no one.
+    const claim = !portrait ? value : field === 'summary' && persona ? sentencesAboutNoOne(value, persona).join('\n') : '';
+    if (kind === 'sentence' && claim) {
       // A part in another language than the site's may name the site's places and languages in its
       // own words ("Germany", "Munich" for "München"); an invented customer or press name is the
       // same in every language ("As featured in Forbes"), so the rule holds there too.
       const written = this.partLanguage(part);
       const allowed = inSiteLanguage(this.siteLanguage, written) ? this.labelWords : (this.translatedWords ??= new Set([...this.labelWords, ...placeAndLanguageWords()]));
-      const names = unstatedNames(value, (this.siteWords ??= wordSet(this.siteTexts)), allowed, written);
+      const names = unstatedNames(claim, (this.siteWords ??= wordSet(this.siteTexts)), allowed, written);
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
     return null;
@@ -426,8 +428,8 @@ function personaEvidenceCount(p: Persona): number {
 function checkPersona(c: Checker, persona: Persona, index: number): void {
   const part: ReportPart = { kind: 'persona', index };
   c.text(part, 'name', persona.name, 'label');
-  c.text(part, 'role', persona.role, 'label', undefined, persona.name);
-  c.text(part, 'summary', persona.summary, 'sentence');
+  c.text(part, 'role', persona.role, 'label', undefined, persona);
+  c.text(part, 'summary', persona.summary, 'sentence', undefined, persona);
   for (const field of CLAIM_FIELDS) c.claims(part, field, persona[field]);
   for (const field of LIST_FIELDS) c.list(part, field, persona[field], field === 'channels' ? 'label' : 'sentence');
   c.evidence(part, persona.evidence);

@@ -103,6 +103,15 @@ function claimStrings(report: unknown): string[] {
   return [...textFields(report)].filter(([path, text]) => typeof text === 'string' && !PORTRAIT_OR_LABEL.test(path)).map(([, text]) => text);
 }
 
+/**
+ * The stand-in's made-up social proof standing as a sentence of its own in a persona's summary
+ * (alone, or after a sentence's end): a sentence about no one, which the names rule holds.
+ */
+function inventedInSummaries(report: unknown): string[] {
+  const summaries = [...textFields(report)].filter(([path, text]) => typeof text === 'string' && /^personas\[\d+\]\.summary$/.test(path)).map(([, text]) => text as string);
+  return summaries.filter((text) => text.split(/(?<=[.!?\u2026])\s+/u).some((sentence) => INVENTED_NAMES.includes(sentence)));
+}
+
 function since(before: number): string[] {
   return promptsOf(ai.received().slice(before));
 }
@@ -150,8 +159,10 @@ describe('a report never shows what it cannot back, whatever the model does', ()
       undefined,
       ({ report, quality }) => {
         expect(quality.fields.rejected).toBeGreaterThan(0);
-        // None of the stand-in's made-up names is shown where the report speaks for the company or makes a claim.
+        // None of the stand-in's made-up names is shown where the report speaks for the company or makes a
+        // claim, nor as a sentence of its own in a persona's summary.
         for (const text of claimStrings(report)) expect(INVENTED_NAMES.some((n) => text.includes(n)), text).toBe(false);
+        expect(inventedInSummaries(report)).toEqual([]);
       },
     ],
     [
@@ -226,6 +237,7 @@ describe('a report never shows what it cannot back, whatever the model does', ()
     const { report, quality } = await expectTrustworthy(id, since(before));
     expect(quality.fields.rejected).toBeGreaterThan(0);
     for (const text of claimStrings(report)) expect(INVENTED_NAMES.some((n) => text.includes(n)), text).toBe(false);
+    expect(inventedInSummaries(report)).toEqual([]);
     ai.use([]);
   }, 300_000);
 
