@@ -4,6 +4,7 @@ import { DEFAULT_USER_AGENT } from '../src/config.js';
 import { allowedPorts } from '../src/domain/address.js';
 import type { AnalysisOptions } from '../src/domain/analysis.js';
 import { claimTally } from '../src/domain/quality.js';
+import { sayClaimsOnce } from '../src/domain/said-once.js';
 import { withholdFailing } from '../src/domain/withhold.js';
 import { aiResponsesRepository } from '../src/repositories/ai-responses.js';
 import { eventsRepository } from '../src/repositories/events.js';
@@ -31,7 +32,8 @@ export const NOT_DELIVERED = 'NotificationNotDelivered';
 /**
  * Finalization: the report becomes the analysis's latest, and its readers are told once. What
  * still fails the quality rules after the last repair is withheld here, so no reader ever sees it,
- * and the version's model usage is written into the report.
+ * a claim a persona said in an earlier list is left out of the later one (said-once.ts), and the
+ * version's model usage is written into the report.
  */
 export function createNotificationActivities(deps: NotificationDeps) {
   return {
@@ -40,7 +42,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
         const report = await reportsRepository.byId(deps.db, reportId);
         const issues = report?.status === 'degraded' ? (report.quality?.issues ?? []) : [];
         const { pricedCostUsd: _lowerBound, ...usage } = await aiResponsesRepository.usage(deps.db, analysisId, version);
-        const content = report && { ...withholdFailing(report.content, issues), usage };
+        const content = report && { ...sayClaimsOnce(withholdFailing(report.content, issues)), usage };
         // The share of claims with evidence is stated of what readers get, after withholding.
         const quality = report?.quality && content ? { ...report.quality, claims: claimTally(content) } : undefined;
         const firstTime = await deps.db.transaction().execute(async (tx) => {

@@ -142,7 +142,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
     row(`${prefix}.prompt_text_fields`, judged.length ? promptText.length : null, 'fields', { fields: sum((r) => r.outcome.verdict!.fields), promptText: promptText.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.repeated_personas`, judged.length ? repeating.length : null, 'reports', { reports: judged.length, repeating }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.products_not_on_site`, judged.length ? offSite.length : null, 'products', { products: offSite.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
-    row(`${prefix}.claims_said_twice`, judged.length ? sum((r) => r.outcome.verdict!.claimsSaidTwice) : null, 'claims', { claims, sites: saidTwice }, { note: noReports ?? 'a claim a persona says again in a later list of its own' }),
+    row(`${prefix}.claims_said_twice`, judged.length ? sum((r) => r.outcome.verdict!.claimsSaidTwice) : null, 'claims', { claims, sites: saidTwice }, { note: noReports ?? 'a claim a persona says again in a later list of its own; kept only where that list has nothing else' }),
     row(`${prefix}.claims_with_evidence`, percent(withEvidence, claims), '%', { withEvidence, total: claims }),
     row(`${prefix}.fields_rejected`, percent(rejected, checked), '%', { rejected, checked }),
     row(`${prefix}.analyses_completed`, percent(completed, runs.length), '%', { completed, started: runs.length, sites }, { target: 100, note: failureNote }),

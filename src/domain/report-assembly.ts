@@ -38,7 +38,7 @@ function trimmed(values: readonly string[]): string[] {
   return [...kept.values()];
 }
 
-const refKey = (r: EvidenceRef) => `${r.passageId}\u0000${r.quote}`;
+export const refKey = (r: EvidenceRef): string => `${r.passageId}\u0000${r.quote}`;
 
 export function assembleOffering(answer: ModelOffering, passages: readonly LocatablePassage[]): Assembled<OfferingSection> {
   const dropped: DroppedEvidence[] = [];

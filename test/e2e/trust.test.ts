@@ -7,7 +7,7 @@ import { readFixture } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { serveSite, type TestSite } from '../support/sites.js';
 import { storedPages } from '../support/stored-pages.js';
-import { judgeReport, productsNotOnSite, promptSentences, promptsOf, repeatedPersonaShare, textFields } from '../support/trust-oracle.js';
+import { claimsRepeatedBesideOthers, judgeReport, productsNotOnSite, promptSentences, promptsOf, repeatedPersonaShare, textFields } from '../support/trust-oracle.js';
 
 /**
  * Trust, end to end: the real workflow and activities, driven over HTTP, with a STAND-IN model
@@ -77,6 +77,8 @@ async function expectTrustworthy(analysisId: string, prompts: string[], version?
     expect(readable, 'Markdown holds prompt text').not.toContain(` ${sentence} `);
   }
   for (const rendered of [markdown, html]) expect(rendered).not.toMatch(/\[p\d+\.\d+\]\s|Page \d+: https?:|Page title:/);
+  // A goal said again as an objection reads as a contradiction: shown once, unless it is all its later list has.
+  expect(claimsRepeatedBesideOthers(report)).toEqual([]);
 
   if (status === 'degraded') {
     // Degraded says why: the reasons are listed in the JSON and in every rendering.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimsSaidTwice, judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
+import { claimsRepeatedBesideOthers, claimsSaidTwice, judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
 
 // The judge itself: it must see prompt text, repeats and products not on the site, and only those.
 
@@ -34,6 +34,8 @@ describe('the trust judge', () => {
     // Another persona's goal said again is not its own repeat.
     const b = { ...persona('B', ['Track hours']), painPoints: [{ text: 'A late client', evidence: [] }] };
     expect(claimsSaidTwice({ personas: [a, b] })).toBe(2);
+    // The objection is all its list has; the trigger stands beside another claim.
+    expect(claimsRepeatedBesideOthers({ personas: [a, b] })).toEqual(['A: buyingTriggers: track hours']);
   });
 
   it('finds products none of whose words the site says', () => {

@@ -207,6 +207,24 @@ export function claimsSaidTwice(report: any): number {
   return twice;
 }
 
+/**
+ * Claims a persona said in an earlier list of its own and says again beside other claims of a
+ * later list ("name: field: text"): a repeat may stand only where it is all its list has.
+ */
+export function claimsRepeatedBesideOthers(report: any): string[] {
+  const fields = ['goals', 'painPoints', 'objections', 'buyingTriggers'];
+  const found: string[] = [];
+  for (const p of report.personas ?? []) {
+    const said = new Set<string>();
+    for (const f of fields) {
+      const here = ((p[f] ?? []) as any[]).map((c) => words(typeof c === 'string' ? c : c.text).join(' '));
+      if (here.length > 1) found.push(...here.filter((t) => said.has(t)).map((t) => `${p.name}: ${f}: ${t}`));
+      for (const t of here) said.add(t);
+    }
+  }
+  return found;
+}
+
 /** Offering products of which no word of four letters or more is on the site: another company's, or made up. */
 export function productsNotOnSite(report: any, siteText: string): string[] {
   const site = new Set(words(siteText));
