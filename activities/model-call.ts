@@ -4,7 +4,7 @@ import { FailureType } from '../src/domain/failures.js';
 import { extractJson, readAnswer } from '../src/domain/model-answer.js';
 import { INVALID_OUTPUT_ATTEMPTS, outageDecision, outageWindow } from '../src/domain/model-outage.js';
 import { estimateCost } from '../src/domain/pricing.js';
-import { OUTPUT_FORMAT } from '../src/domain/prompts.js';
+import { ANSWER_PROBLEMS, OUTPUT_FORMAT } from '../src/domain/prompts.js';
 import type { AnswerSchemas } from '../src/domain/report.js';
 import type { Logger } from '../src/logger.js';
 import type { ModelClient, StructuredOutputMode } from '../src/model-client.js';
@@ -161,6 +161,13 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
   // earlier attempt stored is recorded again here (it repeats its count).
   if (result.reused) await recordProgress(deps, log, call);
   return result;
+}
+
+/** Whether a call failed because its answer, asked again, was still cut off at the token limit: a request for less may fit. */
+export function answerCutOff(err: unknown): boolean {
+  if (!(err instanceof ApplicationFailure) || err.type !== FailureType.InvalidModelOutput) return false;
+  const [details] = err.details ?? [];
+  return typeof details === 'object' && details !== null && (details as { cutOff?: unknown }).cutOff === true;
 }
 
 /** Bookkeeping whose failure never fails the call it counts. */
@@ -401,6 +408,7 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
         : `Model output for "${call.kind}" rejected: ${second.problem}, also after one repair request (first answer: ${first.problem}); attempt ${unusable} of ${limit}. The raw output is kept in ai_responses ${secondStored.responseId}.`,
       type: FailureType.InvalidModelOutput,
       nonRetryable: final,
+      details: [{ cutOff: second.problem === ANSWER_PROBLEMS.cutOff }],
     });
   } finally {
     clearInterval(heartbeat);

@@ -38,6 +38,8 @@ afterAll(async () => {
 });
 
 const env = () => quietActivityEnvironment({});
+/** An output limit (characters) the stand-in's answer for three personas exceeds and its answer for one part does not. */
+const MAX_ANSWER_CHARS = 3500;
 
 async function analyzeAll(analysisId: string, version = 1): Promise<InsightIds> {
   const ids = await Promise.all(INSIGHT_KINDS.map((kind) => env().run(insights.analyzeInsight, { analysisId, version, kind }) as Promise<string>));
@@ -100,6 +102,39 @@ describe('generateReport', () => {
     const prompt = String(ai.lastRequest()!.messages!.at(-1)!.content);
     expect(prompt).toContain(`exactly ${personaCount} distinct customer persona`);
     expect(prompt).toContain('goals_and_pains: {');
+  });
+
+  it('asks a part at a time when the answer for every part at once is cut off at the token limit, also asked smaller', async () => {
+    const seeded = await seedAnalysis(db, { personaCount: 3 });
+    const insightIds = await analyzeAll(seeded.analysisId);
+    const relay = await relayTo(ai.baseUrl);
+    try {
+      relay.state.maxChars = MAX_ANSWER_CHARS;
+      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
+      const reportId = (await env().run(relayed.generateReport, { analysisId: seeded.analysisId, version: 1, insightIds })) as string;
+      // The whole answer and its smaller re-ask were cut off; no answer for one part was.
+      expect(relay.cut, `answer lengths ${relay.lengths.join(', ')}`).toBe(2);
+      const report = (await reportsRepository.byId(db, reportId))!;
+      expect(report.content.summary).toBeTruthy();
+      expect(report.content.offering).not.toBeNull();
+      expect(report.content.personas).toHaveLength(3);
+      expect(new Set(report.content.personas.map((p) => p.name)).size).toBe(3);
+      const rows = await db.selectFrom('ai_responses').select(['kind', 'parsed']).where('analysis_id', '=', seeded.analysisId).where('kind', 'like', 'personas%').orderBy('created_at').execute();
+      expect(rows.map((r) => [r.kind, r.parsed !== null])).toEqual([
+        ['personas', false],
+        ['personas', false],
+        ['personas:overview', true],
+        ['personas:persona_1', true],
+        ['personas:persona_2', true],
+        ['personas:persona_3', true],
+      ]);
+      // Each later persona is told the names the earlier ones took.
+      const lastPrompt = String(relay.requests.at(-1)!.messages.at(-1)!.content);
+      expect(lastPrompt).toContain('This is persona 3 of 3.');
+      expect(lastPrompt).toContain(`Names already taken: ${report.content.personas.slice(0, 2).map((p) => p.name).join('; ')}`);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('writes in the requested language and keeps the instructions', async () => {
@@ -445,12 +480,17 @@ describe('checkQuality and repairReport', () => {
  * answers 500 to requests for the schema named in `failing`, an answer that is no JSON at all to
  * those named in `unusable`, and with `holdRepairs` set to n holds every repair request until n of
  * them have arrived (or 20 s have passed, so a test of calls that never overlap fails, not hangs).
- * With `placeholderSummary` the synthesis's summary becomes "TODO", which the check fails.
+ * With `placeholderSummary` the synthesis's summary becomes "TODO", which the check fails. With
+ * `maxChars`, an endpoint's output limit: a longer answer is cut off there, finish_reason
+ * "length" (`cut` counts them, `lengths` records every answer's length).
  */
 async function relayTo(target: string) {
   const asked: string[] = [];
   const timeline: string[] = [];
-  const state: { failing?: string; unusable?: string; holdRepairs?: number; placeholderSummary?: boolean } = {};
+  const state: { failing?: string; unusable?: string; holdRepairs?: number; placeholderSummary?: boolean; maxChars?: number } = {};
+  const lengths: number[] = [];
+  const requests: { messages: { content: unknown }[] }[] = [];
+  let cut = 0;
   let held: (() => void)[] = [];
   const holdRepair = (schema: string) =>
     new Promise<void>((resolve) => {
@@ -463,6 +503,17 @@ async function relayTo(target: string) {
       }
     });
   const edited = (schema: string, text: string) => {
+    if (state.maxChars !== undefined) {
+      const completion = JSON.parse(text) as { choices: { message: { content: string }; finish_reason: string }[] };
+      const choice = completion.choices[0]!;
+      lengths.push(choice.message.content.length);
+      if (choice.message.content.length > state.maxChars) {
+        cut++;
+        choice.message.content = choice.message.content.slice(0, state.maxChars);
+        choice.finish_reason = 'length';
+      }
+      return JSON.stringify(completion);
+    }
     if (!state.placeholderSummary || schema !== 'persona_report') return text;
     const completion = JSON.parse(text) as ReturnType<typeof completionOf>;
     const answer = JSON.parse(completion.choices[0]!.message.content) as { summary?: string };
@@ -476,6 +527,7 @@ async function relayTo(target: string) {
       const body = Buffer.concat(chunks).toString('utf8');
       const schema = String((JSON.parse(body || '{}') as { response_format?: { json_schema?: { name?: string } } }).response_format?.json_schema?.name ?? 'none');
       asked.push(schema);
+      requests.push(JSON.parse(body || '{}') as { messages: { content: unknown }[] });
       timeline.push(`start:${schema}`);
       res.on('finish', () => timeline.push(`end:${schema}`));
       if (schema === state.failing) {
@@ -500,6 +552,11 @@ async function relayTo(target: string) {
     asked,
     timeline,
     state,
+    lengths,
+    requests,
+    get cut() {
+      return cut;
+    },
     get failing() {
       return state.failing;
     },

@@ -3,10 +3,10 @@ import { INSIGHT_KINDS, regenerationScope, type RewritablePart } from '../src/do
 import { pageContextTexts, type CleanPage } from '../src/domain/corpus.js';
 import { pagesRead } from '../src/domain/corpus-summary.js';
 import { FailureType } from '../src/domain/failures.js';
-import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS, instructionsLines, languageLine, notesLines, synthesisTask } from '../src/domain/prompts.js';
+import { PROMPT_MARKERS, PROMPT_SCAFFOLDING, PROMPT_TERMS, instructionsLines, languageLine, notesLines } from '../src/domain/prompts.js';
 import { checkReportQuality, failingParts, type QualityResult } from '../src/domain/quality.js';
 import { assembleOffering, assemblePersona } from '../src/domain/report-assembly.js';
-import { partLabel, samePart, synthesisSchemas, type ReportContent } from '../src/domain/report.js';
+import { partLabel, samePart, type ReportContent } from '../src/domain/report.js';
 import type { Logger } from '../src/logger.js';
 import { aiResponsesRepository, type AiResponseRow } from '../src/repositories/ai-responses.js';
 import { contentRepository } from '../src/repositories/content.js';
@@ -14,8 +14,9 @@ import { reportsRepository, type StoredReport } from '../src/repositories/report
 import { analysisForPrompt, withResolvedEvidence, type AnalysisForPrompt } from './ai-analysis.js';
 import { loadAnalysis, type LoadedAnalysis } from './load-analysis.js';
 import { withinOutageDeadline } from './model-call.js';
-import { ask, type Conversation } from './report-ask.js';
+import type { Conversation } from './report-ask.js';
 import { carried, repairParts } from './report-repair.js';
+import { synthesize } from './report-synthesis.js';
 import { stepWithin, withAttemptLog } from './tracking.js';
 import type { ActivityDeps, CheckedReport, GenerateReportInput, InsightIds, RepairInput } from './types.js';
 
@@ -198,12 +199,7 @@ async function writeReport(deps: ActivityDeps, log: Logger, loaded: LoadedAnalys
   const scope = regenerationScope(base ? input.sections : undefined).parts;
   const parts = { summary: scope.includes('summary'), offering: scope.includes('offering'), personaCount: scope.includes('personas') ? analysis.personaCount : 0 };
   const c: Conversation = { deps, log, analysis, analysisId: input.analysisId, version: input.version };
-  const synthesis = await ask(c, 'personas', 'persona_report', (ids) => synthesisSchemas(parts, ids), [
-    synthesisTask(parts),
-    languageLine(analysis.language),
-    ...instructionsLines(input.instructions),
-    ...researchNotes(analysis, insights),
-  ]);
+  const synthesis = await synthesize(c, parts, [languageLine(analysis.language), ...instructionsLines(input.instructions), ...researchNotes(analysis, insights)]);
   const answer = synthesis.parsed;
   const offering = answer.offering ? assembleOffering(answer.offering, analysis.passages) : undefined;
   const personas = (answer.personas ?? []).slice(0, parts.personaCount).map((p, i) => assemblePersona(p, i, analysis));

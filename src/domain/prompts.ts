@@ -219,19 +219,36 @@ export function repairProblem(field: string | undefined, rule: QualityRule, item
   return `${field ?? 'the part'}${item === undefined ? '' : ` item ${item + 1}`} ${REPAIR_PROBLEMS[rule]}`;
 }
 
-export function repairTask(what: string, problems: readonly string[], others?: { names: string[]; roles: string[] }): string[] {
+export function repairTask(what: string, problems: readonly string[], others?: OtherPersonas): string[] {
   return [
     `Task: rewrite ${what} of a customer persona report. The last version was rejected for these reasons:`,
     ...problems.map((p) => `- ${p}`),
     'Keep what is right and fix every problem listed. Cite passages by their ID for evidence.',
-    ...(others && others.names.length > 0
-      ? [
-          'The persona must be another audience than the other personas of the report: its own name and role, and goals, pain points, objections and buying triggers of its own.',
-          `Names already taken: ${others.names.join('; ')}`,
-          `Roles already taken: ${others.roles.join('; ')}`,
-        ]
-      : []),
+    ...otherPersonasLines(others),
   ];
+}
+
+/** The names and roles of a report's other personas, which a persona written or rewritten on its own must not take. */
+export interface OtherPersonas {
+  names: string[];
+  roles: string[];
+}
+
+function otherPersonasLines(others: OtherPersonas | undefined): string[] {
+  if (!others || others.names.length === 0) return [];
+  return [
+    'The persona must be another audience than the other personas of the report: its own name and role, and goals, pain points, objections and buying triggers of its own.',
+    `Names already taken: ${others.names.join('; ')}`,
+    `Roles already taken: ${others.roles.join('; ')}`,
+  ];
+}
+
+/**
+ * One persona of several, asked on its own: where the answer for all of them at once was cut off
+ * at the model's token limit (a small model's output limit), each answer is a fraction as long.
+ */
+export function onePersonaTask(n: number, of: number, others: OtherPersonas): string[] {
+  return [synthesisTask({ summary: false, offering: false, personaCount: 1 }), `This is ${PART_TASKS.persona(n, of)}.`, ...otherPersonasLines(others)];
 }
 
 export const CURRENT_PART_LABEL = 'The rejected version (JSON):';
@@ -279,6 +296,7 @@ export const PROMPT_SCAFFOLDING: readonly string[] = [
   CURRENT_PART_LABEL,
   ...Object.values(INSIGHT_TASKS),
   synthesisTask({ summary: true, offering: true, personaCount: 2 }),
+  onePersonaTask(2, 2, { names: ['x'], roles: ['x'] }).join('\n'),
   PART_TASKS.summary,
   PART_TASKS.offering,
   PART_TASKS.personas,

@@ -5,7 +5,7 @@ import { INSIGHT_KINDS, type InsightKind } from '../domain/analysis.js';
 export interface NewAiResponse {
   analysisId: string;
   version: number;
-  /** An insight kind, 'personas' for the synthesis, or 'repair:<section>' for a quality repair. */
+  /** An insight kind, 'personas' for the synthesis ('personas:<part>' when asked a part at a time), or 'repair:<section>' for a quality repair. */
   kind: string;
   attempt: number;
   /**

@@ -102,7 +102,8 @@ export const substepEvents = {
   /** modelCallDone as an expression, for the statement that stores the answer (aiResponsesRepository.save) to run as well. */
   async modelCallDoneCall(db: Kysely<Database>, e: { analysisId: string; version: number; kind: string }): Promise<RawBuilder<boolean>> {
     const planned = (await plannedInsights(db, e.analysisId, e.version)) + 1;
-    const step: StepName = e.kind.startsWith('repair:') ? 'quality_check' : e.kind === 'personas' ? 'report_generation' : 'ai_analysis';
+    // 'personas', or 'personas:<part>' when the synthesis is asked a part at a time (report-synthesis.ts).
+    const step: StepName = e.kind.startsWith('repair:') ? 'quality_check' : e.kind.split(':')[0] === 'personas' ? 'report_generation' : 'ai_analysis';
     return sql<boolean>`record_model_call_done(${e.analysisId}::uuid, ${e.version}::int, ${step}::text, ${e.kind}::text, ${planned}::int)`;
   },
 };
