@@ -193,6 +193,23 @@ describe('checkReportQuality', () => {
     expect(check({ ...r, instructions: 'Focus on engineers who use Excel' }).issues).toEqual([]);
   });
 
+  it("lets a persona's labels license names in its own sentences, not in the company's", () => {
+    // SmolLM2 named a persona "Elon-Chrome"; the report's summary then spoke of "the new E-Chrome product".
+    const r = sampleReport({ summary: 'The new E-Chrome product plans bridges.' });
+    r.personas[0] = samplePersona({ name: 'Elon-Chrome', channels: ['Chrome Web Store'], messaging: ['Show Elon-Chrome how Acme plans safer bridges'] });
+    expect(check(r).issues.map((i) => [i.part.kind, i.field, i.rule])).toEqual([['summary', 'summary', 'unstated_name']]);
+    // A product the site offers licenses its name in the offering and summary; one it does not, nothing.
+    r.summary = 'Acme sells Bridge Planner to cities.';
+    r.offering!.products = ['Bridge Planner'];
+    expect(check(r).issues).toEqual([]);
+    r.summary = 'Acme sells Chrome Planner to cities.';
+    r.offering!.products = ['Chrome Planner'];
+    expect(check(r).issues.map((i) => [i.part.kind, i.field, i.rule])).toEqual([
+      ['summary', 'summary', 'unstated_name'],
+      ['offering', 'products', 'unstated_name'],
+    ]);
+  });
+
   it("holds a sentence of a persona's summary that speaks of no one to the names rule", () => {
     const r = sampleReport();
     const summaryIssues = (summary: string, persona: Partial<Persona> = {}) =>

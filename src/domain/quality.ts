@@ -273,6 +273,16 @@ export function promptEcho(text: string, index: EchoIndex): string | null {
   return null;
 }
 
+/** What a report says itself that its sentences may repeat as names (Checker.allowedWords). */
+interface ReportLabels {
+  instructions: string;
+  products: readonly string[];
+  /** Persona names, roles and channels. */
+  personas: readonly string[];
+  /** Words the report writes in small letters somewhere (names.ts ordinaryWords). */
+  ordinary: ReadonlySet<string>;
+}
+
 class Checker {
   readonly issues: QualityIssue[] = [];
   checked = 0;
@@ -285,19 +295,15 @@ class Checker {
   private readonly siteLanguage: string;
   private siteWords?: ReadonlySet<string>;
   private siteTopicWords?: readonly string[];
-  private translatedWords?: ReadonlySet<string>;
+  private readonly allowed = new Map<string, ReadonlySet<string>>();
   unverified: { part: ReportPart }[] = [];
 
   constructor(
     ctx: QualityContext,
     private readonly allowExampleDomain: boolean,
     private readonly companyNames: ReadonlySet<string>,
-    /**
-     * Words of the report's own labels (persona names and roles, products, channels) and of the
-     * requester's instructions, which its sentences may repeat, and the words it writes in small
-     * letters somewhere (names.ts ordinaryWords).
-     */
-    private readonly labelWords: ReadonlySet<string>,
+    /** The report's own words its sentences may repeat (allowedWords). */
+    private readonly labels: ReportLabels,
     /** The language each part is written in (told from its prose): one in another than the site's may name the site's places in its own words. */
     private readonly partLanguage: (part: ReportPart) => string,
   ) {
@@ -360,11 +366,38 @@ class Checker {
       // own words ("Germany", "Munich" for "München"); an invented customer or press name is the
       // same in every language ("As featured in Forbes"), so the rule holds there too.
       const written = this.partLanguage(part);
-      const allowed = inSiteLanguage(this.siteLanguage, written) ? this.labelWords : (this.translatedWords ??= new Set([...this.labelWords, ...placeAndLanguageWords()]));
+      const allowed = this.allowedWords(part, !inSiteLanguage(this.siteLanguage, written));
       const names = unstatedNames(claim, (this.siteWords ??= wordSet(this.siteTexts)), allowed, written);
       if (names.length > 0) return ['unstated_name', `names ${names.length === 1 ? 'a company, product or person' : 'companies, products or people'} the site does not mention`];
     }
     return null;
+  }
+
+  /** The site's topic words, once: what products are checked against. */
+  private siteTopics(): readonly string[] {
+    return (this.siteTopicWords ??= [...new Set(topicWords(this.siteTexts.join('\n')))]);
+  }
+
+  /**
+   * Words a part's sentences may use as names though the site does not: the requester's
+   * instructions, the words the report writes in small letters somewhere (names.ts ordinaryWords),
+   * and labels. A persona's sentences may repeat every label (its name, channels, the products:
+   * "Show Maria on LinkedIn how ..."). The summary and the offering speak for the company: there a
+   * persona's imagined name or channel licenses nothing, nor does a product the site does not
+   * offer (SmolLM2 named a persona "Elon-Chrome", and its summary "The new E-Chrome product" passed).
+   * `translated`: a part in another language than the site's, which may also name the site's places
+   * and languages in its own words.
+   */
+  private allowedWords(part: ReportPart, translated: boolean): ReadonlySet<string> {
+    const key = `${part.kind === 'persona'}:${translated}`;
+    let words = this.allowed.get(key);
+    if (!words) {
+      const { instructions, products, personas, ordinary } = this.labels;
+      const labels = part.kind === 'persona' ? [...products, ...personas] : products.filter((p) => !offSiteProduct(p, this.siteTopics()));
+      words = new Set([...wordSet([instructions, ...labels]), ...ordinary, ...(translated ? placeAndLanguageWords() : [])]);
+      this.allowed.set(key, words);
+    }
+    return words;
   }
 
   /**
@@ -382,7 +415,7 @@ class Checker {
         this.add({ part, field: 'products', item, rule: 'junk', message: `products[${item}] is only short or common words, no name` });
         return;
       }
-      if (!sameLanguage || !offSiteProduct(product, (this.siteTopicWords ??= [...new Set(topicWords(this.siteTexts.join('\n')))]))) return;
+      if (!sameLanguage || !offSiteProduct(product, this.siteTopics())) return;
       this.rejected++;
       this.add({ part, field: 'products', item, rule: 'unstated_name', message: `products[${item}] names a product the site does not mention` });
     });
@@ -510,7 +543,8 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   const allowExampleDomain = /(^|\.)example\.(com|org|net)$/i.test(report.site.domain);
   // The requester's instructions as the prompt sends them: under their label.
   // A requester who asks about "Shopify merchants" gets sentences that name Shopify.
-  const labels = [...(report.offering?.products ?? []), ...report.personas.flatMap((p) => [p.name, p.role, ...p.channels]), report.instructions ?? ''];
+  const products = report.offering?.products ?? [];
+  const personaLabels = report.personas.flatMap((p) => [p.name, p.role, ...p.channels]);
   // Each part's language, told from its prose (a translated report, or a model that answered
   // English for a German site): the names rule allows a part in another language than the site's
   // its own words for the site's places. Both are ISO 639-1 codes (outputLanguage, the cleaner,
@@ -518,8 +552,10 @@ export function checkReportQuality(report: ReportContent, ctx: QualityContext): 
   const prose = partProse(report);
   const languages = partLanguages(prose, report.language);
   const partLanguage = (part: ReportPart) => languages.find(([p]) => samePart(p, part))?.[1] ?? report.language;
-  const allowed = new Set([...wordSet(labels), ...ordinaryWords([...labels, ...prose.map(([, text]) => text)])]);
-  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), allowed, partLanguage);
+  const instructions = report.instructions ?? '';
+  const ordinary = ordinaryWords([...products, ...personaLabels, instructions, ...prose.map(([, text]) => text)]);
+  const labels: ReportLabels = { instructions, products, personas: personaLabels, ordinary };
+  const c = new Checker({ ...ctx, scaffolding: [...ctx.scaffolding, ...instructionsLines(report.instructions)] }, allowExampleDomain, companyNames(report), labels, partLanguage);
 
   c.text({ kind: 'summary' }, 'summary', report.summary, 'sentence');
 
