@@ -225,6 +225,17 @@ describe('checkReportQuality', () => {
     expect(summaryIssues('Schreiben Sie Ihre Meinung an HubSpot.', { name: 'Tom', role: 'Kunde' })).toEqual([['summary', 'unstated_name']]);
   });
 
+  it('flags a sentence cut off at its field\'s length limit', () => {
+    // The stand-in copied a 300-character passage sentence into a claim and cut it to fit the schema.
+    const long = 'Das sehr breite Themenspektrum (von Regionalwährungen, über Crowdfunding, Gemeinschaftsgarten und IT) veranlasste uns im Sommer 2015 zu einer Zellteilung, sodass wir die Geschäftsfelder Cloud und Informatik wieder in den PUBLIC VOICE Lab';
+    const r = sampleReport();
+    r.personas[0] = samplePersona({ goals: [claim(long, 'p1.1'), claim(`${long.slice(0, 200)}.`, 'p1.1')] });
+    expect(check(r).issues.filter((i) => i.rule === 'junk').map((i) => [i.field, i.item, i.message])).toEqual([['goals', 0, 'goals[0] stops mid-sentence at the length limit']]);
+    // A summary has a longer limit: the same words end it well short of that.
+    r.personas[0] = samplePersona({ summary: long });
+    expect(check(r).issues.filter((i) => i.rule === 'junk')).toEqual([]);
+  });
+
   it('flags a role that repeats the persona\'s name', () => {
     const r = sampleReport();
     r.personas[0] = samplePersona({ name: 'Stein', role: 'stein' });

@@ -7,7 +7,7 @@ import { foldForMatching, type LocatablePassage } from './passages.js';
 import { instructionsLines } from './prompts.js';
 import { offSiteProduct, topicWords } from './relevance.js';
 import { repeatedPersonas } from './repeated-personas.js';
-import { CLAIM_FIELDS, inSiteLanguage, LIST_FIELDS, partLabel, samePart, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
+import { CLAIM_FIELDS, inSiteLanguage, LIST_FIELDS, partLabel, samePart, TEXT_LIMITS, type Claim, type EvidenceRef, type Persona, type ReportContent, type ReportPart } from './report.js';
 
 /**
  * The report's quality rules. Pure: the caller loads the passages, the cleaned pages and the
@@ -276,6 +276,18 @@ export function promptEcho(text: string, index: EchoIndex): string | null {
   return null;
 }
 
+/**
+ * A sentence that fills its field's length limit (report.ts TEXT_LIMITS, the schema's maxLength)
+ * to within a word and ends on no sentence mark: cut there, by a model decoding under the schema
+ * (llama.cpp stops a string at maxLength) or one that copied a long sentence to fit.
+ */
+function cutAtLimit(text: string, limit: number): boolean {
+  const flat = text.trim();
+  return flat.length > limit - LAST_WORD_CHARS && !/[.!?\u2026)\]"'\u00BB\u201C\u201D\u2019]$/u.test(flat);
+}
+/** How far from the limit a cut may end: the word that did not fit. */
+const LAST_WORD_CHARS = 25;
+
 /** What a report says itself that its sentences may repeat as names (Checker.allowedWords). */
 interface ReportLabels {
   instructions: string;
@@ -343,6 +355,7 @@ class Checker {
   private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence', persona?: Pick<Persona, 'name' | 'role'>): [QualityRule, string] | null {
     const junk = junkReason(value, kind);
     if (junk) return ['junk', junk];
+    if (kind === 'sentence' && cutAtLimit(value, field === 'summary' ? TEXT_LIMITS.summary : TEXT_LIMITS.sentence)) return ['junk', 'stops mid-sentence at the length limit'];
     const echo = promptEcho(value, this.echoes);
     if (echo) return ['prompt_echo', echo];
     const placeholder = findPlaceholder(value, { allowExampleDomain: this.allowExampleDomain });
