@@ -202,7 +202,7 @@ export const PART_TASKS = {
 export const REPAIR_PROBLEMS: Record<QualityRule, string> = {
   required_section: 'is empty',
   placeholder: 'is placeholder text, a non-answer (leave out what the site does not say), a generic name or the name of the company or a product',
-  junk: 'is not usable words: junk, markup, JSON, an identifier, a list, a phrase cut off or said twice, or too little to say anything',
+  junk: 'is not usable words: junk, markup, JSON, an identifier, a list, or a phrase cut off or said twice',
   prompt_echo: 'repeats these instructions or talks about them or the text you were given, instead of the company',
   unstated_figure: 'gives a number the site does not state',
   unstated_name: 'names a company, product or person the site does not mention',
