@@ -40,5 +40,7 @@ describe('the trust judge', () => {
 
   it('finds products none of whose words the site says', () => {
     expect(productsNotOnSite({ offering: { products: ['Agency plan', 'Payroll services', 'Time tracking'] } }, SITE)).toEqual(['Payroll services']);
+    // A product of short words only is judged by those: on the site when the site says them.
+    expect(productsNotOnSite({ offering: { products: ['Foo Yea', 'Go Io'] } }, `${SITE} Foo yea!`)).toEqual(['Go Io']);
   });
 });

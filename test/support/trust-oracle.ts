@@ -225,8 +225,12 @@ export function claimsRepeatedBesideOthers(report: any): string[] {
   return found;
 }
 
-/** Offering products of which no word of four letters or more is on the site: another company's, or made up. */
+/** Offering products of which no word of four letters or more (any word, where it has none) is on the site: another company's, or made up. */
 export function productsNotOnSite(report: any, siteText: string): string[] {
   const site = new Set(words(siteText));
-  return ((report.offering?.products ?? []) as string[]).filter((p) => !words(p).some((w) => w.length >= 4 && site.has(w)));
+  return ((report.offering?.products ?? []) as string[]).filter((p) => {
+    // Its words of four letters or more; all its words where it has none ("Foo Yea", a phrase of the site).
+    const long = words(p).filter((w) => w.length >= 4);
+    return !(long.length > 0 ? long : words(p)).some((w) => site.has(w));
+  });
 }
