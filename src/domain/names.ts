@@ -218,14 +218,18 @@ const GERMAN_SHE = new Set(['sie', 'ihr', 'ihre', 'ihren', 'ihrem', 'ihrer', 'ih
 const ALL_FUNCTION_WORDS = new Set(Object.values(FUNCTION_WORDS).flatMap((words) => words.split(' ')));
 
 /**
- * The sentences of a persona's summary that speak of no one: neither a pronoun for a person nor a
- * word of the persona's name or role ("Maria", "engineer"). A portrait imagines a customer and may
- * name their world ("Maria plans bridges for the City of Bern"); a sentence about no one
- * ("Trusted by teams at Shopify, Airbnb and Deloitte.") speaks for the company, and quality.ts
- * holds it to the names rule.
+ * The sentences of a persona's summary that speak of no one: neither a pronoun for a person nor
+ * the persona's name ("Maria", written with its capital as a name is). A portrait imagines a
+ * customer and may name their world ("Maria plans bridges for the City of Bern"); a sentence
+ * about no one ("Trusted by teams at Shopify, Airbnb and Deloitte.") speaks for the company, and
+ * quality.ts holds it to the names rule. Not the role's words: a role is written in small letters
+ * and shares them with such sentences ("Small agencies" and "Chosen over Xero by most small
+ * firms."), so a fragment without name or pronoun ("Lead engineer in Bern") is held to the rule.
  */
-export function sentencesAboutNoOne(text: string, persona: { name: string; role: string }): string[] {
-  const own = new Set([...wordSet([persona.name, persona.role])].filter((w) => [...w].length >= 3 && !ALL_FUNCTION_WORDS.has(w)));
+export function sentencesAboutNoOne(text: string, persona: { name: string }): string[] {
+  const name = new Set(
+    [...persona.name.matchAll(WORD)].map(([w]) => w).filter((w) => /^\p{Lu}/u.test(w) && [...w].length >= 3 && !ALL_FUNCTION_WORDS.has(foldCaseAndAccents(w))).map(foldCaseAndAccents),
+  );
   return text
     .split(/(?<=[.!?\u2026])\s+|\n+/u)
     .filter((sentence) => {
@@ -233,7 +237,7 @@ export function sentencesAboutNoOne(text: string, persona: { name: string; role:
       return !words.some((word, i) => {
         const folded = foldCaseAndAccents(word);
         if (GERMAN_SHE.has(folded)) return i === 0 || word === word.toLowerCase();
-        return PERSON_WORDS.has(folded) || isKnown(folded, own);
+        return PERSON_WORDS.has(folded) || (/^\p{Lu}/u.test(word) && isKnown(folded, name));
       });
     })
     .filter((sentence) => sentence.trim() !== '');

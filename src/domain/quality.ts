@@ -331,7 +331,7 @@ class Checker {
     this.issues.push(issue);
   }
 
-  /** One text field; returns whether it passed. `persona`: the name a role must not repeat, and who a summary speaks of. */
+  /** One text field; returns whether it passed. `persona`: the name a role must not repeat, and whom a summary speaks of. */
   text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number, persona?: Pick<Persona, 'name' | 'role'>): boolean {
     const where = item === undefined ? field : `${field}[${item}]`;
     const at = { part, field, ...(item === undefined ? {} : { item }) };
