@@ -137,6 +137,30 @@ describe('generateReport', () => {
     }
   });
 
+  it('a retried attempt after one that went part by part asks the parts at once, reusing the answers stored', async () => {
+    const seeded = await seedAnalysis(db, { personaCount: 3 });
+    const insightIds = await analyzeAll(seeded.analysisId);
+    const relay = await relayTo(ai.baseUrl);
+    try {
+      relay.state.maxChars = MAX_ANSWER_CHARS;
+      // The endpoint fails the third persona's request: the first attempt ends there.
+      relay.state.failWhen = (body) => body.includes('This is persona 3 of 3.');
+      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
+      const run = (n: number) => quietActivityEnvironment({ attempt: n, activityId: 'synthesis-split' }).run(relayed.generateReport, { analysisId: seeded.analysisId, version: 1, insightIds }) as Promise<string>;
+      await expect(run(1)).rejects.toMatchObject({ type: 'AiUnavailable' });
+      const before = relay.requests.length;
+      relay.state.failWhen = undefined;
+      const reportId = await run(2);
+      // Only the third persona was asked: no whole answer again, the others' answers reused.
+      const asked = relay.requests.slice(before).map((r) => String(r.messages.at(-1)!.content));
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toContain('This is persona 3 of 3.');
+      expect((await reportsRepository.byId(db, reportId))!.content.personas).toHaveLength(3);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('writes in the requested language and keeps the instructions', async () => {
     const seeded = await seedAnalysis(db, { site: GERMAN_SITE, language: 'de', personaCount: 2 });
     const insightIds = await analyzeAll(seeded.analysisId, 2);
@@ -480,14 +504,15 @@ describe('checkQuality and repairReport', () => {
  * answers 500 to requests for the schema named in `failing`, an answer that is no JSON at all to
  * those named in `unusable`, and with `holdRepairs` set to n holds every repair request until n of
  * them have arrived (or 20 s have passed, so a test of calls that never overlap fails, not hangs).
- * With `placeholderSummary` the synthesis's summary becomes "TODO", which the check fails. With
+ * (`failWhen`: to requests whose body it holds true for). With `placeholderSummary` the
+ * synthesis's summary becomes "TODO", which the check fails. With
  * `maxChars`, an endpoint's output limit: a longer answer is cut off there, finish_reason
  * "length" (`cut` counts them, `lengths` records every answer's length).
  */
 async function relayTo(target: string) {
   const asked: string[] = [];
   const timeline: string[] = [];
-  const state: { failing?: string; unusable?: string; holdRepairs?: number; placeholderSummary?: boolean; maxChars?: number } = {};
+  const state: { failing?: string; failWhen?: (body: string) => boolean; unusable?: string; holdRepairs?: number; placeholderSummary?: boolean; maxChars?: number } = {};
   const lengths: number[] = [];
   const requests: { messages: { content: unknown }[] }[] = [];
   let cut = 0;
@@ -530,7 +555,7 @@ async function relayTo(target: string) {
       requests.push(JSON.parse(body || '{}') as { messages: { content: unknown }[] });
       timeline.push(`start:${schema}`);
       res.on('finish', () => timeline.push(`end:${schema}`));
-      if (schema === state.failing) {
+      if (schema === state.failing || state.failWhen?.(body)) {
         res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'relay: failing on purpose', type: 'server_error' } }));
         return;
       }
