@@ -74,6 +74,15 @@ async function stepEvents(analysisId: string) {
   return rows.map((e) => `${e.type}:${e.step ?? ''}`);
 }
 
+/** A three-persona analysis with its insights, and report activities behind a relay that cuts answers at MAX_ANSWER_CHARS. */
+async function behindOutputLimit() {
+  const seeded = await seedAnalysis(db, { personaCount: 3 });
+  const insightIds = await analyzeAll(seeded.analysisId);
+  const relay = await relayTo(ai.baseUrl);
+  relay.state.maxChars = MAX_ANSWER_CHARS;
+  return { seeded, insightIds, relay, relayed: createReportActivities(standInActivityDeps(db, relay.baseUrl)) };
+}
+
 async function draftReport(opts: { personaCount?: number; site?: typeof GERMAN_SITE; language?: string } = {}) {
   const seeded = await seedAnalysis(db, opts);
   const insightIds = await analyzeAll(seeded.analysisId);
@@ -105,12 +114,8 @@ describe('generateReport', () => {
   });
 
   it('asks a part at a time when the answer for every part at once is cut off at the token limit, also asked smaller', async () => {
-    const seeded = await seedAnalysis(db, { personaCount: 3 });
-    const insightIds = await analyzeAll(seeded.analysisId);
-    const relay = await relayTo(ai.baseUrl);
+    const { seeded, insightIds, relay, relayed } = await behindOutputLimit();
     try {
-      relay.state.maxChars = MAX_ANSWER_CHARS;
-      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
       const reportId = (await env().run(relayed.generateReport, { analysisId: seeded.analysisId, version: 1, insightIds })) as string;
       // The whole answer and its smaller re-ask were cut off; no answer for one part was.
       expect(relay.cut, `answer lengths ${relay.lengths.join(', ')}`).toBe(2);
@@ -138,14 +143,10 @@ describe('generateReport', () => {
   });
 
   it('a retried attempt after one that went part by part asks the parts at once, reusing the answers stored', async () => {
-    const seeded = await seedAnalysis(db, { personaCount: 3 });
-    const insightIds = await analyzeAll(seeded.analysisId);
-    const relay = await relayTo(ai.baseUrl);
+    const { seeded, insightIds, relay, relayed } = await behindOutputLimit();
     try {
-      relay.state.maxChars = MAX_ANSWER_CHARS;
       // The endpoint fails the third persona's request: the first attempt ends there.
       relay.state.failWhen = (body) => body.includes('This is persona 3 of 3.');
-      const relayed = createReportActivities(standInActivityDeps(db, relay.baseUrl));
       const run = (n: number) => quietActivityEnvironment({ attempt: n, activityId: 'synthesis-split' }).run(relayed.generateReport, { analysisId: seeded.analysisId, version: 1, insightIds }) as Promise<string>;
       await expect(run(1)).rejects.toMatchObject({ type: 'AiUnavailable' });
       const before = relay.requests.length;
