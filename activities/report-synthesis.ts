@@ -12,6 +12,9 @@ export interface Synthesis {
   standIn: boolean;
 }
 
+/** The call kinds of the parts asked one at a time (the progress counts them under report_generation). */
+const PART_KINDS = { overview: 'personas:overview', persona: (n: number) => `personas:persona_${n}` };
+
 /**
  * The synthesis: every part this version writes, in one request. When that answer is cut off at
  * the model's token limit, also when asked again smaller (a small model's output limit, or one
@@ -41,9 +44,6 @@ async function wentPartByPart(c: Conversation): Promise<boolean> {
   );
   return stored.some(Boolean);
 }
-
-/** The call kinds of the parts asked one at a time (the progress counts them under report_generation). */
-const PART_KINDS = { overview: 'personas:overview', persona: (n: number) => `personas:persona_${n}` };
 
 async function partByPart(c: Conversation, parts: SynthesisParts, context: readonly string[]): Promise<Synthesis> {
   const answers: Synthesis[] = [];

@@ -500,13 +500,13 @@ describe('checkQuality and repairReport', () => {
 });
 
 /**
- * A relay in front of the AI stand-in that records which schema each request asked for, and when
- * each request began and was answered (`timeline`, in order: `start:<schema>`, `end:<schema>`). It
- * answers 500 to requests for the schema named in `failing`, an answer that is no JSON at all to
- * those named in `unusable`, and with `holdRepairs` set to n holds every repair request until n of
- * them have arrived (or 20 s have passed, so a test of calls that never overlap fails, not hangs).
- * (`failWhen`: to requests whose body it holds true for). With `placeholderSummary` the
- * synthesis's summary becomes "TODO", which the check fails. With
+ * A relay in front of the AI stand-in that records which schema each request asked for (and each
+ * request's body, `requests`), and when each request began and was answered (`timeline`, in
+ * order: `start:<schema>`, `end:<schema>`). It answers 500 to requests for the schema named in
+ * `failing` and to those `failWhen` holds true for, an answer that is no JSON at all to those
+ * named in `unusable`, and with `holdRepairs` set to n holds every repair request until n of them
+ * have arrived (or 20 s have passed, so a test of calls that never overlap fails, not hangs).
+ * With `placeholderSummary` the synthesis's summary becomes "TODO", which the check fails. With
  * `maxChars`, an endpoint's output limit: a longer answer is cut off there, finish_reason
  * "length" (`cut` counts them, `lengths` records every answer's length).
  */
