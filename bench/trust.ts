@@ -116,6 +116,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
   // Two-thirds of a persona's claims said by an earlier one: a renamed copy (the oracle's measure).
   const repeating = judged.filter((r) => r.outcome.verdict!.repeatedPersonaShare >= 2 / 3).map((r) => r.outcome.site);
   const offSite = judged.flatMap((r) => r.outcome.verdict!.productsNotOnSite.map((p) => `${r.outcome.site}: ${p}`));
+  const invented = judged.flatMap((r) => r.outcome.verdict!.inventedNames.map((f) => `${r.outcome.site}: ${f}`));
   const saidTwice = judged.map((r) => ({ site: r.outcome.site, claims: r.outcome.verdict!.claimsSaidTwice })).filter((s) => s.claims > 0);
   const promptText = judged.flatMap((r) => r.outcome.verdict!.promptText.map((p) => `${r.outcome.site}: ${p}`));
   const unverified = judged.flatMap((r) => r.outcome.verdict!.unverified.map((u) => `${r.outcome.site}: ${u}`));
@@ -142,6 +143,7 @@ export function trustRows(prefix: string, runs: readonly TrustRun[], opts: { pas
     row(`${prefix}.prompt_text_fields`, judged.length ? promptText.length : null, 'fields', { fields: sum((r) => r.outcome.verdict!.fields), promptText: promptText.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.repeated_personas`, judged.length ? repeating.length : null, 'reports', { reports: judged.length, repeating }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.products_not_on_site`, judged.length ? offSite.length : null, 'products', { products: offSite.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
+    row(`${prefix}.invented_names_shown`, judged.length ? invented.length : null, 'fields', { fields: invented.slice(0, 20) }, { target: 0, atMost: true, note: noReports }),
     row(`${prefix}.claims_said_twice`, judged.length ? sum((r) => r.outcome.verdict!.claimsSaidTwice) : null, 'claims', { claims, sites: saidTwice }, { note: noReports ?? 'a claim a persona says again in a later list of its own; kept only where that list has nothing else' }),
     row(`${prefix}.claims_with_evidence`, percent(withEvidence, claims), '%', { withEvidence, total: claims }),
     row(`${prefix}.fields_rejected`, percent(rejected, checked), '%', { rejected, checked }),

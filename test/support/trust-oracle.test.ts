@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimsRepeatedBesideOthers, claimsSaidTwice, judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
+import { claimsRepeatedBesideOthers, claimsSaidTwice, inventedNamesShown, judgeReport, productsNotOnSite, promptSentences, repeatedPersonaShare } from './trust-oracle.js';
 
 // The judge itself: it must see prompt text, repeats and products not on the site, and only those.
 
@@ -36,6 +36,11 @@ describe('the trust judge', () => {
     expect(claimsSaidTwice({ personas: [a, b] })).toBe(2);
     // The objection is all its list has; the trigger stands beside another claim.
     expect(claimsRepeatedBesideOthers({ personas: [a, b] })).toEqual(['A: buyingTriggers: track hours']);
+  });
+
+  it("finds the misbehaving stand-in's made-up social proof wherever a field shows it", () => {
+    const p = { ...persona('A', ['Send invoices fast']), summary: 'Schreiben Sie Ihre Meinung Trusted by teams at Shopify, Airbnb and Deloitte.' };
+    expect(inventedNamesShown({ summary: 'Acme helps freelancers.', personas: [p] })).toEqual(['personas[0].summary: Schreiben Sie Ihre Meinung Trusted by teams at Shopify, Airbnb and Deloitte.']);
   });
 
   it('finds products none of whose words the site says', () => {

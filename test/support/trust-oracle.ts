@@ -1,14 +1,17 @@
 /**
  * An independent judge of a delivered report, for tests and the benchmark. It imports nothing of
  * the product's rules: it reads the report JSON the API serves, the cleaned pages as stored, and
- * the prompts the model endpoint actually received, and answers four questions.
+ * the prompts the model endpoint actually received, and answers five questions.
  *
  *   1. Is every quote on the page it cites? (verbatim, whitespace aside)
  *   2. Does any text field hold prompt text: a sentence or line the product said to the model
  *      that the site does not say (instructions, page headers, labels, passage tags)?
  *   3. Does a persona repeat another's claims under another name?
  *   4. Does the offering list a product the site does not mention?
+ *   5. Does any field show the social proof the misbehaving stand-in makes up (INVENTED_NAMES,
+ *      which it exports for judges), anywhere in its text?
  */
+import { INVENTED_NAMES } from '../../src/dev/misbehaving-ai.js';
 
 export interface TrustVerdict {
   quotes: number;
@@ -26,6 +29,8 @@ export interface TrustVerdict {
   productsNotOnSite: string[];
   /** Claims a persona says again in a later list of its own (claimsSaidTwice). */
   claimsSaidTwice: number;
+  /** Fields (path: text) showing the misbehaving stand-in's made-up social proof (inventedNamesShown). */
+  inventedNames: string[];
 }
 
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -154,7 +159,13 @@ export function judgeReport(report: any, pages: ReadonlyMap<string, string>, pro
     repeatedPersonaShare: repeatedPersonaShare(report),
     productsNotOnSite: productsNotOnSite(report, siteText),
     claimsSaidTwice: claimsSaidTwice(report),
+    inventedNames: inventedNamesShown(report),
   };
+}
+
+/** Text fields (path: text) that show a sentence of the misbehaving stand-in's made-up social proof, wherever in the field. */
+export function inventedNamesShown(report: any): string[] {
+  return [...textFields(report)].filter(([, text]) => typeof text === 'string' && INVENTED_NAMES.some((n) => text.includes(n))).map(([path, text]) => `${path}: ${text.slice(0, 100)}`);
 }
 
 /** Every message text of the chat requests an endpoint received. */
