@@ -226,9 +226,9 @@ const ALL_FUNCTION_WORDS = new Set(Object.values(FUNCTION_WORDS).flatMap((words)
  * and shares them with such sentences ("Small agencies" and "Chosen over Xero by most small
  * firms."), so a fragment without name or pronoun ("Lead engineer in Bern") is held to the rule.
  */
-export function sentencesAboutNoOne(text: string, persona: { name: string }): string[] {
+export function sentencesAboutNoOne(text: string, personaName: string): string[] {
   const name = new Set(
-    [...persona.name.matchAll(WORD)].map(([w]) => w).filter((w) => /^\p{Lu}/u.test(w) && [...w].length >= 3 && !ALL_FUNCTION_WORDS.has(foldCaseAndAccents(w))).map(foldCaseAndAccents),
+    [...personaName.matchAll(WORD)].map(([w]) => w).filter((w) => /^\p{Lu}/u.test(w) && [...w].length >= 3 && !ALL_FUNCTION_WORDS.has(foldCaseAndAccents(w))).map(foldCaseAndAccents),
   );
   return text
     .split(/(?<=[.!?\u2026])\s+|\n+/u)

@@ -331,8 +331,8 @@ class Checker {
     this.issues.push(issue);
   }
 
-  /** One text field; returns whether it passed. `persona`: the name a role must not repeat, and whom a summary speaks of. */
-  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number, persona?: Pick<Persona, 'name' | 'role'>): boolean {
+  /** One text field; returns whether it passed. `name`: the persona's name, which a role must not repeat and a summary's sentences speak of the persona by. */
+  text(part: ReportPart, field: string, value: string | null | undefined, kind: 'label' | 'sentence', item?: number, name?: string): boolean {
     const where = item === undefined ? field : `${field}[${item}]`;
     const at = { part, field, ...(item === undefined ? {} : { item }) };
     if (!value || !value.trim()) {
@@ -340,7 +340,7 @@ class Checker {
       return false;
     }
     this.checked++;
-    const problem = this.problemOf(part, field, value, kind, persona);
+    const problem = this.problemOf(part, field, value, kind, name);
     if (!problem) return true;
     this.rejected++;
     // The message is shown to readers of a degraded report: it says why, never repeats the rejected text.
@@ -349,7 +349,7 @@ class Checker {
   }
 
   /** The first rule a filled field breaks, in this order, with why; null when it breaks none. */
-  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence', persona?: Pick<Persona, 'name' | 'role'>): [QualityRule, string] | null {
+  private problemOf(part: ReportPart, field: string, value: string, kind: 'label' | 'sentence', name?: string): [QualityRule, string] | null {
     const junk = junkReason(value, kind);
     if (junk) return ['junk', junk];
     if (kind === 'sentence' && cutAtLimit(value, field === 'summary' ? TEXT_LIMITS.summary : TEXT_LIMITS.sentence)) return ['junk', 'stops mid-sentence at the length limit'];
@@ -361,7 +361,7 @@ class Checker {
     if (generic) return ['placeholder', `is generic; give the persona a real ${field}`];
     if (field === 'name' && this.companyNames.has(nameKey(value))) return ['placeholder', 'is the name of the site, the company or a product, not of a customer'];
     // SmolLM2 wrote "Stein" as a persona's name and again as its role.
-    if (field === 'role' && persona && nameKey(value) === nameKey(persona.name)) return ['placeholder', "repeats the persona's name; give the persona a real role"];
+    if (field === 'role' && name !== undefined && nameKey(value) === nameKey(name)) return ['placeholder', "repeats the persona's name; give the persona a real role"];
     const said = nonAnswer(value, (phrase) => this.echoes.siteWords().includes(` ${wordsOf(phrase).join(' ')} `));
     if (said === 'non_answer') return ['placeholder', 'says only that the site does not tell'];
     if (said === 'source_talk') return ['prompt_echo', 'talks about its sources instead of the company'];
@@ -373,7 +373,7 @@ class Checker {
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     // Customers, partners, integrations or press the site never names. A portrait may name an
     // imagined customer's world, except in a sentence of its summary that speaks of no one.
-    const claim = !portrait ? value : field === 'summary' && persona ? sentencesAboutNoOne(value, persona).join('\n') : '';
+    const claim = !portrait ? value : field === 'summary' && name !== undefined ? sentencesAboutNoOne(value, name).join('\n') : '';
     if (kind === 'sentence' && claim) {
       // A part in another language than the site's may name the site's places and languages in its
       // own words ("Germany", "Munich" for "München"); an invented customer or press name is the
@@ -474,8 +474,8 @@ function personaEvidenceCount(p: Persona): number {
 function checkPersona(c: Checker, persona: Persona, index: number): void {
   const part: ReportPart = { kind: 'persona', index };
   c.text(part, 'name', persona.name, 'label');
-  c.text(part, 'role', persona.role, 'label', undefined, persona);
-  c.text(part, 'summary', persona.summary, 'sentence', undefined, persona);
+  c.text(part, 'role', persona.role, 'label', undefined, persona.name);
+  c.text(part, 'summary', persona.summary, 'sentence', undefined, persona.name);
   for (const field of CLAIM_FIELDS) c.claims(part, field, persona[field]);
   for (const field of LIST_FIELDS) c.list(part, field, persona[field], field === 'channels' ? 'label' : 'sentence');
   c.evidence(part, persona.evidence);

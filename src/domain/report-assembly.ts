@@ -38,7 +38,14 @@ function trimmed(values: readonly string[]): string[] {
   return [...kept.values()];
 }
 
-export const refKey = (r: EvidenceRef): string => `${r.passageId}\u0000${r.quote}`;
+const refKey = (r: EvidenceRef): string => `${r.passageId}\u0000${r.quote}`;
+
+/** A copy of `claim` said again: its evidence joins the claim's, once each. */
+export function joinEvidence(claim: Claim, evidence: readonly EvidenceRef[]): void {
+  const known = new Set(claim.evidence.map(refKey));
+  claim.evidence = [...claim.evidence, ...evidence.filter((r) => !known.has(refKey(r)))];
+  claim.inferred = claim.evidence.length === 0;
+}
 
 export function assembleOffering(answer: ModelOffering, passages: readonly LocatablePassage[]): Assembled<OfferingSection> {
   const dropped: DroppedEvidence[] = [];
@@ -120,9 +127,7 @@ export function assemblePersona(answer: ModelPersona, index: number, sources: Pe
         byText.set(foldForMatching(text), { text, evidence, inferred: evidence.length === 0 });
         continue;
       }
-      const known = new Set(first.evidence.map(refKey));
-      first.evidence = [...first.evidence, ...evidence.filter((r) => !known.has(refKey(r)))];
-      first.inferred = first.evidence.length === 0;
+      joinEvidence(first, evidence);
     }
     return [...byText.values()];
   };

@@ -1,5 +1,5 @@
 import { foldForMatching } from './passages.js';
-import { refKey } from './report-assembly.js';
+import { joinEvidence } from './report-assembly.js';
 import { CLAIM_FIELDS, type Claim, type Persona, type ReportContent } from './report.js';
 
 /**
@@ -15,25 +15,15 @@ export function sayClaimsOnce(content: ReportContent): ReportContent {
 }
 
 function claimsOnce(persona: Persona): Persona {
+  // The claims shown so far, by folded text: copies, so joined evidence changes nothing handed in.
   const said = new Map<string, Claim>();
   const lists = CLAIM_FIELDS.map((field) => {
-    const list = persona[field];
-    const fresh = list.filter((c) => !said.has(foldForMatching(c.text)));
-    const kept = fresh.length > 0 ? fresh : list.slice(0, 1);
-    const shown = kept.map((c) => ({ ...c }));
-    for (const c of list) {
-      const first = said.get(foldForMatching(c.text));
-      if (first && !kept.includes(c)) join(first, c);
-    }
-    for (const c of shown) if (!said.has(foldForMatching(c.text))) said.set(foldForMatching(c.text), c);
-    return [field, shown] as const;
+    const keyed = persona[field].map((c) => ({ key: foldForMatching(c.text), claim: { ...c } }));
+    const fresh = keyed.filter((k) => !said.has(k.key));
+    const shown = fresh.length > 0 ? fresh : keyed.slice(0, 1);
+    for (const k of keyed) if (!shown.includes(k)) joinEvidence(said.get(k.key)!, k.claim.evidence);
+    for (const k of shown) if (!said.has(k.key)) said.set(k.key, k.claim);
+    return [field, shown.map((k) => k.claim)] as const;
   });
   return { ...persona, ...Object.fromEntries(lists) };
-}
-
-/** The evidence of a copy left out, on the claim shown. */
-function join(shown: Claim, copy: Claim): void {
-  const known = new Set(shown.evidence.map(refKey));
-  shown.evidence = [...shown.evidence, ...copy.evidence.filter((r) => !known.has(refKey(r)))];
-  shown.inferred = shown.evidence.length === 0;
 }

@@ -205,17 +205,7 @@ export function repeatedPersonaShare(report: any): number {
  * spacing aside): a goal said again as an objection or a buying trigger.
  */
 export function claimsSaidTwice(report: any): number {
-  const fields = ['goals', 'painPoints', 'objections', 'buyingTriggers'];
-  let twice = 0;
-  for (const p of report.personas ?? []) {
-    const said = new Set<string>();
-    for (const f of fields) {
-      const here = ((p[f] ?? []) as any[]).map((c) => words(typeof c === 'string' ? c : c.text).join(' '));
-      twice += here.filter((t) => said.has(t)).length;
-      for (const t of here) said.add(t);
-    }
-  }
-  return twice;
+  return laterRepeats(report).length;
 }
 
 /**
@@ -223,17 +213,23 @@ export function claimsSaidTwice(report: any): number {
  * later list ("name: field: text"): a repeat may stand only where it is all its list has.
  */
 export function claimsRepeatedBesideOthers(report: any): string[] {
-  const fields = ['goals', 'painPoints', 'objections', 'buyingTriggers'];
-  const found: string[] = [];
+  return laterRepeats(report)
+    .filter((r) => r.listLength > 1)
+    .map((r) => `${r.persona}: ${r.field}: ${r.text}`);
+}
+
+/** Each claim a persona says again, by its words, in a later list of its own, with that list's length. */
+function laterRepeats(report: any): { persona: string; field: string; text: string; listLength: number }[] {
+  const repeats: { persona: string; field: string; text: string; listLength: number }[] = [];
   for (const p of report.personas ?? []) {
     const said = new Set<string>();
-    for (const f of fields) {
-      const here = ((p[f] ?? []) as any[]).map((c) => words(typeof c === 'string' ? c : c.text).join(' '));
-      if (here.length > 1) found.push(...here.filter((t) => said.has(t)).map((t) => `${p.name}: ${f}: ${t}`));
-      for (const t of here) said.add(t);
+    for (const field of ['goals', 'painPoints', 'objections', 'buyingTriggers']) {
+      const here = ((p[field] ?? []) as any[]).map((c) => words(typeof c === 'string' ? c : c.text).join(' '));
+      for (const text of here) if (said.has(text)) repeats.push({ persona: p.name, field, text, listLength: here.length });
+      for (const text of here) said.add(text);
     }
   }
-  return found;
+  return repeats;
 }
 
 /** Offering products of which no word of four letters or more (any word, where it has none) is on the site: another company's, or made up. */
