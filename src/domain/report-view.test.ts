@@ -56,7 +56,7 @@ describe('reportView', () => {
       'Withheld (persona 1): 3 items that name companies, products or people the site does not mention (goals 2, pain points 1)',
       'Withheld (persona 1): message 2 is placeholder text',
       'Withheld (offering): product 1 is junk',
-      'Withheld (offering): summary says the same words over and over',
+      'Withheld (offering): description says the same words over and over',
     ]);
   });
 

@@ -90,7 +90,10 @@ function plainReason(w: WithheldPart): { text: string; namesField: boolean } {
   const field = w.field;
   const m = field ? /^(\w+)(?:\[(\d+)\])? /.exec(w.reason) : null;
   if (!field || !m || m[1] !== field) return { text: w.reason, namesField: false };
-  const named = m[2] === undefined ? (FIELD_NAMES[field] ?? field) : `${ITEM_NAMES[field] ?? `${field} item`} ${Number(m[2]) + 1}`;
+  // The offering's `summary` is what its section calls "the description of the offering": "summary"
+  // there would send a reader to the report's Summary, which passed.
+  const whole = w.part.kind === 'offering' && field === 'summary' ? 'description' : (FIELD_NAMES[field] ?? field);
+  const named = m[2] === undefined ? whole : `${ITEM_NAMES[field] ?? `${field} item`} ${Number(m[2]) + 1}`;
   return { text: `${named} ${w.reason.slice(m[0].length)}`, namesField: true };
 }
 
