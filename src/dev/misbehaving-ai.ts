@@ -200,6 +200,8 @@ export const INVENTED_NAMES = [
   'As featured in Forbes and TechCrunch.',
   'Recommended by analysts at Gartner.',
   'Chosen over Xero by most small firms.',
+  // A name after an abbreviation, as models write them: "e.g." ends no sentence.
+  'Connects to the CRM sales teams already use, e.g. Pipedrive.',
 ];
 export const GENERIC_LABELS = [
   'Analytics Dashboard',

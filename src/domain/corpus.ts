@@ -83,22 +83,22 @@ export interface UnsentPage {
 
 /** Numbers the corpus's passages; deterministic, so a retried processing step gives the same IDs. */
 export function withPassages(corpus: Corpus): Corpus {
-  return { ...corpus, pages: corpus.pages.map((p, i) => ({ ...p, passages: pagePassages(p.text, i + 1) })) };
+  return { ...corpus, pages: corpus.pages.map((p, i) => ({ ...p, passages: pagePassages(p.text, i + 1, corpus.language) })) };
 }
 
 /**
  * A corpus page's passages: cut per run of adjacent blocks (runs are separated by a blank line), so
  * no passage spans two runs and each is a substring of the cleaned page; numbered across the page.
  */
-export function pagePassages(text: string, pageNumber: number): Passage[] {
+export function pagePassages(text: string, pageNumber: number, language: string): Passage[] {
   let n = 0;
   return text
     .split(/\n\s*\n/)
-    .flatMap((run) => splitPassages(run, pageNumber))
+    .flatMap((run) => splitPassages(run, pageNumber, language))
     .map((p) => ({ id: passageId(pageNumber, ++n), text: p.text }));
 }
 
 /** Every passage of the corpus with its page URL, in page order. */
 export function corpusPassages(corpus: Corpus): LocatablePassage[] {
-  return corpus.pages.flatMap((page, i) => (page.passages ?? pagePassages(page.text, i + 1)).map((p) => ({ ...p, url: page.url })));
+  return corpus.pages.flatMap((page, i) => (page.passages ?? pagePassages(page.text, i + 1, corpus.language)).map((p) => ({ ...p, url: page.url })));
 }

@@ -17,6 +17,16 @@ describe('unstatedNames', () => {
     expect(unstatedNames('Unlike Xero, it is free; Xero users switch.', SITE)).toEqual(['Xero']);
   });
 
+  it('reads a name after an abbreviation as inside its sentence, in the language of the text', () => {
+    // A cut at every full stop made "Salesforce" the first word of a sentence, which is never a name.
+    expect(unstatedNames('Integrates with popular CRMs, e.g. Salesforce.', SITE)).toEqual(['Salesforce']);
+    expect(unstatedNames('Works with accounting tools (i.e. Xero) every month.', SITE)).toEqual(['Xero']);
+    expect(unstatedNames('Arbeitet mit Tools wie z. B. HubSpot.', SITE, new Set(), 'de')).toEqual(['HubSpot']);
+    // A sentence's first word is still none: after a full stop, a question or an exclamation.
+    expect(unstatedNames('Invoices go out on time. Freelancers love it! Really? Yes.', SITE)).toEqual([]);
+    expect(unstatedNames('Invoices go out on time. "Freelancers love it."', SITE)).toEqual([]);
+  });
+
   it('passes the names the site gives, however they are written', () => {
     expect(unstatedNames('Freelancers get paid by card through Stripe.', SITE)).toEqual([]);
     expect(unstatedNames("Studio Nord's Jane Doe recommends ACME invoicing.", SITE)).toEqual([]);
@@ -69,6 +79,10 @@ describe('unstatedNames', () => {
     // Each word by the words around it: English a model adds to a German field is read as English.
     const mixed = 'Bei länderübergreifenden Sachverhalten wird für Sie die günstigste Gestaltung ermittelt. Trusted by teams at Shopify, Airbnb and Deloitte.';
     expect(unstatedNames(mixed, SITE, new Set(), 'de')).toEqual(['Shopify', 'Airbnb', 'Deloitte']);
+    // Where no function word is near, its sentence's tell: an English sentence after a German one.
+    const after = 'Hier sind Sie sowohl als Unternehmer, als auch als Privatperson richtig. Connects to the CRM sales teams already use, e.g. Pipedrive.';
+    expect(unstatedNames(after, SITE, new Set(), 'de')).toEqual(['Pipedrive']);
+    expect(unstatedNames('Hier sind Sie richtig. Beratung für Unternehmer, Gründer und Erben.', SITE, new Set(), 'de')).toEqual([]);
     const glued = 'Bei länderübergreifenden Sachverhalten wird für Sie die günstigste Gestaltung im Hinblick auf die Steuer Trusted by teams at Shopify';
     expect(unstatedNames(glued, SITE, new Set(), 'de')).toEqual(['Trusted', 'Shopify']);
   });
@@ -82,24 +96,28 @@ describe('unstatedNames', () => {
 describe('sentencesAboutNoOne', () => {
   const maria = 'Maria Keller';
   it('keeps the sentences that refer to no person', () => {
-    expect(sentencesAboutNoOne('Maria plans bridges. Trusted by teams at Shopify and Airbnb.', maria)).toEqual(['Trusted by teams at Shopify and Airbnb.']);
-    expect(sentencesAboutNoOne('Integrates with Salesforce.\nAs featured in Forbes!', maria)).toEqual(['Integrates with Salesforce.', 'As featured in Forbes!']);
+    expect(sentencesAboutNoOne('Maria plans bridges. Trusted by teams at Shopify and Airbnb.', maria, 'en')).toEqual(['Trusted by teams at Shopify and Airbnb.']);
+    expect(sentencesAboutNoOne('Integrates with Salesforce.\nAs featured in Forbes!', maria, 'en')).toEqual(['Integrates with Salesforce.', 'As featured in Forbes!']);
+  });
+  it('keeps a sentence whole across its abbreviations', () => {
+    expect(sentencesAboutNoOne('She sees Dr. Weber each week. Trusted by Forbes.', maria, 'en')).toEqual(['Trusted by Forbes.']);
+    expect(sentencesAboutNoOne('Sie nutzt Tools wie z. B. HubSpot. Empfohlen von Gartner.', maria, 'de')).toEqual(['Empfohlen von Gartner.']);
   });
   it('lets a pronoun, "who", or the name tell the customer', () => {
     for (const text of ['She reads Bauwelt.', 'They work with Siemens.', 'An inspector who uses Revit.', 'Keller reads Detail.', 'Sie liest Bauwelt.', 'Er nutzt Revit.', 'Elle lit Bauwelt.', 'I use Revit daily.'])
-      expect(sentencesAboutNoOne(text, maria), text).toEqual([]);
+      expect(sentencesAboutNoOne(text, maria, 'en'), text).toEqual([]);
   });
   it("takes neither the role's words nor the name's words in small letters for the customer", () => {
     // A stand-in's persona "Small agencies": its words are a made-up sentence's too.
-    expect(sentencesAboutNoOne('Chosen over Xero by most small firms.', 'Small agencies')).toEqual(['Chosen over Xero by most small firms.']);
-    expect(sentencesAboutNoOne('Engineers at Arup.', maria)).toEqual(['Engineers at Arup.']);
+    expect(sentencesAboutNoOne('Chosen over Xero by most small firms.', 'Small agencies', 'en')).toEqual(['Chosen over Xero by most small firms.']);
+    expect(sentencesAboutNoOne('Engineers at Arup.', maria, 'en')).toEqual(['Engineers at Arup.']);
   });
   it('does not take the company\'s voice or a role\'s function words for the customer', () => {
-    expect(sentencesAboutNoOne('We integrate with Salesforce.', maria)).toEqual(['We integrate with Salesforce.']);
-    expect(sentencesAboutNoOne('Your team will love Zapier.', maria)).toEqual(['Your team will love Zapier.']);
-    expect(sentencesAboutNoOne('Trusted by Shopify at a glance.', maria)).toEqual(['Trusted by Shopify at a glance.']);
+    expect(sentencesAboutNoOne('We integrate with Salesforce.', maria, 'en')).toEqual(['We integrate with Salesforce.']);
+    expect(sentencesAboutNoOne('Your team will love Zapier.', maria, 'en')).toEqual(['Your team will love Zapier.']);
+    expect(sentencesAboutNoOne('Trusted by Shopify at a glance.', maria, 'en')).toEqual(['Trusted by Shopify at a glance.']);
     // German "Sie"/"Ihre" capitalised inside a sentence is the polite "you".
-    expect(sentencesAboutNoOne('Schreiben Sie Ihre Meinung.', maria)).toEqual(['Schreiben Sie Ihre Meinung.']);
-    expect(sentencesAboutNoOne('Jetzt will sie ihre Steuer erklären.', maria)).toEqual([]);
+    expect(sentencesAboutNoOne('Schreiben Sie Ihre Meinung.', maria, 'de')).toEqual(['Schreiben Sie Ihre Meinung.']);
+    expect(sentencesAboutNoOne('Jetzt will sie ihre Steuer erklären.', maria, 'de')).toEqual([]);
   });
 });

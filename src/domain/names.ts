@@ -1,3 +1,5 @@
+import { sentencePieces, sentences } from './sentences.js';
+
 /**
  * Names a report gives that the site does not: the customers, partners, integrations, press and
  * competitors models add to sound convincing ("trusted by teams at Google and Shopify",
@@ -104,13 +106,21 @@ const CONTEXT_WORDS = 4;
 /**
  * Whether the word at each position stands in German: by the function words around it, so an
  * English phrase a model adds to a German sentence ("... berücksichtigt auch die Trusted by teams
- * at Shopify") is read as English; where none are near, by the field's, or the part's language.
+ * at Shopify") is read as English; where none are near, by those of its sentence (an English
+ * sentence after a German one: "... richtig. Connects to the CRM sales teams already use, e.g.
+ * Pipedrive." has none within four words of "Pipedrive"); where its sentence has none either, by
+ * the field's, or the part's language. `sentenceOf`: each word's sentence.
  */
-function germanContext(words: readonly string[], partLanguage: string | undefined): (position: number) => boolean {
+function germanContext(words: readonly string[], partLanguage: string | undefined, sentenceOf: readonly number[]): (position: number) => boolean {
   const whole = partLanguage === 'de' || germanCount(functionWords(words));
+  const bySentence = new Map<number, Record<'de' | 'en' | 'fr', number>>();
+  const ofSentence = (n: number) => bySentence.get(n) ?? bySentence.set(n, functionWords(words.filter((_, i) => sentenceOf[i] === n))).get(n)!;
+  const any = (c: Record<'de' | 'en' | 'fr', number>) => c.de + c.en + c.fr > 0;
   return (position) => {
-    const c = functionWords(words.slice(Math.max(0, position - CONTEXT_WORDS), position + CONTEXT_WORDS + 1));
-    return c.de + c.en + c.fr === 0 ? whole : germanCount(c);
+    const near = functionWords(words.slice(Math.max(0, position - CONTEXT_WORDS), position + CONTEXT_WORDS + 1));
+    if (any(near)) return germanCount(near);
+    const sentence = ofSentence(sentenceOf[position]!);
+    return any(sentence) ? germanCount(sentence) : whole;
   };
 }
 
@@ -152,12 +162,27 @@ function isKnown(word: string, known: ReadonlySet<string>): boolean {
   return known.has(word) || numberForms(word).some((form) => known.has(form));
 }
 
-/** Whether the word at `index` starts a sentence: nothing before it but an opening, or a sentence break, or a dash set apart. */
-function startsSentence(text: string, index: number): boolean {
+/** Where the first word at or after `start` begins: past spaces and openings. */
+function firstWordAt(text: string, start: number): number {
+  let i = start;
+  while (i < text.length && (/\s/u.test(text[i]!) || OPENING.test(text[i]!))) i++;
+  return i;
+}
+
+/** Marks that end a sentence unless they end an abbreviation ("e.g.", "z. B."), which the segmenter tells. */
+const SENTENCE_END = /[.!?\u2026]/u;
+
+/**
+ * Whether the word at `index` starts a sentence: nothing before it but an opening, or a sentence
+ * break, or a dash set apart. After a full stop (or !, ?, ...) only where `sentenceStarts` has a
+ * sentence begin: "e.g. Salesforce" names Salesforce inside its sentence.
+ */
+function startsSentence(text: string, index: number, sentenceStarts: ReadonlySet<number>): boolean {
   let i = index - 1;
   while (i >= 0 && OPENING.test(text[i]!)) i--;
   if (i < 0) return true;
   const c = text[i]!;
+  if (SENTENCE_END.test(c)) return sentenceStarts.has(index);
   return SENTENCE_BREAK.test(c) || (c === '-' && (i === 0 || /\s/u.test(text[i - 1]!)));
 }
 
@@ -180,7 +205,16 @@ function looksLikeName(part: string): boolean {
  */
 export function unstatedNames(text: string, known: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set(), partLanguage?: string): string[] {
   const words = [...text.matchAll(WORD)];
-  const germanAt = germanContext(words.map(([w]) => foldCaseAndAccents(w)), partLanguage);
+  const folded = words.map(([w]) => foldCaseAndAccents(w));
+  const pieces = sentencePieces(text, partLanguage ?? (germanCount(functionWords(folded)) ? 'de' : 'en'));
+  // Each word's sentence, and where each sentence's first word begins (past spaces and openings).
+  let piece = 0;
+  const sentenceOf = words.map(({ index }) => {
+    while (piece < pieces.length - 1 && index >= pieces[piece]!.end) piece++;
+    return piece;
+  });
+  const starts = new Set(pieces.map(({ start }) => firstWordAt(text, start)));
+  const germanAt = germanContext(folded, partLanguage, sentenceOf);
   const names: string[] = [];
   for (const [position, match] of words.entries()) {
     const parts = match[0].split(/([-'\u2019])/u);
@@ -190,7 +224,7 @@ export function unstatedNames(text: string, known: ReadonlySet<string>, allowed:
       offset += part.length;
       if (i % 2 === 1 || !looksLikeName(part) || (germanAt(position) && !CAPITAL_INSIDE.test(part))) return;
       // A word's first part may start a sentence; one after a hyphen or apostrophe never does.
-      if (i === 0 && startsSentence(text, at)) return;
+      if (i === 0 && startsSentence(text, at, starts)) return;
       const folded = foldCaseAndAccents(part);
       if (NOT_NAMES.has(folded) || allowed.has(folded) || isKnown(folded, known)) return;
       if (!names.includes(part)) names.push(part);
@@ -226,19 +260,16 @@ const ALL_FUNCTION_WORDS = new Set(Object.values(FUNCTION_WORDS).flatMap((words)
  * and shares them with such sentences ("Small agencies" and "Chosen over Xero by most small
  * firms."), so a fragment without name or pronoun ("Lead engineer in Bern") is held to the rule.
  */
-export function sentencesAboutNoOne(text: string, personaName: string): string[] {
+export function sentencesAboutNoOne(text: string, personaName: string, language: string): string[] {
   const name = new Set(
     [...personaName.matchAll(WORD)].map(([w]) => w).filter((w) => /^\p{Lu}/u.test(w) && [...w].length >= 3 && !ALL_FUNCTION_WORDS.has(foldCaseAndAccents(w))).map(foldCaseAndAccents),
   );
-  return text
-    .split(/(?<=[.!?\u2026])\s+|\n+/u)
-    .filter((sentence) => {
-      const words = [...sentence.matchAll(WORD)].map(([w]) => w);
-      return !words.some((word, i) => {
-        const folded = foldCaseAndAccents(word);
-        if (GERMAN_SHE.has(folded)) return i === 0 || word === word.toLowerCase();
-        return PERSON_WORDS.has(folded) || (/^\p{Lu}/u.test(word) && isKnown(folded, name));
-      });
-    })
-    .filter((sentence) => sentence.trim() !== '');
+  return sentences(text, language).filter((sentence) => {
+    const words = [...sentence.matchAll(WORD)].map(([w]) => w);
+    return !words.some((word, i) => {
+      const folded = foldCaseAndAccents(word);
+      if (GERMAN_SHE.has(folded)) return i === 0 || word === word.toLowerCase();
+      return PERSON_WORDS.has(folded) || (/^\p{Lu}/u.test(word) && isKnown(folded, name));
+    });
+  });
 }

@@ -7,7 +7,7 @@ describe('splitPassages', () => {
   it('cuts a page into numbered verbatim slices: short blocks join the next, long blocks split between sentences', () => {
     const long = Array.from({ length: 12 }, (_, i) => `Sentence number ${i + 1} says something about invoices and clients.`).join(' ');
     const text = `Pricing\nThe Solo plan costs 9 euros per month.\n${long}\nContact`;
-    const passages = splitPassages(text, 3);
+    const passages = splitPassages(text, 3, 'en');
     expect(passages.map((p) => p.id)).toEqual(passages.map((_, i) => `p3.${i + 1}`));
     // The heading joined its paragraph.
     expect(passages[0]!.text).toBe('Pricing\nThe Solo plan costs 9 euros per month.');
@@ -20,10 +20,18 @@ describe('splitPassages', () => {
 
   it('is deterministic and keeps every passage a substring on a real saved page', () => {
     const page = cleanPage(readFixture('caktusgroup.com.django.html'), 'https://www.caktusgroup.com/');
-    const a = splitPassages(page.text, 1);
-    expect(a).toEqual(splitPassages(page.text, 1));
+    const a = splitPassages(page.text, 1, 'en');
+    expect(a).toEqual(splitPassages(page.text, 1, 'en'));
     expect(a.length).toBeGreaterThan(10);
     for (const p of a) expect(page.text.includes(p.text)).toBe(true);
+  });
+
+  it("cuts a long block between sentences, not after an abbreviation (a saved German page, in the site's language)", () => {
+    const page = cleanPage(readFixture('viehbacher.com.steuerrecht.html'), 'https://www.viehbacher.com/de/steuerrecht');
+    const passages = splitPassages(page.text, 1, 'de');
+    // A cut at every full stop ended one passage on "Rechtsanwalts bzw." and began the next with "Steuerberaters und ...".
+    expect(passages.some((p) => p.text.includes('jedes einzelnen Rechtsanwalts bzw. Steuerberaters und die Verfügbarkeit'))).toBe(true);
+    for (const p of passages) expect(p.text).not.toMatch(/(?:\bbzw|\bsog|\bz\. B|\bvgl)\.$/u);
   });
 });
 

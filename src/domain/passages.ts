@@ -1,3 +1,4 @@
+import { sentencePieces } from './sentences.js';
 /**
  * Numbered passages: the unit of evidence. Each corpus page's text is cut into passages (a block,
  * or a few sentences of a long block), each a verbatim substring of the page's cleaned text, with
@@ -36,15 +37,12 @@ export function passageId(pageNumber: number, index: number): string {
   return `p${pageNumber}.${index}`;
 }
 
-/** Sentence ends, including CJK full stops; a split keeps the punctuation with its sentence. */
-const SENTENCE_END = /(?<=[.!?…。！？])\s+(?=\S)/u;
-
 /**
  * Cuts a page's text into passages. Lines are blocks (the cleaner writes one block per line);
  * short blocks join the next, long ones are cut between sentences. Each passage is a contiguous,
  * trimmed slice of `text`, so `text.includes(passage.text)` holds for every one.
  */
-export function splitPassages(text: string, pageNumber: number): Passage[] {
+export function splitPassages(text: string, pageNumber: number, language: string): Passage[] {
   const pieces: { start: number; end: number }[] = [];
   let offset = 0;
   for (const line of text.split('\n')) {
@@ -55,12 +53,11 @@ export function splitPassages(text: string, pageNumber: number): Passage[] {
       pieces.push({ start, end: start + line.length });
       continue;
     }
-    // A long block: sentences, packed up to the target length.
-    let cursor = 0;
+    // A long block: sentences in the page's language, packed up to the target length. A cut at an
+    // abbreviation would end a quote on "Rechtsanwalts bzw." and start the next mid-sentence.
     let from = 0;
-    for (const sentence of line.split(SENTENCE_END)) {
-      const at = line.indexOf(sentence, cursor);
-      cursor = at + sentence.length;
+    for (const piece of sentencePieces(line, language)) {
+      const cursor = piece.start + line.slice(piece.start, piece.end).trimEnd().length;
       if (cursor - from >= TARGET_CHARS) {
         pieces.push({ start: start + from, end: start + cursor });
         from = cursor;

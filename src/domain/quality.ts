@@ -373,7 +373,7 @@ class Checker {
     if (invented.length > 0) return ['unstated_figure', `gives ${invented.length === 1 ? 'a number' : 'numbers'} the site does not state`];
     // Customers, partners, integrations or press the site never names. A portrait may name an
     // imagined customer's world, except in a sentence of its summary that speaks of no one.
-    const claim = !portrait ? value : field === 'summary' && name !== undefined ? sentencesAboutNoOne(value, name).join('\n') : '';
+    const claim = !portrait ? value : field === 'summary' && name !== undefined ? sentencesAboutNoOne(value, name, this.partLanguage(part)).join('\n') : '';
     if (kind === 'sentence' && claim) {
       // A part in another language than the site's may name the site's places and languages in its
       // own words ("Germany", "Munich" for "München"); an invented customer or press name is the

@@ -111,7 +111,8 @@ function claimStrings(report: unknown): string[] {
  */
 function inventedInSummaries(report: unknown): string[] {
   const summaries = [...textFields(report)].filter(([path, text]) => typeof text === 'string' && /^personas\[\d+\]\.summary$/.test(path)).map(([, text]) => text as string);
-  return summaries.filter((text) => text.split(/(?<=[.!?\u2026])\s+/u).some((sentence) => INVENTED_NAMES.includes(sentence)));
+  // Found where it stands rather than by cutting the summary at full stops, which would cut "e.g. Pipedrive." apart.
+  return summaries.filter((text) => INVENTED_NAMES.some((n) => text === n || text.startsWith(`${n} `) || [...text.matchAll(/[.!?\u2026]\s+/gu)].some((end) => text.startsWith(n, end.index + end[0].length))));
 }
 
 function since(before: number): string[] {
