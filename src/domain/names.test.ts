@@ -22,6 +22,9 @@ describe('unstatedNames', () => {
     expect(unstatedNames('Integrates with popular CRMs, e.g. Salesforce.', SITE)).toEqual(['Salesforce']);
     expect(unstatedNames('Works with accounting tools (i.e. Xero) every month.', SITE)).toEqual(['Xero']);
     expect(unstatedNames('Arbeitet mit Tools wie z. B. HubSpot.', SITE, new Set(), 'de')).toEqual(['HubSpot']);
+    // A word with a capital inside is a name even first in its sentence.
+    expect(unstatedNames('QuickBooks exports are slow. The rest is fine.', SITE)).toEqual(['QuickBooks']);
+    expect(unstatedNames('HubSpot-Listen veralten schnell.', SITE, new Set(), 'de')).toEqual(['HubSpot']);
     // A sentence's first word is still none: after a full stop, a question or an exclamation.
     expect(unstatedNames('Invoices go out on time. Freelancers love it! Really? Yes.', SITE)).toEqual([]);
     expect(unstatedNames('Invoices go out on time. "Freelancers love it."', SITE)).toEqual([]);

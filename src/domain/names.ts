@@ -8,7 +8,7 @@ import { sentencePieces, sentences } from './sentences.js';
  * quality.ts checks those fields against every word of the site's text.
  *
  * A name is a capitalised word inside a sentence (or one written like "iPhone"): not the first
- * word of a sentence, not an abbreviation in capitals ("CRM", "GDPR", "PDFs": trade vocabulary,
+ * word of a sentence unless it has a capital inside ("QuickBooks"), not an abbreviation in capitals ("CRM", "GDPR", "PDFs": trade vocabulary,
  * not names), not a weekday or month. German capitalises every noun, so where the words around
  * read as German only a word with a capital inside ("HubSpot", "QuickBooks") counts as a name:
  * there a first capital does not tell a name from a word. Words are compared folded
@@ -223,8 +223,9 @@ export function unstatedNames(text: string, known: ReadonlySet<string>, allowed:
       const at = offset;
       offset += part.length;
       if (i % 2 === 1 || !looksLikeName(part) || (germanAt(position) && !CAPITAL_INSIDE.test(part))) return;
-      // A word's first part may start a sentence; one after a hyphen or apostrophe never does.
-      if (i === 0 && startsSentence(text, at, starts)) return;
+      // A word's first part may start a sentence; one after a hyphen or apostrophe never does. A
+      // capital inside ("QuickBooks exports are slow.") tells a name there too: no word is so written.
+      if (i === 0 && !CAPITAL_INSIDE.test(part) && startsSentence(text, at, starts)) return;
       const folded = foldCaseAndAccents(part);
       if (NOT_NAMES.has(folded) || allowed.has(folded) || isKnown(folded, known)) return;
       if (!names.includes(part)) names.push(part);
