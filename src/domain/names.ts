@@ -8,8 +8,9 @@ import { sentencePieces, sentences } from './sentences.js';
  * quality.ts checks those fields against every word of the site's text.
  *
  * A name is a capitalised word inside a sentence (or one written like "iPhone"): not the first
- * word of a sentence unless it has a capital inside ("QuickBooks"), not an abbreviation in capitals ("CRM", "GDPR", "PDFs": trade vocabulary,
- * not names), not a weekday or month. German capitalises every noun, so where the words around
+ * word of a sentence unless it has a capital inside ("QuickBooks"), not an abbreviation in
+ * capitals ("CRM", "GDPR", "PDFs": trade vocabulary, not names), not a weekday or month.
+ * Sentences are cut as sentences.ts does. German capitalises every noun, so where the words around
  * read as German only a word with a capital inside ("HubSpot", "QuickBooks") counts as a name:
  * there a first capital does not tell a name from a word. Words are compared folded
  * (case and accents), in the singular or the plural.
