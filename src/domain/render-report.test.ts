@@ -98,7 +98,7 @@ describe('renderMarkdown', () => {
     expect(section).not.toContain('blog/10');
     expect(section).toContain('(<https://acme.test/gone>) (HTTP 410)');
     // Other sites last, as hosts by how often they are linked; no link of theirs is shown.
-    expect(section).toContain('- Links to other sites (31, not followed): social.test (30), shop.test (1)\n- 7 more not listed');
+    expect(section).toContain('- Links to other sites (31, not followed): social.test (30), shop.test (1)\n- 7 more for the reasons above, not listed one by one');
     expect(section).not.toContain('social.test/acme');
     expect(section.indexOf('Disallowed')).toBeLessThan(section.indexOf('Over the page limit'));
   });

@@ -82,7 +82,7 @@ describe('pagesNotRead', () => {
       skipped: [{ url: 'https://x.test/a', reason: 'off_site' }, ...blog, { url: 'https://acme.test/admin', reason: 'robots' }, { url: 'https://y.test/', reason: 'off_site' }, { url: 'https://x.test/b', reason: 'off_site' }],
       moreSkipped: 3,
     });
-    expect(groups.map((g) => g.label)).toEqual(["Disallowed by the site's robots.txt (1)", 'Over the page limit (12)', 'Links to other sites (3, not followed)', '3 more not listed']);
+    expect(groups.map((g) => g.label)).toEqual(["Disallowed by the site's robots.txt (1)", 'Over the page limit (12)', 'Links to other sites (3, not followed)', '3 more for the reasons above, not listed one by one']);
     const limit = groups[1]!;
     expect(limit.kind === 'pages' && [limit.pages.length, limit.more]).toEqual([10, 2]);
     const hosts = groups[2]!;

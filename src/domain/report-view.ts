@@ -153,6 +153,7 @@ export function pagesNotRead(pages: PagesRead): NotReadGroup[] {
       const listed = list.slice(0, LISTED_PER_REASON).map((p) => ({ url: p.url, ...(p.detail ? { detail: p.detail } : {}) }));
       return { kind: 'pages', reason, label: `${capitalize(SKIP_REASONS[reason] ?? reason)} (${list.length})`, pages: listed, more: list.length - listed.length };
     });
-  if (pages.moreSkipped) view.push({ kind: 'unlisted', label: `${pages.moreSkipped} more not listed` });
+  // The crawl keeps the first of each reason and only counts the rest: said so, or "7 more" reads as a reason of its own.
+  if (pages.moreSkipped) view.push({ kind: 'unlisted', label: `${pages.moreSkipped} more for the reasons above, not listed one by one` });
   return view;
 }
