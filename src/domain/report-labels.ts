@@ -29,11 +29,10 @@ export const DROP_REASONS: Readonly<Record<string, string>> = {
   unrelated: 'cited a passage that says nothing of its claim',
 };
 
-/** What several list items of one part withheld for one rule are, as a reader is told it ("11 items that ..."). */
+/** What several list items of one part withheld for one rule are, as a reader is told it ("11 items that ..."); junk items say their own reason (report-view.ts). */
 export const WITHHELD_ITEMS_BECAUSE: Readonly<Record<string, string>> = {
   required_section: 'are empty',
   placeholder: 'are placeholder text, non-answers or generic names',
-  junk: 'are not usable words',
   prompt_echo: 'repeat the instructions given to the model instead of speaking of the company',
   unstated_figure: 'give numbers the site does not state',
   unstated_name: 'name companies, products or people the site does not mention',

@@ -60,6 +60,21 @@ describe('reportView', () => {
     ]);
   });
 
+  it('groups junk items only by the same reason, and says it', () => {
+    const junk = (field: string, i: number, reason: string) => ({ part: { kind: 'persona' as const, index: 0 }, field, item: i, rule: 'junk' as const, reason: `${field}[${i}] ${reason}` });
+    const report = sampleReport({
+      withheld: [
+        junk('goals', 2, 'stops mid-sentence at the length limit'),
+        junk('buyingTriggers', 0, 'stops mid-sentence at the length limit'),
+        junk('painPoints', 1, 'says the same words over and over'),
+      ],
+    });
+    expect(reportView(report, null).withheld).toEqual([
+      'Withheld (persona 1): 2 items, each of which stops mid-sentence at the length limit (goals 1, buying triggers 1)',
+      'Withheld (persona 1): pain point 2 says the same words over and over',
+    ]);
+  });
+
   it('says where it could not check that citations speak to their claims', () => {
     const report = sampleReport({ withheld: [{ part: { kind: 'persona', index: 2 }, reason: 'persona 3 withheld: name is generic' }] });
     const view = reportView(report, { ...quality([]), citationsNotJudged: ['persona 1', 'persona 2', 'persona 3'] });

@@ -59,7 +59,13 @@ export function reportView(report: ReportContent, quality: QualityResult | null)
  * weak model fails whole lists alike, and a line for each item buries the rest.
  */
 function withheldLines(withheld: ReportContent['withheld']): string[] {
-  const keyOf = (w: WithheldPart) => (w.rule && w.field && w.item !== undefined && WITHHELD_ITEMS_BECAUSE[w.rule] ? `${partLabel(w.part)}\u0000${w.rule}` : '');
+  // Junk has many reasons ("stops mid-sentence at the length limit", "says the same words over and
+  // over"): items are alike only for the same one, which the line then says.
+  const keyOf = (w: WithheldPart) => {
+    if (!w.rule || !w.field || w.item === undefined) return '';
+    if (w.rule === 'junk') return `${partLabel(w.part)}\u0000junk\u0000${reasonAfterField(w)}`;
+    return WITHHELD_ITEMS_BECAUSE[w.rule] ? `${partLabel(w.part)}\u0000${w.rule}` : '';
+  };
   const alike = new Map<string, WithheldPart[]>();
   for (const w of withheld) if (keyOf(w)) alike.set(keyOf(w), [...(alike.get(keyOf(w)) ?? []), w]);
   return withheld.flatMap((w) => {
@@ -77,9 +83,13 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
     const perField = new Map<string, number>();
     for (const g of group) perField.set(g.field!, (perField.get(g.field!) ?? 0) + 1);
     const fields = [...perField].map(([field, n]) => `${FIELD_NAMES[field] ?? field} ${n}`).join(', ');
-    return [`Withheld (${partLabel(w.part)}): ${group.length} items that ${WITHHELD_ITEMS_BECAUSE[w.rule!]} (${fields})`];
+    const because = w.rule === 'junk' ? `, each of which ${reasonAfterField(w)}` : ` that ${WITHHELD_ITEMS_BECAUSE[w.rule!]}`;
+    return [`Withheld (${partLabel(w.part)}): ${group.length} items${because} (${fields})`];
   });
 }
+
+/** A list item's reason without the field it starts with: "stops mid-sentence ..." of "goals[2] stops mid-sentence ...". */
+const reasonAfterField = (w: WithheldPart) => w.reason.replace(/^\w+(?:\[\d+\])? /u, '');
 
 /**
  * A reason as a reader says it: the checker names a field as the report's JSON does ("goals[1]
