@@ -1,3 +1,4 @@
+/// <reference path="./sentencex.d.ts" />
 import { segment } from 'sentencex';
 
 /**
