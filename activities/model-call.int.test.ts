@@ -239,7 +239,7 @@ describe('callModel', () => {
       db.withPlugin({
         transformQuery: (args) => {
           const text = JSON.stringify(args.node);
-          if (text.includes('record_model_call_done')) {
+          if (text.includes('record_model_call_answered')) {
             statements.push(args.node.kind);
             if (fail) throw new Error('progress cannot be written');
           }
@@ -252,7 +252,7 @@ describe('callModel', () => {
     const { result } = await run({ ...depsFor(endpoint), db: watched(false) }, modelCall(analysisId));
     // One statement: the insert of the answer with the event (a SELECT over the inserting CTE).
     expect(statements).toEqual(['SelectQueryNode']);
-    expect(await progressOf(analysisId)).toEqual([{ kind: 'offering', done: 1, total: 6 }]);
+    expect(await progressOf(analysisId)).toEqual([{ kind: 'offering', call: expect.stringMatching(/\/offering$/), done: 1, total: 6 }]);
     expect((await rowsOf(analysisId)).map((r) => r.id)).toEqual([result.responseId]);
 
     const unrecorded = await newAnalysis();
@@ -584,6 +584,22 @@ describe('callModel across attempts of one call', () => {
     await run(deps, modelCall(analysisId, { kind: 'repair:summary' }), { attempt: 2, activityId: 'insight-1' });
     expect(endpoint.requests).toHaveLength(4);
     expect(await rowsOf(analysisId)).toHaveLength(4);
+  });
+
+  it('counts each call once in the progress: a reused answer repeats its count, a second quality round of the same part adds one', async () => {
+    const endpoint = await fakeEndpoint(() => good());
+    const deps = depsFor(endpoint);
+    const analysisId = await newAnalysis();
+    const counts = async () =>
+      (await db.selectFrom('processing_events').select('details').where('analysis_id', '=', analysisId).where('type', '=', 'model_call_done').orderBy('id').execute()).map(
+        (e) => (e.details as { done: number; total: number }).done,
+      );
+    await run(deps, modelCall(analysisId), { attempt: 1, activityId: 'insight-1' });
+    await run(deps, modelCall(analysisId), { attempt: 2, activityId: 'insight-1' });
+    // Two rounds of the quality check repair persona 1: two activities, two calls of one kind (counted as one before).
+    await run(deps, modelCall(analysisId, { kind: 'repair:persona_1' }), { attempt: 1, activityId: 'repair-round-1' });
+    await run(deps, modelCall(analysisId, { kind: 'repair:persona_1' }), { attempt: 1, activityId: 'repair-round-2' });
+    expect(await counts()).toEqual([1, 1, 2, 3]);
   });
 
   it('does not reuse an unusable answer: the next attempt asks again', async () => {

@@ -159,7 +159,7 @@ export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelC
   const result = await answer(deps, log, call);
   // Live progress ("model calls 3/6"), recorded with the answer as it was stored; an answer an
   // earlier attempt stored is recorded again here (it repeats its count).
-  if (result.reused) await recordProgress(deps, log, call);
+  if (result.reused) await recordProgress(deps, log, call, callKey(Context.current().info, call.kind));
   return result;
 }
 
@@ -171,11 +171,11 @@ export function answerCutOff(err: unknown): boolean {
 }
 
 /** Bookkeeping whose failure never fails the call it counts. */
-async function recordProgress(deps: ActivityDeps, log: Logger, call: ModelCall<unknown>): Promise<void> {
-  await substepEvents.modelCallDone(deps.db, progressOf(call)).catch((err: unknown) => progressNotRecorded(log, call, err));
+async function recordProgress(deps: ActivityDeps, log: Logger, call: ModelCall<unknown>, key: string): Promise<void> {
+  await substepEvents.modelCallDone(deps.db, progressOf(call, key)).catch((err: unknown) => progressNotRecorded(log, call, err));
 }
 
-const progressOf = (call: ModelCall<unknown>) => ({ analysisId: call.analysisId, version: call.version, kind: call.kind });
+const progressOf = (call: ModelCall<unknown>, callKey: string) => ({ analysisId: call.analysisId, version: call.version, kind: call.kind, callKey });
 
 function progressNotRecorded(log: Logger, call: ModelCall<unknown>, err: unknown): void {
   log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) });
@@ -313,7 +313,7 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
       costUsd,
       outputMode: mode,
     };
-    const withProgress = async () => aiResponsesRepository.save(deps.db, row, await substepEvents.modelCallDoneCall(deps.db, progressOf(call)));
+    const withProgress = async () => aiResponsesRepository.save(deps.db, row, await substepEvents.modelCallDoneCall(deps.db, progressOf(call, key)));
     const responseId =
       parsed === null
         ? await aiResponsesRepository.save(deps.db, row)

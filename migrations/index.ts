@@ -10,6 +10,7 @@ import * as modelCallKeys from './0008_model_call_keys.js';
 import * as eventNotify from './0009_event_notify.js';
 import * as modelCallDone from './0010_model_call_done.js';
 import * as corpusOutline from './0011_corpus_outline.js';
+import * as modelCallCountedByCall from './0012_model_call_counted_by_call.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from the built JavaScript. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009_event_notify': eventNotify,
   '0010_model_call_done': modelCallDone,
   '0011_corpus_outline': corpusOutline,
+  '0012_model_call_counted_by_call': modelCallCountedByCall,
 };

@@ -344,6 +344,9 @@ describe('junkReason', () => {
     ['Leiter der', 'stops mid-phrase'],
     ['Schreiben Sie Ihre', 'stops mid-phrase'],
     ['Découvrez nos', 'stops mid-phrase'],
+    // A preposition: a role the cooperative stand-in cut from "We started Acme after years of ...".
+    ['Acme after', 'stops mid-phrase'],
+    ['Beratung über', 'stops mid-phrase'],
     // A key of the JSON a weak model (SmolLM2) wrote as a product.
     ['pricesList:', 'stops mid-phrase'],
     // A decoding loop, as SmolLM2 wrote it.

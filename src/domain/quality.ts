@@ -135,8 +135,12 @@ export function findPlaceholder(text: string, opts: { allowExampleDomain?: boole
 const DANGLING = new Set(
   [
     'an the and or but of to for with from by in on at as that which who we our you your their its is are my',
+    // Prepositions a label cut from a sentence ends on ("Acme after", a cooperative stand-in's role).
+    'after before about into onto under between through during without within than via',
     'der die das den dem des ein eine einen einem einer eines und oder aber von zu zum zur für mit bei aus im am wir unser unsere unseren unserem unserer sie ihr ihre ihren ihrem ihrer eure euren meine meinen deine deinen seine seinen seinem seiner ist sind',
+    'nach über unter durch ohne gegen zwischen während seit',
     'le la les un une et ou de du des pour avec par au aux nous notre nos vous votre vos leur leurs ses mes mon cette ces est sont',
+    'sur sous dans entre sans après avant chez',
   ]
     .join(' ')
     .split(' '),

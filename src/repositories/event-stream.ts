@@ -30,6 +30,14 @@ export interface StoredProgressEvent {
   event: ProgressEvent;
 }
 
+/** A model call answered: its version, its kind ('offering', 'personas', 'repair:persona_1'), and its call key (ai_responses.call_key). */
+export interface ModelCallAnswered {
+  analysisId: string;
+  version: number;
+  kind: string;
+  callKey: string;
+}
+
 /** Sub-step event types, recorded by the crawl and the model calls. */
 export const SUBSTEP_TYPES = ['page_read', 'model_call_done'] as const;
 const STEP_STATES: readonly StepState[] = ['pending', 'running', 'completed', 'failed', 'skipped'];
@@ -87,24 +95,24 @@ export const substepEvents = {
   },
 
   /**
-   * A model call of the version has its answer. `done` counts the distinct calls (kinds) answered
-   * so far, `total` the calls the version plans (its insights in scope, the synthesis) plus the
-   * repairs answered so far: a repair adds to both, as nobody knows in advance whether one is needed.
-   * Counted under the analysis row's lock (as migration 0009 takes it for every event), so parallel
-   * calls record 1, 2, 3… in ID order; an answer recorded again (a retried attempt reusing it)
-   * repeats its count instead of adding one. The counting is migration 0010's function, one round
-   * trip; nothing is recorded for an analysis deleted meanwhile.
+   * A model call of the version has its answer. `done` counts the distinct calls (call keys)
+   * answered so far, `total` the calls the version plans (its insights in scope, the synthesis)
+   * plus the repairs answered so far: a repair adds to both, as nobody knows in advance whether one
+   * is needed. Counted under the analysis row's lock (as migration 0009 takes it for every event),
+   * so parallel calls record 1, 2, 3… in ID order; an answer recorded again (a retried attempt
+   * reusing it, under the same key) repeats its count instead of adding one. The counting is
+   * migration 0012's function, one round trip; nothing is recorded for an analysis deleted meanwhile.
    */
-  async modelCallDone(db: Kysely<Database>, e: { analysisId: string; version: number; kind: string }): Promise<void> {
+  async modelCallDone(db: Kysely<Database>, e: ModelCallAnswered): Promise<void> {
     await sql`select ${await substepEvents.modelCallDoneCall(db, e)}`.execute(db);
   },
 
   /** modelCallDone as an expression, for the statement that stores the answer (aiResponsesRepository.save) to run as well. */
-  async modelCallDoneCall(db: Kysely<Database>, e: { analysisId: string; version: number; kind: string }): Promise<RawBuilder<boolean>> {
+  async modelCallDoneCall(db: Kysely<Database>, e: ModelCallAnswered): Promise<RawBuilder<boolean>> {
     const planned = (await plannedInsights(db, e.analysisId, e.version)) + 1;
     // 'personas', or 'personas:<part>' when the synthesis is asked a part at a time (report-synthesis.ts).
     const step: StepName = e.kind.startsWith('repair:') ? 'quality_check' : e.kind.split(':')[0] === 'personas' ? 'report_generation' : 'ai_analysis';
-    return sql<boolean>`record_model_call_done(${e.analysisId}::uuid, ${e.version}::int, ${step}::text, ${e.kind}::text, ${planned}::int)`;
+    return sql<boolean>`record_model_call_answered(${e.analysisId}::uuid, ${e.version}::int, ${step}::text, ${e.kind}::text, ${e.callKey}::text, ${planned}::int)`;
   },
 };
 
