@@ -88,8 +88,11 @@ function withheldLines(withheld: ReportContent['withheld']): string[] {
   });
 }
 
+/** The field a checker's reason starts with, as the report's JSON names it: "goals[2] ", "summary ". */
+const FIELD_PREFIX = /^(\w+)(?:\[(\d+)\])? /u;
+
 /** A list item's reason without the field it starts with: "stops mid-sentence ..." of "goals[2] stops mid-sentence ...". */
-const reasonAfterField = (w: WithheldPart) => w.reason.replace(/^\w+(?:\[\d+\])? /u, '');
+const reasonAfterField = (w: WithheldPart) => w.reason.replace(FIELD_PREFIX, '');
 
 /**
  * A reason as a reader says it: the checker names a field as the report's JSON does ("goals[1]
@@ -98,7 +101,7 @@ const reasonAfterField = (w: WithheldPart) => w.reason.replace(/^\w+(?:\[\d+\])?
  */
 function plainReason(w: WithheldPart): { text: string; namesField: boolean } {
   const field = w.field;
-  const m = field ? /^(\w+)(?:\[(\d+)\])? /.exec(w.reason) : null;
+  const m = field ? FIELD_PREFIX.exec(w.reason) : null;
   if (!field || !m || m[1] !== field) return { text: w.reason, namesField: false };
   // The offering's `summary` is what its section calls "the description of the offering": "summary"
   // there would send a reader to the report's Summary, which passed.
