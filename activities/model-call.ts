@@ -134,6 +134,25 @@ async function checkBudget(deps: ActivityDeps, log: Logger, call: { analysisId: 
 
 const NEXT_MODE: Record<StructuredOutputMode, StructuredOutputMode | undefined> = { json_schema: 'json_object', json_object: 'text', text: undefined };
 
+
+/** Whether a call failed because its answer, asked again, was still cut off at the token limit: a request for less may fit. */
+export function answerCutOff(err: unknown): boolean {
+  if (!(err instanceof ApplicationFailure) || err.type !== FailureType.InvalidModelOutput) return false;
+  const [details] = err.details ?? [];
+  return typeof details === 'object' && details !== null && (details as { cutOff?: unknown }).cutOff === true;
+}
+
+/** Bookkeeping whose failure never fails the call it counts. */
+async function recordProgress(deps: ActivityDeps, log: Logger, call: ModelCall<unknown>, key: string): Promise<void> {
+  await substepEvents.modelCallDone(deps.db, progressOf(call, key)).catch((err: unknown) => progressNotRecorded(log, call, err));
+}
+
+const progressOf = (call: ModelCall<unknown>, callKey: string) => ({ analysisId: call.analysisId, version: call.version, kind: call.kind, callKey });
+
+function progressNotRecorded(log: Logger, call: ModelCall<unknown>, err: unknown): void {
+  log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) });
+}
+
 /**
  * One model answer in the activity attempt that calls it:
  *
@@ -156,32 +175,6 @@ const NEXT_MODE: Record<StructuredOutputMode, StructuredOutputMode | undefined> 
  *    Permanent faults (key, model, quota, a request the endpoint cannot serve) fail at once.
  */
 export async function callModel<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
-  const result = await answer(deps, log, call);
-  // Live progress ("model calls 3/6"), recorded with the answer as it was stored; an answer an
-  // earlier attempt stored is recorded again here (it repeats its count).
-  if (result.reused) await recordProgress(deps, log, call, callKey(Context.current().info, call.kind));
-  return result;
-}
-
-/** Whether a call failed because its answer, asked again, was still cut off at the token limit: a request for less may fit. */
-export function answerCutOff(err: unknown): boolean {
-  if (!(err instanceof ApplicationFailure) || err.type !== FailureType.InvalidModelOutput) return false;
-  const [details] = err.details ?? [];
-  return typeof details === 'object' && details !== null && (details as { cutOff?: unknown }).cutOff === true;
-}
-
-/** Bookkeeping whose failure never fails the call it counts. */
-async function recordProgress(deps: ActivityDeps, log: Logger, call: ModelCall<unknown>, key: string): Promise<void> {
-  await substepEvents.modelCallDone(deps.db, progressOf(call, key)).catch((err: unknown) => progressNotRecorded(log, call, err));
-}
-
-const progressOf = (call: ModelCall<unknown>, callKey: string) => ({ analysisId: call.analysisId, version: call.version, kind: call.kind, callKey });
-
-function progressNotRecorded(log: Logger, call: ModelCall<unknown>, err: unknown): void {
-  log.info('model answer not recorded as progress', { kind: call.kind, error: err instanceof Error ? err.message : String(err) });
-}
-
-async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): Promise<ModelCallResult<T>> {
   const ctx = Context.current();
   const ai: ModelClient = deps.ai;
   const signal = ctx.cancellationSignal;
@@ -198,6 +191,8 @@ async function answer<T>(deps: ActivityDeps, log: Logger, call: ModelCall<T>): P
     const parsed = stored ? storedParsed(stored, call) : undefined;
     if (stored && parsed !== undefined) {
       log.info('reusing the answer an earlier attempt stored', { kind: call.kind, responseId: stored.id, storedAttempt: stored.attempt });
+      // Its live progress ("model calls 3/6") is recorded again, under the same key: it repeats its count.
+      await recordProgress(deps, log, call, key);
       return { responseId: stored.id, parsed, model: stored.model, standIn: stored.stand_in, mode: stored.output_mode ?? 'text', reused: true };
     }
   }
